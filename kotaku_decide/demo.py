@@ -1,0 +1,77 @@
+"""The main job on the embedded Balikpapan data (``make demo``).
+
+Validates and scores the illustrative 2016 baseline under Permen 14/2018 and 02/2016, writes the
+scored tables (CSV and Excel) and summaries in English and Indonesian, and checks the published
+2020 decree table for consistency. Later steps (ranking, allocation, hearing reports) extend it.
+
+    python -m kotaku_decide.demo --out reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .consistency import consistency_report, decree_totals
+from .labels import LANGUAGES
+from .pipeline import score_file
+from .report import atomic_path, markdown_summary, provenance_lines, summary_by_kecamatan, summary_by_level, \
+    write_table, write_workbook
+from .validate import load_baseline
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+BASELINE = "balikpapan_2016_baseline.csv"
+DECREE_2020 = "balikpapan_2020_decree.csv"
+
+
+def run(out: Path, data: Path = DATA) -> list[Path]:
+    """Run the demo; return the files written."""
+    written: list[Path] = []
+    base = out / "balikpapan_2016"
+    for regulation in ("permen-14-2018", "permen-02-2016"):
+        res = score_file(data / BASELINE, regulation=regulation)
+        s, prof = res.scored, res.profile
+        stem = base / f"scores_{regulation}"
+        written.append(write_table(s, stem.with_suffix(".csv")))
+        about = pd.DataFrame({"about": provenance_lines(s) + [f"profile: {prof.title}", f"kotaku-decide {__version__}"]})
+        written.append(write_workbook(
+            {"scores": s, "by_level": summary_by_level(s), "by_kecamatan": summary_by_kecamatan(s),
+             "consistency": res.consistency, "validation": res.validation,
+             "unconfirmed_defaults": prof.unconfirmed(), "about": about},
+            stem.with_suffix(".xlsx"), index={"by_level": True, "by_kecamatan": True}))
+        for lang in LANGUAGES:
+            p = base / f"summary_{regulation}_{lang}.md"
+            with atomic_path(p) as tmp:
+                tmp.write_text(markdown_summary(s, prof, lang, consistency=res.consistency), encoding="utf-8")
+            written.append(p)
+        print(f"\n== {regulation}: {len(s)} locations")
+        print(provenance_lines(s)[0])
+        print(summary_by_level(s).to_string())
+
+    dec = load_baseline(data / DECREE_2020, published_only=True)
+    cons = consistency_report(dec)
+    written.append(write_table(cons, out / "balikpapan_2020_decree" / "consistency.csv"))
+    print("\n== 2020 decree table (published scores)")
+    print(decree_totals(dec).to_string(index=False))
+    print(cons[["location_id", "name", "check", "message"]].to_string(index=False))
+    print("\nwrote:")
+    for w in written:
+        print(f"  {w}")
+    return written
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m kotaku_decide.demo", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("reports"))
+    ap.add_argument("--data", type=Path, default=DATA, help="folder holding the embedded data files")
+    args = ap.parse_args(argv)
+    run(args.out, args.data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
