@@ -74,7 +74,7 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None) -
                              f"computed total {total:g} differs from the published score {float(pub):g} "
                              f"({float(total) - float(pub):+g})"))
         pc = r.get("published_class")
-        if pc and level is not None:
+        if isinstance(pc, str) and pc.strip() and level is not None:
             want = CLASS_LETTER.get(level)
             if want is None:
                 rows.append(_row(r, "published_class_letter", "warning",

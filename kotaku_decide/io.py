@@ -40,8 +40,8 @@ def aliases() -> dict:
 
 
 def normalise_header(h: object) -> str:
-    """Lower-case, trim, and fold runs of white space to one space."""
-    return re.sub(r"\s+", " ", str(h).strip().lower())
+    """Lower-case, trim, read underscores as spaces, and fold runs of white space to one space."""
+    return re.sub(r"\s+", " ", str(h).strip().lower().replace("_", " ")).strip()
 
 
 def _canonical(h: str) -> str:
@@ -50,7 +50,7 @@ def _canonical(h: str) -> str:
     underscored = n.replace(" ", "_")
     if underscored in known or CRITERION_COLUMN.match(underscored):
         return underscored
-    return aliases().get(n, n)
+    return aliases().get(n, str(h).strip())
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -100,11 +100,11 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             sheet = "baseline" if "baseline" in xl.sheet_names else xl.sheet_names[0]
         elif sheet not in xl.sheet_names and not isinstance(sheet, int):
             raise InputFileError(f"{path}: no sheet named {sheet!r}; the workbook has {xl.sheet_names}")
-        raw = xl.parse(sheet, dtype=object)
+        raw = pd.read_excel(xl, sheet_name=sheet, dtype=object)
         raw = raw.map(_excel_cell_to_text)
         first_row = 2
         if "about" in xl.sheet_names:
-            about = xl.parse("about", header=None, dtype=str)
+            about = pd.read_excel(xl, sheet_name="about", header=None, dtype=str)
             comments = [" ".join(str(v) for v in r if isinstance(v, str)) for r in about.itertuples(index=False)]
     else:
         raise InputFileError(f"{path}: unsupported file type {suffix!r}; expected .csv or .xlsx")

@@ -78,21 +78,36 @@ def criterion_shares(volumes: np.ndarray, denominators: np.ndarray) -> np.ndarra
     return pct
 
 
+def score_thresholds(profile: Profile) -> np.ndarray:
+    """Lower band edges on the *unrounded* share [%] that reproduce the profile's rounding rule.
+
+    With half-up rounding to ``d`` decimals, ``round(p) >= T`` exactly when ``p >= T - 0.5 x 10^-d``
+    (less a 0.5e-6 x 10^-d allowance for binary noise, the same allowance :func:`round_half_up`
+    makes). Comparing raw shares with these edges avoids rounding 16 million values.
+    """
+    t = profile.score_min_pct.astype(float)
+    r = profile.rounding
+    if r.get("method") == "half_up":
+        f = 10.0 ** int(r.get("decimals", 2))
+        t = (t * f - 0.5 - 0.5e-6) / f
+    return t
+
+
 def criterion_scores(pct: np.ndarray, profile: Profile) -> np.ndarray:
     """Score per criterion from shares [%] under a profile's bands and rounding rule.
 
     Notes
     -----
-    With the 14/2018 defaults: round to 2 decimals, then 5 if >= 76, 3 if >= 51, 1 if >= 25,
-    else 0. So 50.50 % scores 1 and 75.91 % scores 3 (the bands 50-51 and 75-76 are gaps in the
-    regulation's table; the rounding rule is the one working implementations use [3]).
+    With the 14/2018 defaults: round to 2 decimals (half up), then 5 if >= 76, 3 if >= 51, 1 if
+    >= 25, else 0. So 50.50 % scores 1 and 75.91 % scores 3 (the bands 50-51 and 75-76 are gaps in
+    the regulation's table; the rounding rule is the one working implementations use [3]).
     """
     pct = np.asarray(pct, dtype=float)
-    r = profile.rounding
-    if r.get("method") == "half_up":
-        pct = round_half_up(pct, int(r.get("decimals", 2)))
-    idx = np.searchsorted(profile.score_min_pct, pct, side="right") - 1
-    return profile.score_values[np.clip(idx, 0, None)]
+    edges = score_thresholds(profile)
+    idx = np.zeros(pct.shape, dtype=np.int8)
+    for e in edges[1:]:  # the first band starts at 0 %
+        idx += pct >= e
+    return profile.score_values.astype(np.int8)[idx]
 
 
 def slum_level(total: np.ndarray, profile: Profile) -> np.ndarray:
@@ -149,22 +164,26 @@ def contribution_of_handling(avg_before: np.ndarray, avg_after: np.ndarray) -> n
 # ----------------------------------------------------------------------------------------------
 def volume_matrix(df: pd.DataFrame, profile: Profile) -> np.ndarray:
     """Affected volumes (n x criteria) in the profile's order, from ``vol_`` or else ``pct_`` columns."""
-    cols = []
-    for key, den in zip(profile.criteria["input_key"], profile.criteria["denominator"]):
+    out = np.empty((len(df), len(profile.codes)), order="F")  # column-major: columns are contiguous
+    for j, (key, den) in enumerate(zip(profile.criteria["input_key"], profile.criteria["denominator"])):
         if f"vol_{key}" in df.columns:
-            cols.append(df[f"vol_{key}"].to_numpy(float))
+            out[:, j] = df[f"vol_{key}"].to_numpy(float)
         elif f"pct_{key}" in df.columns:
-            cols.append(df[f"pct_{key}"].to_numpy(float) / 100.0 * df[den].to_numpy(float))
+            out[:, j] = df[f"pct_{key}"].to_numpy(float) / 100.0 * df[den].to_numpy(float)
         else:
             raise ScoringError(f"no column vol_{key} or pct_{key} for {profile.name}")
-    return np.column_stack(cols) if cols else np.empty((len(df), 0))
+    return out
 
 
 def denominator_matrix(df: pd.DataFrame, profile: Profile) -> np.ndarray:
     missing = sorted(set(profile.criteria["denominator"]) - set(df.columns))
     if missing:
         raise ScoringError(f"missing denominator columns {missing}")
-    return np.column_stack([df[d].to_numpy(float) for d in profile.criteria["denominator"]])
+    out = np.empty((len(df), len(profile.codes)), order="F")
+    cache: dict[str, np.ndarray] = {}
+    for j, d in enumerate(profile.criteria["denominator"]):
+        out[:, j] = cache.setdefault(d, df[d].to_numpy(float))
+    return out
 
 
 def _density_index(df: pd.DataFrame, profile: Profile) -> np.ndarray:
@@ -197,9 +216,15 @@ def score_permen(volumes: np.ndarray, denominators: np.ndarray, profile: Profile
     """
     pct = criterion_shares(volumes, denominators)
     scores = criterion_scores(pct, profile)
-    total = scores.sum(axis=1)
+    total = scores.sum(axis=1, dtype=np.int64)
     aspects = profile.criteria["aspect"].to_numpy()
-    aspect_avg = np.column_stack([pct[:, aspects == a].mean(axis=1) for a in profile.aspects])
+    aspect_avg = np.empty((pct.shape[0], len(profile.aspects)), order="F")
+    for k, a in enumerate(profile.aspects):
+        cols = np.flatnonzero(aspects == a)
+        acc = pct[:, cols[0]].copy()
+        for j in cols[1:]:
+            acc += pct[:, j]
+        aspect_avg[:, k] = acc / len(cols)
     return {
         "pct": pct,
         "scores": scores,
@@ -254,13 +279,12 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     slum = level < SLUM_LEVELS.index("tidak_kumuh")
 
     out = df.drop(columns=[c for c in df.columns if c.startswith("pct_")]).copy() if n else df.copy()
+    # 2-D results become single blocks (a column-major array's transpose is what pandas stores)
+    blocks = [pd.DataFrame(res["pct"], columns=[f"pct_{c}" for c in prof.codes], copy=False),
+              pd.DataFrame(res["scores"].astype(np.int64, order="F"), columns=[f"score_{c}" for c in prof.codes],
+                           copy=False),
+              pd.DataFrame(res["aspect_avg"], columns=[f"avg_{a}" for a in prof.aspects], copy=False)]
     new = {}
-    for j, code in enumerate(prof.codes):
-        new[f"pct_{code}"] = res["pct"][:, j]
-    for j, code in enumerate(prof.codes):
-        new[f"score_{code}"] = res["scores"][:, j]
-    for j, a in enumerate(prof.aspects):
-        new[f"avg_{a}"] = res["aspect_avg"][:, j]
     new["avg_condition"] = res["avg_condition"]
     new["total_score"] = res["total"]
     new["slum_level"] = pd.Categorical.from_codes(level, categories=list(SLUM_LEVELS))
@@ -273,8 +297,9 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     new["priority_class"] = pd.Categorical.from_codes(np.where(slum & (cls >= 0), cls, -1), categories=class_codes)
     new["handling_pattern"] = pd.Categorical.from_codes(hand_tab[level, legal_i], categories=patterns)
     new["authority"] = pd.Categorical.from_codes(np.where(slum, auth_codes, -1), categories=list(AUTHORITIES))
-    out = out.drop(columns=[c for c in new if c in out.columns])
-    out = pd.concat([out.reset_index(drop=True), pd.DataFrame(new)], axis=1)
+    added = [c for b in blocks for c in b.columns] + list(new)
+    out = out.drop(columns=[c for c in added if c in out.columns])
+    out = pd.concat([out.reset_index(drop=True), *blocks, pd.DataFrame(new)], axis=1)
     out.attrs.update(df.attrs)
     out.attrs["profile"] = prof.name
     return out
