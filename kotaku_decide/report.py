@@ -63,6 +63,10 @@ def provenance_lines(df: pd.DataFrame, lang: str = "en") -> list[str]:
         lines += df.attrs.get("comments", [])
     src = df.attrs.get("source")
     if src:
+        try:  # a path relative to the working folder reads better in a report than /home/... paths
+            src = str(Path(src).resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            pass
         lines.append(f"{label('text', 'data_source', lang)}: {src}")
     return lines
 
