@@ -32,38 +32,51 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regulation", default=DEFAULT_PROFILE,
                    help=f"regulation profile: {', '.join(available_profiles())} or a profile folder (default {DEFAULT_PROFILE})")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: 'baseline' or the first)")
-    p.add_argument("--strict", nargs="?", const="all", default=None, metavar="CHECKS",
-                   help="turn warnings into errors: all of them, or a comma-separated list of check names "
-                        f"({', '.join(CHECKS)})")
+    p.add_argument("--strict", action="store_true", help="turn every warning into an error")
+    p.add_argument("--strict-checks", default=None, metavar="NAMES",
+                   help=f"turn only these warnings into errors (comma-separated: {', '.join(CHECKS)})")
 
 
-def _strict(arg):
-    if arg is None:
-        return False
-    if arg == "all":
+def _strict(args):
+    if args.strict:
         return True
-    return {s.strip() for s in arg.split(",") if s.strip()}
+    if not args.strict_checks:
+        return False
+    names = {s.strip() for s in args.strict_checks.split(",") if s.strip()}
+    unknown = names - set(CHECKS)
+    if unknown:
+        raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: {', '.join(CHECKS)}")
+    return names
 
 
-def _validated(args, published_only=False):
-    """Read and validate; print every problem; return the typed table or None on errors."""
+class UsageError(ValueError):
+    """A command-line mistake found after parsing (exit 2)."""
+
+
+def _validated(args, published_only=False, writes=False):
+    """Read and validate; print every problem; return (typed table or None, profile, report)."""
+    strict = _strict(args)
     prof = load_profile(args.regulation)
     raw = read_table(args.file, sheet=args.sheet)
-    report = validate(raw, prof, strict=_strict(args.strict), published_only=published_only)
-    shown = [p for p in report.problems if p.severity != "info" or getattr(args, "verbose", False)]
+    report = validate(raw, prof, strict=strict, published_only=published_only, level=getattr(args, "level", "rt"))
+    shown = [p for p in report.problems
+             if p.severity != "info" or getattr(args, "verbose", False) or p.check in ("delimiter", "scored_output")]
     for p in sorted(shown, key=lambda p: (p.severity != "error", p.row or 0)):
         print(str(p), file=sys.stderr)
     if not report.ok:
-        print(f"{args.file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s); nothing was written",
-              file=sys.stderr)
-        return None, prof
-    data = report.data
-    data.attrs["validation"] = report.to_frame().to_dict("records")
-    return data, prof
+        tail = "; nothing was written" if writes else ""
+        print(f"{args.file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s){tail}", file=sys.stderr)
+        return None, prof, report
+    return report.data, prof, report
+
+
+def _check_out(path, allowed=(".csv", ".xlsx")):
+    if path is not None and Path(path).suffix.lower() not in allowed:
+        raise UsageError(f"--out {path}: expected a file ending in {' or '.join(allowed)}")
 
 
 def cmd_validate(args) -> int:
-    data, prof = _validated(args, published_only=args.published)
+    data, prof, _ = _validated(args, published_only=args.published)
     if data is None:
         return 1
     print(f"{args.file}: valid for {prof.name} ({len(data)} rows)")
@@ -71,7 +84,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    data, prof = _validated(args)
+    _check_out(args.out)
+    data, prof, report = _validated(args, writes=True)
     if data is None:
         return 1
     data = aggregate(data, args.level, prof)
@@ -83,7 +97,7 @@ def cmd_score(args) -> int:
                               + [f"profile: {prof.title}", f"level: {args.level}", f"kotaku-decide {__version__}"]})
         write_workbook({"scores": scored, "by_level": summary_by_level(scored, args.lang),
                         "by_kecamatan": summary_by_kecamatan(scored, args.lang), "consistency": cons,
-                        "validation": pd.DataFrame(data.attrs["validation"]), "unconfirmed_defaults": prof.unconfirmed(),
+                        "validation": report.to_frame(), "unconfirmed_defaults": prof.unconfirmed(),
                         "about": about}, out, index={"by_level": True, "by_kecamatan": True})
     else:
         write_table(scored, out)
@@ -101,9 +115,10 @@ def cmd_score(args) -> int:
 
 
 def cmd_check(args) -> int:
+    _check_out(args.out)
     raw = read_table(args.file, sheet=args.sheet)
     has_volumes = any(c.startswith(("vol_", "pct_")) for c in raw.columns)
-    data, prof = _validated(args, published_only=not has_volumes)
+    data, prof, _ = _validated(args, published_only=not has_volumes, writes=bool(args.out))
     if data is None:
         return 1
     table = score_table(data, prof) if has_volumes else data
@@ -178,6 +193,9 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BaselineWarning)  # printed by _validated already
             return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"kotaku-decide: error: {exc}", file=sys.stderr)
+        return 2
     except (InputFileError, BaselineError, ScoringError, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

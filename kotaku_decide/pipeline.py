@@ -13,7 +13,7 @@ import pandas as pd
 from .consistency import consistency_report
 from .profiles import Profile, load_profile
 from .scoring import aggregate, score_table
-from .validate import load_baseline
+from .validate import validate
 
 __all__ = ["ScoredResult", "score_file"]
 
@@ -33,8 +33,13 @@ def score_file(path: str | Path | pd.DataFrame, regulation: str = "permen-14-201
     Raises :class:`kotaku_decide.validate.BaselineError` (every problem listed) on invalid input.
     """
     prof = load_profile(regulation)
-    df = load_baseline(path, prof, strict=strict, sheet=sheet)
-    validation = pd.DataFrame(df.attrs.get("validation", []))
-    df = aggregate(df, level, prof)
+    if not isinstance(path, pd.DataFrame):
+        from .io import read_table
+
+        path = read_table(path, sheet=sheet)
+    report = validate(path, prof, strict=strict, level=level)
+    report.raise_if_errors()
+    validation = report.to_frame()
+    df = aggregate(report.data, level, prof)
     scored = score_table(df, prof)
     return ScoredResult(scored, prof, consistency_report(scored, prof), validation)

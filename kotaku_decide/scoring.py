@@ -29,6 +29,7 @@ __all__ = [
     "legality",
     "score_permen",
     "score_table",
+    "authority_area",
     "volume_matrix",
     "denominator_matrix",
     "aggregate",
@@ -67,11 +68,13 @@ def criterion_shares(volumes: np.ndarray, denominators: np.ndarray) -> np.ndarra
     d = np.asarray(denominators, dtype=float)
     if np.isnan(v).any() or np.isnan(d).any():
         raise ScoringError("volumes and denominators must not be empty (NaN); validate the baseline first")
+    if np.any(v < 0) or np.any(d < 0):
+        raise ScoringError("negative volumes or denominators cannot be scored")
     zero = d == 0
     if np.any(zero & (v != 0)):
         raise ScoringError("a non-zero volume over a zero denominator cannot be scored")
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(zero, 0.0, 100.0 * v / np.where(zero, 1.0, d))
+        pct = np.where(zero, 0.0, 100.0 * (v / np.where(zero, 1.0, d)))  # divide first: no overflow
     # tolerate float noise at exactly 100 %, never more
     if np.any(pct > 100.0 + 1e-9):
         raise ScoringError("a volume larger than its denominator (share above 100 %) cannot be scored")
@@ -235,15 +238,34 @@ def score_permen(volumes: np.ndarray, denominators: np.ndarray, profile: Profile
     }
 
 
+def authority_area(df: pd.DataFrame) -> np.ndarray:
+    """The slum area [ha] that decides who is responsible (Law 23/2014 splits authority by area).
+
+    The law speaks of a slum area (kawasan), so rows that name a ``kawasan`` use the summed area of
+    their kawasan (same city, kecamatan, kelurahan and kawasan); other rows use their own area.
+    Sums are rounded to 6 decimals so that 0.08 + 14.71 + 0.21 is 15 ha, not 15.000000000000002.
+    """
+    area = df["area_ha"].to_numpy(float)
+    keys = ["city", "kecamatan", "kelurahan", "kawasan"]
+    if "kawasan" not in df.columns or not set(keys) <= set(df.columns):
+        return area
+    has = df[keys].notna().all(axis=1).to_numpy()
+    if not has.any():
+        return area
+    summed = df.groupby(keys, dropna=False, sort=False)["area_ha"].transform("sum").to_numpy(float)
+    return np.where(has, np.round(summed, 6), area)
+
+
 def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.DataFrame:
     """Score every location of a validated baseline (see :func:`kotaku_decide.validate.load_baseline`).
 
     The result keeps the input columns (input ``pct_`` columns are replaced by the computed ones,
     in the profile's own codes), then adds ``pct_<code>``, ``score_<code>``, ``avg_<aspect>``,
     ``avg_condition``, ``total_score``, ``slum_level``, ``density_class``, ``other_points``,
-    ``other_considerations``, ``legal``, ``priority``, ``priority_class``, ``handling_pattern`` and
-    ``authority``. Non-slum rows get no priority, class or authority (``<NA>``) and the handling
-    pattern ``pencegahan`` (prevention).
+    ``other_considerations``, ``legal``, ``priority``, ``priority_class``, ``handling_pattern``,
+    ``authority`` and ``authority_area_ha`` (the area that decided it: the row's kawasan when it
+    names one, see :func:`authority_area`). Non-slum rows get no priority, class or authority
+    (``<NA>``) and the handling pattern ``pencegahan`` (prevention).
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
     n = len(df)
@@ -274,7 +296,8 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     legal_i = legal.astype(np.int64)
     prio = prio_tab[level, other]
     cls = class_tab[level, other, legal_i]
-    auth_band = prof.authority.index(df["area_ha"].to_numpy(float))
+    auth_area = authority_area(df)
+    auth_band = prof.authority.index(auth_area)
     auth_codes = np.array([AUTHORITIES.index(lb) for lb in prof.authority.labels])[np.clip(auth_band, 0, None)]
     slum = level < SLUM_LEVELS.index("tidak_kumuh")
 
@@ -297,6 +320,7 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     new["priority_class"] = pd.Categorical.from_codes(np.where(slum & (cls >= 0), cls, -1), categories=class_codes)
     new["handling_pattern"] = pd.Categorical.from_codes(hand_tab[level, legal_i], categories=patterns)
     new["authority"] = pd.Categorical.from_codes(np.where(slum, auth_codes, -1), categories=list(AUTHORITIES))
+    new["authority_area_ha"] = auth_area
     added = [c for b in blocks for c in b.columns] + list(new)
     out = out.drop(columns=[c for c in added if c in out.columns])
     out = pd.concat([out.reset_index(drop=True), *blocks, pd.DataFrame(new)], axis=1)
@@ -338,7 +362,9 @@ def aggregate(df: pd.DataFrame, level: str, profile: Profile | str | None = None
         raise ScoringError(f"aggregation to {level} needs the column(s) {missing}")
     empty = df[keys].isna().any(axis=1)
     if empty.any():
-        raise ScoringError(f"aggregation to {level}: rows {list(df.index[empty][:10])} have empty {keys}")
+        rows = df.loc[empty, "source_row"].tolist()[:10] if "source_row" in df.columns else list(df.index[empty][:10])
+        src = df.attrs.get("source", "the table")
+        raise ScoringError(f"{src}: aggregation to {level} needs {keys} on every row; rows {rows} have an empty one")
     d = df.copy()
     vols = volume_matrix(d, prof)
     vcols = [f"vol_{k}" for k in prof.input_keys]
@@ -349,13 +375,13 @@ def aggregate(df: pd.DataFrame, level: str, profile: Profile | str | None = None
     sum_cols = list(dict.fromkeys([c for c in DENOMINATORS if c in d.columns] + vcols
                                   + [c for c in d.columns if c.startswith("vol_") and c not in vcols]))
     g = d.groupby(keys, sort=True, dropna=False)
-    out = g[sum_cols].sum(min_count=1)
+    out = g[sum_cols].sum(min_count=1).round(9)  # 0.1 + 0.2 sums to 0.3, not 0.30000000000000004
     out["n_rows"] = g.size()
     for c, how in (("strategic_location", "any"), ("socioeconomic_potential", "any"), ("decree_listed", "any"),
                    ("land_tenure_clear", "all"), ("spatial_plan_conform", "all")):
         if c in d.columns:
             out[c] = g[c].agg(how).astype(bool)
-    skip = set(sum_cols) | set(keys) | {"location_id", "density_class", "lat", "lon", "published_score",
+    skip = set(sum_cols) | set(keys) | {"location_id", "source_row", "density_class", "lat", "lon", "published_score",
                                         "published_priority", "published_class", "name", "rt"} \
         | {c for c in d.columns if c.startswith("pct_")} | set(out.columns)
     for c in d.columns:

@@ -11,6 +11,7 @@ that cannot be used is an error, never a silent default.
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,9 @@ __all__ = [
 ]
 
 DENOMINATORS = ("area_ha", "buildings", "population", "households", "road_length_ideal_m", "drain_length_ideal_m")
+# "t" is not accepted: it means "tidak" (no) to some and "true" to others
 YES = {"yes", "ya", "y", "true", "1", "+", "benar"}
-NO = {"no", "tidak", "t", "n", "false", "0", "-", "salah"}
+NO = {"no", "tidak", "n", "false", "0", "-", "salah"}
 #: Largest allowed disagreement between a given ``pct_`` and ``vol_ / denominator`` [percentage points].
 PCT_TOLERANCE = 0.1
 
@@ -120,11 +122,23 @@ def parse_yesno(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def known_criterion_keys() -> set[str]:
+def known_criterion_keys(profile: Profile | None = None) -> set[str]:
+    """Criterion input keys of the built-in profiles, plus those of ``profile`` (a city's own)."""
     keys: set[str] = set()
     for name in available_profiles():
         keys |= set(load_profile(name).input_keys)
+    if profile is not None:
+        keys |= set(profile.input_keys)
     return keys
+
+
+#: columns that :func:`kotaku_decide.scoring.score_table` adds; a table holding ``total_score`` is an
+#: earlier run's output, whose computed columns are dropped and recomputed
+OUTPUT_COLUMNS = {"avg_condition", "total_score", "slum_level", "other_points", "other_considerations", "legal",
+                  "priority", "priority_class", "handling_pattern", "authority", "authority_area_ha", "n_rows",
+                  "source_row"}
+COUNT_COLUMNS = ("buildings", "population", "households")
+LOOKALIKE = re.compile(r"^(vol|pct|volume|persen|percent)[-_ ]?[0-9]+[a-z]?$|^(vol|pct)[-_ ]?.*[0-9][a-z]$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,6 +151,7 @@ class _Ctx:
     file: str
     first_row: int
     published_only: bool = False  # a decree / profile table: published scores, no volumes
+    group_keys: tuple = ()  # columns needed to aggregate (kawasan / kelurahan level)
     numeric: dict = field(default_factory=dict)  # column -> float Series (NaN where empty or bad)
     bad_numeric: dict = field(default_factory=dict)  # column -> bool mask of unparseable cells
 
@@ -170,10 +185,45 @@ def _crit_required(ctx: _Ctx) -> pd.DataFrame:
     return c.iloc[0:0] if ctx.published_only else c
 
 
+def check_no_rows(ctx: _Ctx) -> list[Problem]:
+    if len(ctx.raw):
+        return []
+    return [ctx.p("no_rows", None, None, None, "one row per location below the header")]
+
+
 def check_duplicate_headers(ctx: _Ctx) -> list[Problem]:
-    return [ctx.p("duplicate_headers", None, c, ctx.raw.attrs.get("headers", {}).get(c, c),
-                  "each contract column once", "two headers map to the same column (after aliases)")
-            for c in ctx.raw.attrs.get("duplicate_headers", [])]
+    return [ctx.p("duplicate_headers", None, c, " / ".join(repr(w) for w in written),
+                  f"the column {c!r} once", "these headers all mean the same column (same name or an alias)")
+            for c, written in ctx.raw.attrs.get("duplicate_headers", {}).items()]
+
+
+def check_delimiter(ctx: _Ctx) -> list[Problem]:
+    d = ctx.raw.attrs.get("delimiter", ",")
+    if d == ",":
+        return []
+    name = {";": "semicolon", "\t": "tab"}.get(d, repr(d))
+    return [ctx.p("delimiter", None, None, None, "comma-separated values",
+                  f"read as {name}-separated because the header row has no comma")]
+
+
+def check_percent_format(ctx: _Ctx) -> list[Problem]:
+    out = []
+    for c, n in ctx.raw.attrs.get("percent_cells", {}).items():
+        if c.startswith("pct_") and CRITERION_COLUMN.match(c):
+            out.append(ctx.p("percent_format", None, c, f"{n} cell(s) formatted as percent", "shares 0-100",
+                             "read as displayed: a cell showing 80% is 80"))
+        else:
+            out.append(Problem("percent_format", "warning", ctx.file, None, c, f"{n} cell(s) formatted as percent",
+                               "a plain number", "the stored fraction (0.8 for 80%) is used as it is"))
+    return out
+
+
+def check_scored_output(ctx: _Ctx) -> list[Problem]:
+    if "total_score" not in ctx.raw.columns:
+        return []
+    return [ctx.p("scored_output", None, None, None, "a baseline",
+                  "the table is an earlier scoring run's output: its computed columns (pct_, score_, avg_, "
+                  "total_score, ...) are ignored and recomputed from the volumes")]
 
 
 def check_missing_columns(ctx: _Ctx) -> list[Problem]:
@@ -187,11 +237,13 @@ def check_missing_columns(ctx: _Ctx) -> list[Problem]:
 
 
 def check_unknown_criterion_columns(ctx: _Ctx) -> list[Problem]:
-    keys = known_criterion_keys()
+    keys = known_criterion_keys(ctx.profile)
     known = {f"{k}_{x}" for x in keys for k in ("vol", "pct")}
     out = []
     for c in ctx.raw.columns:
-        m = CRITERION_COLUMN.match(c)
+        if "__dup" in c:
+            continue
+        m = CRITERION_COLUMN.match(c) or LOOKALIKE.match(c.lower())
         if m and c not in known:
             close = difflib.get_close_matches(c, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -206,13 +258,15 @@ def check_unknown_columns(ctx: _Ctx) -> list[Problem]:
     return [ctx.p("unknown_columns", None, c, ctx.raw.attrs.get("headers", {}).get(c, c),
                   "a data-contract column", "carried through unchanged, not used")
             for c in ctx.raw.columns
-            if c not in known and not CRITERION_COLUMN.match(c) and "__dup" not in c]
+            if c not in known and not CRITERION_COLUMN.match(c) and not LOOKALIKE.match(c.lower())
+            and "__dup" not in c]
 
 
 def _numeric_columns(ctx: _Ctx) -> list[str]:
     cc = contract_columns()
     cols = [c for c in cc.loc[cc["kind"] == "number", "column"] if c in ctx.raw.columns]
-    cols += [c for c in ctx.raw.columns if CRITERION_COLUMN.match(c) and c.split("_", 1)[1] in known_criterion_keys()]
+    keys = known_criterion_keys(ctx.profile)
+    cols += [c for c in ctx.raw.columns if CRITERION_COLUMN.match(c) and c.split("_", 1)[1] in keys]
     return cols
 
 
@@ -222,7 +276,7 @@ def check_non_numeric(ctx: _Ctx) -> list[Problem]:
         s = ctx.raw[c]
         num = pd.to_numeric(s, errors="coerce")
         bad = s.notna() & (num.isna() | ~np.isfinite(num.astype(float)))
-        ctx.numeric[c] = num.astype(float).where(~bad)
+        ctx.numeric[c] = num.astype(float).where(~bad) + 0.0  # + 0.0 turns -0 into 0
         ctx.bad_numeric[c] = bad
         for idx in s.index[bad]:
             v = s[idx]
@@ -233,10 +287,15 @@ def check_non_numeric(ctx: _Ctx) -> list[Problem]:
 
 def check_missing_values(ctx: _Ctx) -> list[Problem]:
     out = []
-    for c in _required(ctx):
+    for c in list(dict.fromkeys(_required(ctx) + list(ctx.group_keys))):
         if c in ctx.raw.columns:
+            why = "a value (this column is required)" if c not in ctx.group_keys or c in _required(ctx) else \
+                f"a value: rows are aggregated by {', '.join(ctx.group_keys)}"
             for idx in ctx.raw.index[ctx.raw[c].isna()]:
-                out.append(ctx.p("missing_values", idx, c, None, "a value (this column is required)"))
+                out.append(ctx.p("missing_values", idx, c, None, why))
+        elif c in ctx.group_keys:
+            out.append(ctx.p("missing_columns", None, c, None,
+                             f"a column {c!r}: rows are aggregated by {', '.join(ctx.group_keys)}"))
     for code, key, unit, den in _crit_required(ctx).itertuples(index=False):
         v, p = f"vol_{key}", f"pct_{key}"
         have = [c for c in (v, p) if c in ctx.raw.columns]
@@ -275,7 +334,8 @@ def check_share_over_100(ctx: _Ctx) -> list[Problem]:
             over = (v > d) & (d > 0)
             for idx in v.index[over]:
                 out.append(ctx.p("share_over_100", idx, f"vol_{key}", ctx.raw.at[idx, f"vol_{key}"],
-                                 f"at most the denominator {den} = {d[idx]:g} {unit} (share {100 * v[idx] / d[idx]:.2f} % > 100 %)"))
+                                 f"at most the denominator {den} = {d[idx]:g} {unit} "
+                                 f"(share {_pct_text(100 * (v[idx] / d[idx]))} % > 100 %)"))
         if p is not None:
             for idx in p.index[p > 100]:
                 out.append(ctx.p("share_over_100", idx, f"pct_{key}", ctx.raw.at[idx, f"pct_{key}"], "a share from 0 to 100"))
@@ -299,6 +359,15 @@ def check_volume_zero_denominator(ctx: _Ctx) -> list[Problem]:
     return out
 
 
+def _pct_text(x: float) -> str:
+    """A share with enough decimals that 100.001 does not print as 100.00."""
+    for dec in (2, 4, 6):
+        t = f"{x:.{dec}f}"
+        if float(t) != 100.0:
+            return t
+    return repr(x)
+
+
 def check_vol_pct_disagree(ctx: _Ctx) -> list[Problem]:
     out = []
     for code, key, unit, den in _crit(ctx.profile).itertuples(index=False):
@@ -315,6 +384,31 @@ def check_vol_pct_disagree(ctx: _Ctx) -> list[Problem]:
     return out
 
 
+def check_vol_pct_score_differs(ctx: _Ctx) -> list[Problem]:
+    """Within the tolerance, a given share and the volume may still fall in different score bands."""
+    from .scoring import criterion_scores
+
+    out = []
+    for code, key, unit, den in _crit(ctx.profile).itertuples(index=False):
+        v, p, d = ctx.num(f"vol_{key}"), ctx.num(f"pct_{key}"), ctx.num(den)
+        if v is None or p is None or d is None:
+            continue
+        ok = (d > 0) & v.notna() & p.notna()
+        if not ok.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            implied = (100 * (v / d)).where(ok, 0.0)
+        sv = criterion_scores(implied.to_numpy(), ctx.profile)
+        sp = criterion_scores(p.where(ok, 0.0).clip(0, 100).to_numpy(), ctx.profile)
+        close = (implied - p).abs() <= PCT_TOLERANCE
+        for idx in v.index[ok & close & (sv != sp)]:
+            i = ctx.raw.index.get_loc(idx)
+            out.append(ctx.p("vol_pct_score_differs", idx, f"pct_{key}", ctx.raw.at[idx, f"pct_{key}"],
+                             f"a share in the same score band as the volume ({implied[idx]:.2f} %, score {sv[i]})",
+                             f"the given share would score {sp[i]}; the volume is used"))
+    return out
+
+
 def check_duplicate_id(ctx: _Ctx) -> list[Problem]:
     if "location_id" not in ctx.raw.columns:
         return []
@@ -326,6 +420,35 @@ def check_duplicate_id(ctx: _Ctx) -> list[Problem]:
         for idx in grp.index[1:]:
             out.append(ctx.p("duplicate_id", idx, "location_id", val, "a unique location_id",
                              f"the same id is on rows {rows}"))
+    return out
+
+
+def check_near_duplicate_id(ctx: _Ctx) -> list[Problem]:
+    if "location_id" not in ctx.raw.columns:
+        return []
+    s = ctx.raw["location_id"]
+    folded = s.str.casefold().str.replace(r"\s+", " ", regex=True)
+    near = s.notna() & folded.duplicated(keep=False) & ~s.duplicated(keep=False)
+    out = []
+    for val, grp in s[near].groupby(folded[near]):
+        ids = list(dict.fromkeys(grp))
+        if len(ids) > 1:
+            out.append(ctx.p("near_duplicate_id", grp.index[-1], "location_id", grp.iloc[-1],
+                             "ids that differ in more than letter case",
+                             f"{ids} on rows {[ctx.row(i) for i in grp.index]} may be the same location"))
+    return out
+
+
+def check_whole_counts(ctx: _Ctx) -> list[Problem]:
+    """Counts (buildings, people, households) should be whole numbers; 12.345 may be a thousands separator."""
+    out = []
+    for c in COUNT_COLUMNS:
+        s = ctx.num(c)
+        if s is None:
+            continue
+        for idx in s.index[s.notna() & (s % 1 != 0)]:
+            hint = " (12.345 may be 12,345 written with '.' as thousands separator)" if "." in str(ctx.raw.at[idx, c]) else ""
+            out.append(ctx.p("whole_counts", idx, c, ctx.raw.at[idx, c], "a whole number" + hint))
     return out
 
 
@@ -395,7 +518,11 @@ def check_households_vs_population(ctx: _Ctx) -> list[Problem]:
 
 #: name -> (function, default severity)
 CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
+    "no_rows": (check_no_rows, "error"),
     "duplicate_headers": (check_duplicate_headers, "error"),
+    "delimiter": (check_delimiter, "info"),
+    "percent_format": (check_percent_format, "info"),
+    "scored_output": (check_scored_output, "info"),
     "missing_columns": (check_missing_columns, "error"),
     "unknown_criterion_columns": (check_unknown_criterion_columns, "warning"),
     "unknown_columns": (check_unknown_columns, "info"),
@@ -406,7 +533,10 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "share_over_100": (check_share_over_100, "error"),
     "volume_zero_denominator": (check_volume_zero_denominator, "error"),
     "vol_pct_disagree": (check_vol_pct_disagree, "error"),
+    "vol_pct_score_differs": (check_vol_pct_score_differs, "warning"),
     "duplicate_id": (check_duplicate_id, "error"),
+    "near_duplicate_id": (check_near_duplicate_id, "warning"),
+    "whole_counts": (check_whole_counts, "warning"),
     "yesno": (check_yesno, "error"),
     "density_class": (check_density_class, "error"),
     "density_class_mismatch": (check_density_class_mismatch, "warning"),
@@ -417,11 +547,27 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
 _SEVERITY = {k: v[1] for k, v in CHECKS.items()}
 
 
+#: group columns required when rows are aggregated before scoring
+LEVEL_KEYS = {"rt": (), "kawasan": ("city", "kecamatan", "kelurahan", "kawasan"),
+              "kelurahan": ("city", "kecamatan", "kelurahan"), "kecamatan": ("city", "kecamatan")}
+
+
+def _strip_scored_output(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop the computed columns of an earlier scoring run (marked by ``total_score``)."""
+    if "total_score" not in table.columns:
+        return table
+    drop = [c for c in table.columns if c in OUTPUT_COLUMNS or c.startswith(("pct_", "score_", "avg_"))]
+    out = table.drop(columns=drop)
+    out.attrs.update(table.attrs)
+    return out
+
+
 def validate(
     table: pd.DataFrame | str | Path,
     profile: Profile | str | None = None,
     strict: bool | Iterable[str] = False,
     published_only: bool = False,
+    level: str = "rt",
 ) -> ValidationReport:
     """Run every check on a baseline table; return a report and, if there are no errors, typed data.
 
@@ -435,18 +581,32 @@ def validate(
     published_only : bool
         The table is a decree or profile listing (``published_score`` and area, no volumes): only
         identity, area and published columns are required, and nothing is scored.
+    level : {"rt", "kawasan", "kelurahan", "kecamatan"}
+        The level the rows will be aggregated to; its group columns become required on every row.
+
+    Raises
+    ------
+    ValueError
+        If ``strict`` names a check that does not exist, or ``level`` is unknown.
     """
+    strict_set = set(CHECKS) if strict is True else set(strict or ())
+    unknown = strict_set - set(CHECKS)
+    if unknown:
+        raise ValueError(f"strict names unknown checks {sorted(unknown)}; known: {', '.join(CHECKS)}")
+    if level not in LEVEL_KEYS:
+        raise ValueError(f"level must be one of {', '.join(LEVEL_KEYS)}; got {level!r}")
     if not isinstance(table, pd.DataFrame):
         table = read_table(table)
     prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
     ctx = _Ctx(raw=table, profile=prof, file=table.attrs.get("source", "<table>"),
-               first_row=int(table.attrs.get("first_row", 2)), published_only=published_only)
-    strict_set = set(CHECKS) if strict is True else set(strict or ())
-    unknown = strict_set - set(CHECKS)
-    if unknown:
-        raise ValueError(f"strict names unknown checks {sorted(unknown)}; known: {sorted(CHECKS)}")
+               first_row=int(table.attrs.get("first_row", 2)), published_only=published_only,
+               group_keys=LEVEL_KEYS[level])
     problems: list[Problem] = []
     for name, (fn, _sev) in CHECKS.items():
+        if name == "scored_output":
+            problems += fn(ctx)
+            ctx.raw = _strip_scored_output(ctx.raw)
+            continue
         for p in fn(ctx):
             if p.severity == "warning" and name in strict_set:
                 p = Problem(**{**p.__dict__, "severity": "error"})
@@ -458,21 +618,18 @@ def validate(
 
 
 def load_baseline(path: str | Path | pd.DataFrame, profile: Profile | str | None = None,
-                  strict: bool | Iterable[str] = False, sheet=None, published_only: bool = False) -> pd.DataFrame:
+                  strict: bool | Iterable[str] = False, sheet=None, published_only: bool = False,
+                  level: str = "rt") -> pd.DataFrame:
     """Read and validate a baseline; raise :class:`BaselineError` listing every error.
 
-    Warnings are issued as :class:`BaselineWarning`; the typed table is returned with the problems
-    that did not block it in ``attrs['validation']`` (a list of records; ``pd.DataFrame`` of it gives
-    the table). attrs hold only plain values, because pandas compares attrs when combining frames.
+    Warnings are issued as :class:`BaselineWarning` (use :func:`validate` to get them as a report).
     """
     raw = path if isinstance(path, pd.DataFrame) else read_table(path, sheet=sheet)
-    report = validate(raw, profile, strict, published_only=published_only)
+    report = validate(raw, profile, strict, published_only=published_only, level=level)
     report.raise_if_errors()
     for p in report.warnings:
         warnings.warn(str(p), BaselineWarning, stacklevel=2)
-    df = report.data
-    df.attrs["validation"] = report.to_frame().to_dict("records")
-    return df
+    return report.data
 
 
 def _typed(ctx: _Ctx) -> pd.DataFrame:
@@ -482,7 +639,7 @@ def _typed(ctx: _Ctx) -> pd.DataFrame:
     df = pd.DataFrame(index=raw.index)
     kinds = dict(zip(cc["column"], cc["kind"]))
     for c in raw.columns:
-        if "__dup" in c:
+        if "__dup" in c or c == "source_row":
             continue
         kind = kinds.get(c)
         if c in ctx.numeric:
@@ -503,7 +660,10 @@ def _typed(ctx: _Ctx) -> pd.DataFrame:
             # rows with only a share: volume from the share
             fill = df[v].isna() & df[p].notna()
             df.loc[fill, v] = df.loc[fill, p] / 100.0 * df.loc[fill, den]
-    df.attrs.update(ctx.raw.attrs)
+    # the spreadsheet row each location came from, right after its id, to find it in the input
+    df.insert(1 if "location_id" in df.columns else 0, "source_row", (raw.index + ctx.first_row).astype(np.int64))
+    # attrs stay small and plain: pandas copies them on many operations
+    df.attrs = {k: ctx.raw.attrs[k] for k in ("source", "first_row", "comments", "headers") if k in ctx.raw.attrs}
     df.attrs["derived_volumes"] = derived
     df.attrs["profile"] = ctx.profile.name
     return df.reset_index(drop=True)

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import DATA, REPO, location
+from kd_testutil import DATA, REPO, location
 
 
 def run(*args):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA, REPO
+from kd_testutil import DATA, REPO
 from kotaku_decide.consistency import consistency_report, decree_totals, published_levels
 from kotaku_decide.io import read_table
 from kotaku_decide.pipeline import score_file
@@ -97,7 +97,7 @@ def test_2020_decree_cannot_be_scored_without_volumes():
 
 
 def test_consistency_report_on_scored_data_compares_published_scores(make_csv):
-    from conftest import location
+    from kd_testutil import location
     from kotaku_decide.scoring import score_table
 
     rows = [location("A", {"1a": 30}, decree_listed="ya", decree="SK 1/2020", published_score=18),

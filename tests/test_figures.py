@@ -2,7 +2,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from conftest import DATA
+from kd_testutil import DATA
 from kotaku_decide.figures import LEVEL_COLOURS, hectares_by_kecamatan, location_map, save_figure, score_distribution
 from kotaku_decide.pipeline import score_file
 

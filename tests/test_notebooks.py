@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import REPO
+from kd_testutil import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CODES_14, location
+from kd_testutil import CODES_14, location
 from kotaku_decide.profiles import load_profile
 from kotaku_decide.scoring import (ScoringError, aggregate, contribution_of_handling, criterion_scores,
                                    criterion_shares, legality, round_half_up, score_permen, score_table, slum_level)

@@ -5,7 +5,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from conftest import CODES_14, location
+from kd_testutil import CODES_14, location
 from kotaku_decide.io import InputFileError, read_table
 from kotaku_decide.scoring import score_table
 from kotaku_decide.validate import BaselineError, load_baseline, parse_yesno, validate
