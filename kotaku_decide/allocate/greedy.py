@@ -1,0 +1,303 @@
+"""The greedy baseline: best benefit per rupiah first, under the same rules as the model.
+
+Year by year:
+
+1. (hectares, least_cost) buy whole clearing packages - the cheapest set of works that brings a
+   location below the slum threshold (:func:`~.packages.cheapest_package`) - in order of
+   benefit per rupiah (locked-in locations first; for hectares the benefit is area x the year
+   weights still to come, for least_cost the order is cost per hectare until the target is met);
+2. (hectares, households) spend what is left on single works in order of score reduction x area
+   per rupiah (hectares) or households brought to water / sanitation per rupiah (households).
+
+Every purchase is paid source by source (the community share first, then the sources with the
+narrowest eligibility) within budgets, carry-over, per-kelurahan caps and authority; a purchase
+that cannot be paid in full, or would break precedence, legality, one-target or capacity rules,
+is skipped. An equity minimum is met, if needed, by removing the latest packages of the best-served
+groups. The result is a plan table like the optimiser's and goes through the same checker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from .costing import LOCATION_WORKS
+from .data import SANITATION, WATER, AllocationInput
+from .packages import cheapest_package
+from .results import _plan_rows
+from .solve import SolveReport, SolveStatus
+
+__all__ = ["greedy_plan"]
+
+
+class _Wallet:
+    def __init__(self, inp: AllocationInput):
+        self.f = inp.funding
+        self.inp = inp
+        self.avail = {s: 0.0 for s in self.f.sources}
+        self.cap_used = defaultdict(float)
+        narrow = {s: len(self.f.eligible[s]) for s in self.f.sources}
+        sw = inp.swadaya_source
+        self.order = sorted(self.f.sources, key=lambda s: (s == sw, narrow[s], s))
+
+    def new_year(self, yi: int):
+        for si, s in enumerate(self.f.sources):
+            carry = self.avail[s] if (self.f.carry_over[s] and yi > 0) else 0.0
+            self.avail[s] = float(self.f.budget_rp[si, yi]) + carry
+
+    def pay(self, cost: float, sources: tuple, kel: str, year: int, insitu: bool, tx: list) -> bool:
+        """Pay ``cost`` [Rp] from eligible sources; record (source, amount) in ``tx``. False if impossible."""
+        sw, share = self.inp.swadaya_source, self.inp.swadaya_share
+        rem = cost
+        if insitu and sw is not None and share > 0:
+            need = share * cost
+            if sw not in sources or self._room(sw, kel, year) + 1e-6 < need:
+                return False
+            self._take(sw, need, kel, year, tx)
+            rem -= need
+        for s in self.order:
+            if rem <= 1e-6:
+                break
+            if s not in sources:
+                continue
+            amt = min(rem, self._room(s, kel, year))
+            if amt > 1e-6:
+                self._take(s, amt, kel, year, tx)
+                rem -= amt
+        return rem <= 1e-3
+
+    def _room(self, s, kel, year):
+        cap = self.f.cap_rp.get(s)
+        r = self.avail[s]
+        if cap is not None:
+            r = min(r, cap - self.cap_used[(s, kel, year)])
+        return max(r, 0.0)
+
+    def _take(self, s, amt, kel, year, tx):
+        self.avail[s] -= amt
+        self.cap_used[(s, kel, year)] += amt
+        tx.append((s, amt, kel, year))
+
+    def rollback(self, tx):
+        for s, amt, kel, year in tx:
+            self.avail[s] += amt
+            self.cap_used[(s, kel, year)] -= amt
+
+
+def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
+    """Greedy plan (plan table) and a report (status ``feasible_not_proven``: a heuristic)."""
+    t0 = time.perf_counter()
+    sc = inp.scenario
+    kind = sc["objective.kind"]
+    opts = inp.options
+    loc = inp.locations
+    years = inp.years
+    thr = inp.threshold
+    area = loc["area_ha"].to_numpy(float)
+    kel = loc["kelurahan"].astype(str).to_numpy()
+    legal = loc["legal_alloc"].to_numpy(bool).copy()
+    total = loc["total_score"].to_numpy(int).copy()
+    slum = loc["slum"].to_numpy(bool)
+    locked_in = loc["locked_in"].to_numpy(bool)
+    by_loc = {i: g for i, g in opts.groupby("loc", sort=True)}
+    done_crit = defaultdict(set)  # loc -> criteria with a work (or resettled/legalised)
+    resettled = np.zeros(len(loc), bool)
+    started: dict = {}
+    starts_y = defaultdict(int)
+    starts_k = defaultdict(int)
+    cap_y, cap_k = sc["rules.max_starts_per_year"], sc["rules.max_starts_per_kelurahan"]
+    wallet = _Wallet(inp)
+    recs = []  # (option_row, year, source, amount, package id)
+    pkg_of = {}
+    pkg_id = [0]
+    precedence = inp.precedence
+    crit_of = opts["criterion"].to_dict()
+    cost_of = opts["cost_rp"].to_dict()
+    delta_of = opts["delta_score"].to_dict()
+    src_of = opts["sources"].to_dict()
+    loc_of = opts["loc"].to_dict()
+    th, ty = inp.target()
+    yw = inp.year_weight
+
+    def can_start(i, yi):
+        if i in started:
+            return True
+        if cap_y is not None and starts_y[yi] >= cap_y:
+            return False
+        if cap_k is not None and starts_k[(kel[i], yi)] >= cap_k:
+            return False
+        return True
+
+    def buy(i, labels, yi) -> bool:
+        year = years[yi]
+        if not can_start(i, yi):
+            return False
+        tx, rows = [], []
+        for lab in labels:
+            c = crit_of[lab]
+            t = []
+            if not wallet.pay(cost_of[lab], src_of[lab], kel[i], year, c not in LOCATION_WORKS, t):
+                wallet.rollback(tx + t)
+                return False
+            tx += t
+            rows += [(lab, year, s, a) for s, a, _, _ in t]
+        if i not in started:
+            started[i] = yi
+            starts_y[yi] += 1
+            starts_k[(kel[i], yi)] += 1
+        pkg_id[0] += 1
+        for lab in labels:
+            c = crit_of[lab]
+            done_crit[i].add(c)
+            if c == "resettlement":
+                resettled[i] = True
+            elif c == "legalisation":
+                legal[i] = True
+            else:
+                total[i] -= delta_of[lab]
+        for r in rows:
+            recs.append(r + (pkg_id[0],))
+        return True
+
+    def cleared(i):
+        return resettled[i] or total[i] < thr
+
+    fmin = float(sc["rules.equity_min_share"])
+    grp = loc["equity_group"].to_numpy()
+    G = max(len(set(grp[opts["loc"].to_numpy()])), 1)
+    for yi, year in enumerate(years):
+        wallet.new_year(yi)
+        # ---- phase 1: whole clearing packages -------------------------------------------------
+        if kind in ("hectares", "least_cost"):
+            if kind == "least_cost" and th is not None and year > ty:
+                pass
+            else:
+                cands = []
+                for i, rows in by_loc.items():
+                    if not slum[i] or cleared(i):
+                        continue
+                    need = int(total[i] - (thr - 1))
+                    avail_rows = rows[~rows["criterion"].isin(list(done_crit[i]))]
+                    c, labs = cheapest_package(avail_rows, need, bool(legal[i]), precedence, costcol="cost_rp")
+                    if not np.isfinite(c) or not labs:
+                        continue
+                    benefit = area[i] * yw[yi:].sum()
+                    key = (0 if locked_in[i] else 1, -(benefit / c) if kind == "hectares" else c / area[i], i)
+                    cands.append((key, i, labs))
+                cands.sort()
+                while cands:
+                    if kind == "least_cost" and th is not None:
+                        got = float(area[slum & (resettled | (total < thr))].sum())
+                        if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in by_loc):
+                            break
+                    if fmin > 0:  # serve the groups below their minimum share first
+                        spent = defaultdict(float)
+                        for r in recs:
+                            spent[grp[loc_of[r[0]]]] += r[3]
+                        tot_sp = sum(spent.values())
+                        cands.sort(key=lambda t: (0 if spent[grp[t[1]]] < fmin / G * max(tot_sp, 1.0) else 1,) + t[0])
+                    key, i, labs = cands.pop(0)
+                    buy(i, labs, yi)
+        # ---- phase 2: single works with what is left --------------------------------------------
+        if kind in ("hectares", "households") and sc["objective.tie_break"] or kind == "households":
+            items = []
+            if kind == "households":
+                V = {c: loc[f"vol_{inp.profile.criteria.set_index('code').at[c, 'input_key']}"].to_numpy(float)
+                     for c in WATER + SANITATION}
+                for i, rows in by_loc.items():
+                    if resettled[i]:
+                        continue
+                    leg = []
+                    if not legal[i]:
+                        lr = rows.index[rows["criterion"] == "legalisation"]
+                        if len(lr) == 0:
+                            continue
+                        leg = [lr[0]]
+                    for pair in (WATER, SANITATION):
+                        best = None
+                        c1, c2 = pair
+                        o1 = [None] + ([] if c1 in done_crit[i] else list(rows.index[rows["criterion"] == c1]))
+                        o2 = [None] + ([] if c2 in done_crit[i] else list(rows.index[rows["criterion"] == c2]))
+                        for a in o1:
+                            for b in o2:
+                                if a is None and b is None:
+                                    continue
+                                q1 = opts.at[a, "quantity"] if a is not None else 0.0
+                                q2 = opts.at[b, "quantity"] if b is not None else 0.0
+                                gain = max(V[c1][i], V[c2][i]) - max(V[c1][i] - q1, V[c2][i] - q2)
+                                cost = (cost_of[a] if a is not None else 0) + (cost_of[b] if b is not None else 0)
+                                cost += sum(cost_of[x] for x in leg)
+                                # per location and service: the largest gain, cheapest among equals
+                                if gain > 0 and (best is None or (gain, -cost) > (best[0], -best[1])):
+                                    best = (gain, cost, tuple(leg) + tuple(x for x in (a, b) if x is not None))
+                        if best is not None:
+                            items.append((-(best[0] / best[1]), best[2]))
+                items.sort()
+                for _, labs in items:
+                    i = loc_of[labs[0]]
+                    labs = [o for o in labs if not (crit_of[o] == "legalisation" and legal[i])]
+                    if not labs or any(crit_of[o] in done_crit[i] for o in labs) or resettled[i]:
+                        continue
+                    buy(i, list(labs), yi)
+                items = []
+            for o, r in opts.iterrows():
+                i = int(r["loc"])
+                c = r["criterion"]
+                if c in LOCATION_WORKS or c in done_crit[i] or resettled[i]:
+                    continue
+                if kind == "households":
+                    continue
+                else:
+                    if not slum[i]:
+                        continue
+                    gain = float(r["delta_score"]) * area[i]
+                if gain <= 0:
+                    continue
+                items.append((-(gain / r["cost_rp"]), o))
+            items.sort()
+            for _, o in items:
+                i, c = loc_of[o], crit_of[o]
+                if c in done_crit[i] or resettled[i] or not legal[i]:
+                    continue
+                ok = True
+                for before, after in precedence:
+                    if c in after and any((c2 in before) for c2 in set(by_loc[i]["criterion"])):
+                        if not (done_crit[i] & set(before)):
+                            ok = False
+                if ok:
+                    buy(i, [o], yi)
+
+    plan_raw = pd.DataFrame([r[:4] for r in recs], columns=["option_row", "year", "source", "cost_rp"])
+    pk = [r[4] for r in recs]
+    # ---- equity: drop the latest packages of the best-served groups until the minimum holds --------
+    if fmin > 0 and len(plan_raw):
+        plan_raw["pkg"] = pk
+        plan_raw["group"] = grp[plan_raw["option_row"].map(loc_of).to_numpy()]
+        plan_raw["loc"] = plan_raw["option_row"].map(loc_of)
+        for _ in range(10000):
+            tot = plan_raw["cost_rp"].sum()
+            per = plan_raw.groupby("group")["cost_rp"].sum().reindex(sorted(set(grp[opts["loc"].to_numpy()])), fill_value=0)
+            if (per >= fmin / G * tot - 1.0).all() or tot <= 0:
+                break
+            big = per.idxmax()
+            cand_locs = plan_raw.loc[(plan_raw["group"] == big) & ~plan_raw["loc"].map(lambda i: locked_in[i]), "loc"]
+            if cand_locs.empty:
+                break
+            # remove every work of the location with the latest package in that group
+            last = plan_raw.loc[plan_raw["loc"].isin(cand_locs)].sort_values("pkg").iloc[-1]["loc"]
+            plan_raw = plan_raw[plan_raw["loc"] != last]
+        plan_raw = plan_raw[["option_row", "year", "source", "cost_rp"]]
+    plan = _plan_rows(inp, plan_raw)
+    from .results import evaluate_plan, works_from_plan
+
+    ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
+        columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
+    obj = {"hectares": ev["hectare_years"], "households": ev["households"], "least_cost": ev["cost_m"]}[kind]
+    rep = SolveReport(status=SolveStatus.FEASIBLE_NOT_PROVEN, proven_optimal=False, objective=obj, best_bound=None,
+                      gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
+                      solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
+                      message="heuristic baseline: no optimality claim")
+    return plan, rep

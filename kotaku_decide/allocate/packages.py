@@ -1,0 +1,115 @@
+"""Cheapest clearing package per location (a small multiple-choice knapsack, solved exactly).
+
+Used by the model (a valid inequality: the money spent at a location by year y is at least
+its cheapest clearing cost whenever it is cleared by y) and by the greedy rule (the package it
+buys). At most one option per criterion; the chosen options must lower the total by ``need``
+points; if a road work is chosen at a site that needs drainage, a drainage work must be chosen
+too (precedence); on land that is not legal, in-situ works also need legalisation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .costing import LOCATION_WORKS
+
+__all__ = ["cheapest_package"]
+
+
+def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), costcol: str = "cost_m",
+                     exclude=()) -> tuple[float, list]:
+    """Cheapest set of options (index labels of ``rows``) lowering the score by ``need`` points.
+
+    Parameters
+    ----------
+    rows : the location's options (``criterion``, ``delta_score``, cost column)
+    need : points to remove (total - (threshold - 1))
+    legal : land legal (else in-situ works need the ``legalisation`` row, if any)
+    precedence : list of (before criteria, after criteria)
+    exclude : criteria that may not be used (already done)
+
+    Returns
+    -------
+    (cost, list of option labels); ``(inf, [])`` when impossible.
+    """
+    if need <= 0:
+        return 0.0, []
+    best = (np.inf, [])
+    res = rows[rows["criterion"] == "resettlement"]
+    if len(res):
+        c = float(res[costcol].iloc[0])
+        best = (c, [res.index[0]])
+    ins = rows[~rows["criterion"].isin(list(LOCATION_WORKS)) & ~rows["criterion"].isin(list(exclude))]
+    extra, extra_rows = 0.0, []
+    if not legal:
+        leg = rows[rows["criterion"] == "legalisation"]
+        if leg.empty:
+            return best
+        extra, extra_rows = float(leg[costcol].iloc[0]), [leg.index[0]]
+    before = set(c for b, a in precedence for c in b)
+    after = set(c for b, a in precedence for c in a)
+    need_before = bool(before & set(ins["criterion"]))
+    INF = np.inf
+    P = need + 1
+    pr = np.arange(P)
+    cost = np.full((P, 2, 2), INF)  # (points capped at need, has a 'before' work, has an 'after' work)
+    cost[0, 0, 0] = 0.0
+    layers = []
+    for crit, grp in ins.groupby("criterion", sort=True):
+        prev = cost
+        new = prev.copy()
+        isb, isa = int(crit in before), int(crit in after)
+        opts_k = list(zip(grp.index, grp["delta_score"].to_numpy(int), grp[costcol].to_numpy(float)))
+        for lab, d, c in opts_k:
+            q = np.minimum(pr + d, need)
+            for hb in (0, 1):
+                for ha in (0, 1):
+                    np.minimum.at(new[:, hb | isb, ha | isa], q, prev[:, hb, ha] + c)
+        layers.append((prev, opts_k, isb, isa))
+        cost = new
+    best_state = None
+    for hb in (0, 1):
+        for ha in (0, 1):
+            if ha and not hb and need_before:
+                continue
+            v = cost[need, hb, ha]
+            if v + extra < best[0] - 1e-9:
+                best = (v + extra, None)
+                best_state = (need, hb, ha)
+    if best_state is None:
+        return best
+    # backtrack through the layers
+    labels = []
+    state = best_state
+    cur = cost
+    for prev, opts_k, isb, isa in reversed(layers):
+        p_, b_, a_ = state
+        target = cur[p_, b_, a_]
+        if np.isclose(prev[p_, b_, a_], target, rtol=1e-12, atol=1e-9):
+            cur = prev
+            continue
+        found = False
+        for lab, d, c in opts_k:
+            for hb in ((0, 1) if isb else (b_,)):
+                if (hb | isb) != b_:
+                    continue
+                for ha in ((0, 1) if isa else (a_,)):
+                    if (ha | isa) != a_:
+                        continue
+                    srcs = pr[np.minimum(pr + d, need) == p_]
+                    vals = prev[srcs, hb, ha] + c
+                    k = np.flatnonzero(np.isclose(vals, target, rtol=1e-12, atol=1e-9))
+                    if len(k):
+                        labels.append(lab)
+                        state = (int(srcs[k[0]]), hb, ha)
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if not found:  # numerical trouble: report no package rather than a wrong one
+            return (INF, [])
+        cur = prev
+    return best[0], extra_rows + labels[::-1]

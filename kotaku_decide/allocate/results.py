@@ -1,0 +1,268 @@
+"""Post-processing: plan table, end condition (re-scored), yearly indicators and money.
+
+Everything here works from a *works table* (one row per chosen option: ``option_row`` and
+``year``) or a *plan table* (one row per work and source), never from the model's internals,
+so the same functions serve the optimiser, the greedy rule and any plan a user edits by hand.
+The end condition is re-scored with the official scoring functions
+(:func:`kotaku_decide.scoring.score_permen`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
+from ..profiles import SLUM_LEVELS
+from .data import SANITATION, WATER, AllocationInput
+
+__all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "yearly_indicators",
+           "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
+
+PLAN_COLUMNS = ["location_id", "name", "kelurahan", "kecamatan", "criterion", "option", "work_id", "work",
+                "quantity", "unit", "year", "source", "cost_rp", "work_cost_rp", "unit_cost_rp", "score_before",
+                "score_after"]
+
+
+@dataclass
+class AllocationResult:
+    """What an allocation returns (API and CLI).
+
+    Attributes
+    ----------
+    plan : DataFrame, one row per work and paying source (:data:`PLAN_COLUMNS`; ``cost_rp`` [Rp])
+    before_after : DataFrame, one row per location: totals, levels, average condition and
+        contribution of handling before and after, cleared year
+    yearly : DataFrame, per year: slum hectares left, water and sanitation shares [%]
+    money : DataFrame, per source and year: budget, available, used, left [Rp]
+    report : :class:`~.solve.SolveReport` (or a greedy report)
+    shortfall : :class:`~.diagnose.Shortfall` or None
+    scenario : resolved scenario (YAML text via ``scenario.to_yaml()``)
+    """
+
+    plan: pd.DataFrame
+    before_after: pd.DataFrame
+    yearly: pd.DataFrame
+    money: pd.DataFrame
+    report: object
+    scenario: object
+    method: str = "milp"
+    shortfall: object = None
+    evaluation: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        r = self.report
+        lines = [f"method: {self.method}; status: {getattr(r.status, 'value', r.status)}; "
+                 f"proven optimal: {r.proven_optimal}"]
+        if r.objective is not None:
+            lines.append(f"objective ({r.objective_kind}): {r.objective:,.3f}; best bound: "
+                         f"{r.best_bound if r.best_bound is None else f'{r.best_bound:,.3f}'}; gap: {r.gap}")
+        if self.evaluation:
+            e = self.evaluation
+            lines.append(f"cleared: {e['cleared_ha']:.2f} ha of {e['slum_ha_before']:.2f} slum ha; "
+                         f"spend Rp {e['cost_rp'] / 1e9:,.2f} bn")
+        if r.message:
+            lines.append(r.message)
+        if self.shortfall is not None:
+            lines.append(str(self.shortfall))
+        lines.append(f"data status: {r.data_status}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+def works_from_model(model) -> pd.DataFrame:
+    """Chosen options (``option_row``, ``year``) from a solved model."""
+    rows = [(o, model.inp.years[y]) for (o, y), v in model.x.items() if v.varValue is not None and v.varValue > 0.5]
+    return pd.DataFrame(sorted(rows), columns=["option_row", "year"])
+
+
+def plan_from_model(model) -> pd.DataFrame:
+    """Plan table (one row per work and source) from a solved model's money variables."""
+    inp = model.inp
+    chosen = {(o, y) for (o, y), v in model.x.items() if v.varValue is not None and v.varValue > 0.5}
+    cost = inp.options["cost_rp"].to_numpy(float)
+    recs = []
+    for (i, g), (srcs, rows) in sorted(model.groups.items()):
+        for yi, year in enumerate(inp.years):
+            ch = [o for o in rows if (o, yi) in chosen]
+            if not ch:
+                continue
+            gcost = sum(cost[o] for o in ch)
+            paid = {s: max(model.m[(i, g, yi, s)].varValue or 0.0, 0.0) * 1e6 for s in srcs}
+            tot = sum(paid.values())
+            for s in srcs:
+                if paid[s] <= 1e-3:
+                    continue
+                frac = paid[s] / tot if tot > 0 else 0
+                for o in ch:
+                    recs.append((o, year, s, cost[o] * frac))
+    return _plan_rows(inp, pd.DataFrame(recs, columns=["option_row", "year", "source", "cost_rp"]))
+
+
+def _plan_rows(inp: AllocationInput, df: pd.DataFrame) -> pd.DataFrame:
+    o = inp.options.loc[df["option_row"].to_numpy()].reset_index()
+    loc = inp.locations.set_index("location_id")
+    out = pd.DataFrame({
+        "option_row": df["option_row"].to_numpy(), "location_id": o["location_id"].to_numpy(),
+        "name": loc.loc[o["location_id"], "name"].to_numpy(),
+        "kelurahan": loc.loc[o["location_id"], "kelurahan"].to_numpy(),
+        "kecamatan": loc.loc[o["location_id"], "kecamatan"].to_numpy(),
+        "criterion": o["criterion"].to_numpy(), "option": o["option"].to_numpy(), "work_id": o["work_id"].to_numpy(),
+        "work": o["work"].to_numpy(), "quantity": o["quantity"].to_numpy(), "unit": o["unit"].to_numpy(),
+        "year": df["year"].to_numpy(int), "source": df["source"].to_numpy(),
+        "cost_rp": df["cost_rp"].to_numpy(float), "work_cost_rp": o["cost_rp"].to_numpy(float),
+        "unit_cost_rp": o["unit_cost_rp"].to_numpy(float),
+        "score_before": o["score_before"].to_numpy(), "score_after": o["score_after"].to_numpy()})
+    return out.sort_values(["location_id", "year", "option_row", "source"]).reset_index(drop=True)
+
+
+def works_from_plan(plan: pd.DataFrame) -> pd.DataFrame:
+    """One row per work (location, criterion, option, year) from a plan table."""
+    cols = ["location_id", "criterion", "option", "year", "quantity", "work_id"]
+    return plan.groupby(cols[:4], sort=True).agg(quantity=("quantity", "first"), work_id=("work_id", "first"),
+                                                  cost_rp=("cost_rp", "sum")).reset_index()
+
+
+# ------------------------------------------------------------------------------------------------
+def _volumes_after(inp: AllocationInput, works: pd.DataFrame, upto_year: int | None):
+    """Volumes after the works done by ``upto_year`` (None = all), and the resettled mask."""
+    prof = inp.profile
+    V = volume_matrix(inp.locations, prof).copy()
+    pos = {lid: i for i, lid in enumerate(inp.locations["location_id"])}
+    col = {c: j for j, c in enumerate(prof.codes)}
+    resettled = np.zeros(len(V), bool)
+    w = works if upto_year is None else works[works["year"] <= upto_year]
+    for lid, c, q in zip(w["location_id"], w["criterion"], w["quantity"]):
+        i = pos[lid]
+        if c == "resettlement":
+            resettled[i] = True
+        elif c in col:
+            V[i, col[c]] = max(V[i, col[c]] - float(q), 0.0)  # floored at 0 (slum-scoring.md)
+    return V, resettled
+
+
+def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
+    """Before / after per location: re-scored totals, levels, average condition, contribution.
+
+    ``works``: one row per chosen work with ``location_id, criterion, quantity, year``.
+    Resettled locations leave the slum list at that site (level ``resettled``, total 0).
+    """
+    prof = inp.profile
+    loc = inp.locations
+    D = denominator_matrix(loc, prof)
+    V0 = volume_matrix(loc, prof)
+    b = score_permen(V0, D, prof)
+    V1, res = _volumes_after(inp, works, None)
+    a = score_permen(V1, D, prof)
+    total_after = np.where(res, 0, a["total"])
+    avg_after = np.where(res, 0.0, a["avg_condition"])
+    level_after = np.array(SLUM_LEVELS, dtype=object)[a["level"]]
+    level_after = np.where(res, "resettled", level_after)
+    cleared_year = np.full(len(loc), np.nan)
+    thr = inp.threshold
+    for y in reversed(inp.years):
+        Vy, ry = _volumes_after(inp, works, y)
+        ty = score_permen(Vy, D, prof)["total"]
+        ok = (ty < thr) | ry
+        cleared_year = np.where(ok & (b["total"] >= thr), y, cleared_year)
+    out = pd.DataFrame({
+        "location_id": loc["location_id"], "name": loc["name"], "kelurahan": loc["kelurahan"],
+        "kecamatan": loc["kecamatan"], "area_ha": loc["area_ha"], "legal": loc["legal_alloc"],
+        "authority": loc["authority_alloc"],
+        "total_before": b["total"], "level_before": np.array(SLUM_LEVELS, dtype=object)[b["level"]],
+        "total_after": total_after, "level_after": level_after,
+        "avg_condition_before": b["avg_condition"], "avg_condition_after": avg_after,
+        "contribution_of_handling": contribution_of_handling(b["avg_condition"], avg_after),
+        "resettled": res, "cleared_year": pd.array(np.where(np.isnan(cleared_year), pd.NA, cleared_year),
+                                                   dtype="Int64"),
+        "cost_rp": loc["location_id"].map(works.groupby("location_id")["cost_rp"].sum()
+                                          if "cost_rp" in works else {}).fillna(0.0).to_numpy(float),
+    })
+    for j, c in enumerate(prof.codes):
+        out[f"score_{c}_before"] = b["scores"][:, j]
+        out[f"score_{c}_after"] = np.where(res, 0, a["scores"][:, j])
+    return out
+
+
+def _hh_without(inp: AllocationInput, V: np.ndarray, res: np.ndarray, crits) -> np.ndarray:
+    col = {c: j for j, c in enumerate(inp.profile.codes)}
+    m = np.max(np.column_stack([V[:, col[c]] for c in crits]), axis=1)
+    return np.where(res, 0.0, m)
+
+
+def yearly_indicators(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
+    """Per year (and the baseline before the first year): slum hectares left, locations left,
+    and the 100-0-100 shares: households with safe water (3a and 3b met) and proper sanitation
+    (5a and 5b met) [%] over all households of the baseline."""
+    prof = inp.profile
+    loc = inp.locations
+    D = denominator_matrix(loc, prof)
+    hh = loc["households"].to_numpy(float).sum()
+    area = loc["area_ha"].to_numpy(float)
+    rows = []
+    for y in [inp.years[0] - 1] + list(inp.years):
+        V, res = _volumes_after(inp, works, y)
+        tot = score_permen(V, D, prof)["total"]
+        slum = (tot >= inp.threshold) & ~res
+        w = _hh_without(inp, V, res, WATER).sum()
+        s = _hh_without(inp, V, res, SANITATION).sum()
+        rows.append({"year": y, "label": "baseline" if y < inp.years[0] else "end of year",
+                     "slum_locations": int(slum.sum()), "slum_ha": float(area[slum].sum()),
+                     "water_share_pct": 100.0 * (1 - w / hh) if hh else np.nan,
+                     "sanitation_share_pct": 100.0 * (1 - s / hh) if hh else np.nan,
+                     "spend_rp": float(works.loc[works["year"] == y, "cost_rp"].sum()) if "cost_rp" in works else 0.0})
+    return pd.DataFrame(rows)
+
+
+def money_table(inp: AllocationInput, plan: pd.DataFrame) -> pd.DataFrame:
+    """Money per source and year [Rp]: budget, available (with carry-over), used, left."""
+    f = inp.funding
+    used = plan.groupby(["source", "year"])["cost_rp"].sum() if len(plan) else pd.Series(dtype=float)
+    rows = []
+    for si, s in enumerate(f.sources):
+        carried = 0.0
+        for yi, y in enumerate(f.years):
+            budget = float(f.budget_rp[si, yi])
+            avail = budget + (carried if f.carry_over[s] else 0.0)
+            u = float(used.get((s, y), 0.0))
+            left = avail - u
+            rows.append({"source": s, "label": f.labels.get(s, s), "year": y, "budget_rp": budget,
+                         "available_rp": avail, "used_rp": u, "left_rp": left,
+                         "carried_to_next_rp": left if f.carry_over[s] else 0.0})
+            carried = left
+    return pd.DataFrame(rows)
+
+
+def evaluate_plan(inp: AllocationInput, works: pd.DataFrame) -> dict:
+    """Objective values of a plan, recomputed by re-scoring (independent of any model).
+
+    Returns ``hectare_years`` (sum over years of weight x area cleared by that year),
+    ``households`` (weighted household-years with water plus sanitation gained),
+    ``cost_rp``, ``cleared_ha`` (by the last year) and ``cleared_by_year``.
+    """
+    prof = inp.profile
+    loc = inp.locations
+    D = denominator_matrix(loc, prof)
+    V0 = volume_matrix(loc, prof)
+    area = loc["area_ha"].to_numpy(float)
+    slum0 = score_permen(V0, D, prof)["total"] >= inp.threshold
+    r0 = np.zeros(len(loc), bool)
+    w0 = _hh_without(inp, V0, r0, WATER)
+    s0 = _hh_without(inp, V0, r0, SANITATION)
+    cand = loc["candidate"].to_numpy(bool)
+    hy, hh, by = 0.0, 0.0, {}
+    for k, y in enumerate(inp.years):
+        V, res = _volumes_after(inp, works, y)
+        tot = score_permen(V, D, prof)["total"]
+        cleared = slum0 & ((tot < inp.threshold) | res)
+        by[y] = float(area[cleared].sum())
+        hy += inp.year_weight[k] * by[y]
+        gain = (w0 - _hh_without(inp, V, res, WATER)) + (s0 - _hh_without(inp, V, res, SANITATION))
+        hh += inp.year_weight[k] * float(gain[cand].sum())
+    cost = float(works["cost_rp"].sum()) if "cost_rp" in works and len(works) else 0.0
+    return {"hectare_years": hy, "households": hh, "cost_rp": cost, "cost_m": cost / 1e6,
+            "cleared_ha": by[inp.years[-1]], "cleared_by_year": by,
+            "slum_ha_before": float(area[slum0].sum())}
