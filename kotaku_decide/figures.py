@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from .labels import label
 from .profiles import SLUM_LEVELS, Profile
 
-__all__ = ["LEVEL_COLOURS", "hectares_by_kecamatan", "score_distribution", "location_map", "save_figure"]
+__all__ = ["LEVEL_COLOURS", "hectares_by_kecamatan", "score_distribution", "location_map", "save_figure",
+           "slum_hectares_by_year", "money_by_source"]
 
 #: one colour per slum level, from dark red (berat) to grey (not slum); colour-blind-safe ordering
 LEVEL_COLOURS = {"berat": "#8c2d04", "sedang": "#e6550d", "ringan": "#fdae6b", "tidak_kumuh": "#bdbdbd"}
@@ -93,6 +94,51 @@ def location_map(scored: pd.DataFrame, lang: str = "en") -> Figure:
         ax.set_aspect("equal", adjustable="datalim")
         ax.legend(loc="best", frameon=True)
         ax.set_title(label("columns", "slum_level", lang))
+    return fig
+
+
+def slum_hectares_by_year(yearly: pd.DataFrame, lang: str = "en") -> Figure:
+    """Slum hectares left at the baseline and at the end of each plan year (bars), with the drinking-water
+    and sanitation shares (lines, right axis): the 0 and the two 100s of 100-0-100."""
+    with plt.rc_context(_RC):
+        fig, ax = _figure(11, 5.5)
+        x = np.arange(len(yearly))
+        names = [label("hearing", "baseline", lang) if r.label == "baseline" else str(int(r.year))
+                 for r in yearly.itertuples()]
+        bars = ax.bar(x, yearly["slum_ha"], color=LEVEL_COLOURS["sedang"], width=0.6,
+                      label=label("hearing", "slum_ha_left", lang))
+        ax.bar_label(bars, fmt="%.1f", padding=3)
+        ax.set_xticks(x, names)
+        ax.set_ylabel(label("columns", "hectares", lang))
+        ax2 = ax.twinx()
+        ax2.plot(x, yearly["water_share_pct"], marker="o", color="#2171b5", lw=2.5,
+                 label=label("hearing", "water_share", lang))
+        ax2.plot(x, yearly["sanitation_share_pct"], marker="s", color="#238b45", lw=2.5,
+                 label=label("hearing", "sanitation_share", lang))
+        ax2.set_ylim(0, 100)
+        ax2.set_ylabel("%")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper right", frameon=True)
+        ax.set_title(label("hearing", "progress_title", lang))
+        sns.despine(ax=ax, right=False)
+    return fig
+
+
+def money_by_source(money: pd.DataFrame, lang: str = "en") -> Figure:
+    """Money used and left per source and year [Rp billion] (stacked: used, then left)."""
+    m = money.copy()
+    m["key"] = m["label"].astype(str).str.split("(").str[0].str.strip() + " " + m["year"].astype(str)
+    with plt.rc_context(_RC):
+        fig, ax = _figure(12, 0.45 * len(m) + 2.5)
+        y = np.arange(len(m))[::-1]
+        ax.barh(y, m["used_rp"] / 1e9, color="#08519c", label=label("hearing", "used", lang))
+        ax.barh(y, m["left_rp"] / 1e9, left=m["used_rp"] / 1e9, color="#c6dbef", label=label("hearing", "left", lang))
+        ax.set_yticks(y, m["key"])
+        ax.set_xlabel(label("hearing", "rp_billion", lang))
+        ax.set_title(label("hearing", "money_title", lang))
+        ax.legend(loc="lower right", frameon=True)
+        sns.despine(ax=ax)
     return fig
 
 

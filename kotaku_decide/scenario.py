@@ -64,6 +64,16 @@ SPEC: dict[str, dict] = {
     "options.legalised": {"type": list, "items": str},
     "funding.budget_factor": {"type": _NUM, "min": 0.0, "max": 1e3},
     "funding.swadaya_share": {"type": _NUM, "min": 0.0, "max": 1.0},
+    "funding.source_factor": {"type": dict, "free": True, "values": _NUM},
+    "ranking.method": {"type": str, "choices": ["official", "wsm", "topsis", "vikor"]},
+    "ranking.basis": {"type": str, "choices": ["scores", "shares"]},
+    "ranking.weights": {"type": str, "nullable": True, "path": True},
+    "ranking.ahp": {"type": list, "items": str},
+    "ranking.draws": {"type": int, "min": 0, "max": 1_000_000},
+    "ranking.seed": {"type": int, "min": 0},
+    "ranking.top_k": {"type": int, "min": 1},
+    "report.lang": {"type": str, "choices": ["en", "id"]},
+    "report.dpi": {"type": int, "min": 50, "max": 600},
     "funding.carry_over": {"type": bool, "nullable": True},
     "funding.authority_cutoffs_ha": {"type": list, "nullable": True, "items": _NUM, "length": 2},
     "rules.precedence": {"type": list, "items": dict},
@@ -232,6 +242,23 @@ def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
             if not path.exists():
                 problems.append(f"data.{key}: file not found: {path}")
             values["data"][key] = str(path)
+
+    def _file(p, where):
+        path = Path(p)
+        if not path.is_absolute():
+            path = (base_dir / path).resolve()
+        if not path.exists():
+            problems.append(f"{where}: file not found: {path}")
+        return str(path)
+
+    if values["ranking"]["weights"] is not None:
+        values["ranking"]["weights"] = _file(values["ranking"]["weights"], "ranking.weights")
+    values["ranking"]["ahp"] = [_file(p, f"ranking.ahp[{i}]") for i, p in enumerate(values["ranking"]["ahp"])]
+    if values["ranking"]["weights"] is not None and values["ranking"]["ahp"]:
+        problems.append("ranking: give weights or ahp, not both")
+    for src, f in values["funding"]["source_factor"].items():
+        if isinstance(f, (int, float)) and f < 0:
+            problems.append(f"funding.source_factor.{src}: must be >= 0, got {f}")
     if problems:
         raise ScenarioError(problems)
     return Scenario(values=values, source=source, overrides=overrides)

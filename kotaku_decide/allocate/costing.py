@@ -45,7 +45,9 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
     Parameters
     ----------
     path : CSV path or DataFrame with columns ``work_id, criterion, work, unit, unit_cost_rp,
-        source, status`` (``note`` optional). ``criterion`` may list several codes separated by
+        source, status`` (``note`` optional). ``criterion`` names the observation the work reduces by
+        its data-contract key (``4c`` = poor drain construction, scored as 4c under 14/2018 and 4e
+        under 02/2016; ``drain_unconnected`` etc. for 02/2016-only parameters) and may list several separated by
         ``;``. ``unit_cost_rp`` [Rp per unit] may be empty: a work with no known cost. Lines
         starting with ``#`` are comments.
     profile : the regulation profile (criterion codes and units)
@@ -64,6 +66,13 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
         raise CostError(f"{src}: missing column(s) {missing}; expected {_COLS}")
     problems = []
     units = dict(zip(profile.criteria["code"], profile.criteria["unit"])) | LOCATION_WORKS
+    # The catalogue names the observation a work reduces by its data-contract key (vol_<key>), so one
+    # catalogue serves every profile: key 4c (poor drain construction) is criterion 4c under 14/2018 and
+    # 4e under 02/2016; keys of another profile's criteria (drain_unconnected, ...) are skipped here.
+    key_to_code = dict(zip(profile.criteria["input_key"], profile.criteria["code"]))
+    from ..validate import known_criterion_keys
+
+    other_keys = known_criterion_keys(profile) - set(key_to_code)
     if raw["work_id"].duplicated().any():
         problems.append(f"duplicate work_id {sorted(set(raw.loc[raw['work_id'].duplicated(), 'work_id']))}")
     rows = []
@@ -82,9 +91,13 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
                 continue
             if not str(r["source"]).strip():
                 problems.append(f"row {line} ({r['work_id']}): a unit cost needs its source")
-        for code in [c.strip() for c in str(r["criterion"]).split(";") if c.strip()]:
-            if code not in units:
-                problems.append(f"row {line} ({r['work_id']}): unknown criterion {code!r} for {profile.name}")
+        for key in [c.strip() for c in str(r["criterion"]).split(";") if c.strip()]:
+            if key in other_keys:
+                continue
+            code = key if key in LOCATION_WORKS else key_to_code.get(key)
+            if code is None:
+                problems.append(f"row {line} ({r['work_id']}): unknown criterion {key!r}; expected a data-contract "
+                                f"key ({', '.join(sorted(key_to_code))}) or resettlement / legalisation")
                 continue
             if r["unit"] != units[code]:
                 problems.append(f"row {line} ({r['work_id']}): unit {r['unit']!r} but criterion {code} is measured in {units[code]!r}")

@@ -166,6 +166,7 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         opts = opts[~drop].reset_index(drop=True)
     fund = load_funding(sc.data_path("budget"), sc.data_path("funding_rules"), prof, years,
                         budget_factor=sc["funding.budget_factor"], carry_over=sc["funding.carry_over"],
+                        source_factor=sc["funding.source_factor"],
                         swadaya_source=sc["funding.swadaya_source"] if sc["funding.swadaya_share"] > 0 else None)
     auth = loc["authority_alloc"].to_numpy()
     src_sets = {}

@@ -100,8 +100,12 @@ def _provenance(path) -> str:
 
 
 def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor: float = 1.0,
-                 carry_over: bool | None = None, swadaya_source: str | None = None) -> Funding:
+                 carry_over: bool | None = None, swadaya_source: str | None = None,
+                 source_factor: dict | None = None) -> Funding:
     """Read and check the budget and rules tables for the given years.
+
+    ``budget_factor`` multiplies every budget; ``source_factor`` (source -> factor) multiplies one
+    source's budgets on top of it (a scenario "CSR doubled" is ``{"csr": 2.0}``).
 
     Raises
     ------
@@ -175,6 +179,11 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
             continue
         if y in years:
             B[sources.index(s), years.index(y)] += v * budget_factor
+    for s_, f_ in (source_factor or {}).items():
+        if s_ not in sources:
+            problems.append(f"funding.source_factor: unknown source {s_!r}; the rules table has {sources}")
+        else:
+            B[sources.index(s_), :] *= float(f_)
     if swadaya_source is not None and swadaya_source not in sources:
         problems.append(f"funding.swadaya_source {swadaya_source!r} is not a source in the rules table ({sources})")
     if problems:

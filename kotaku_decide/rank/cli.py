@@ -268,78 +268,104 @@ def cmd_rank(args: argparse.Namespace) -> int:
         return 1
 
 
-def _cmd_rank(args) -> int:
-    if args.draws < 0:
-        raise RankInputError(f"--draws must be >= 0; got {args.draws}")
-    if args.share_error is not None and args.basis != "shares":
-        raise RankInputError("--share-error perturbs shares: use it with --basis shares")
-    if args.share_error is not None and args.share_error < 0:
-        raise RankInputError(f"--share-error must be >= 0; got {args.share_error}")
-    if args.top_k < 1:
-        raise RankInputError(f"--top-k must be >= 1; got {args.top_k}")
-    profile = _load_profile(args.regulation)
+def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, weights_file=None, ahp_files=None,
+                   basis: str = "scores", v: float = 0.5, draws: int = 0, seed=None, top_k: int = 10,
+                   robust_method: str | None = None, judgement_steps: int = 1, share_error: float | None = None,
+                   quiet: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """Rank a scored table with a method and weights, optionally with SMAA robustness columns.
+
+    The one call behind ``kotaku-decide rank`` and the hearing run. Returns the table (sorted by
+    rank; rank 1 = handle first) and notes that say what was done (method, weights, draws, seed).
+    """
+    if draws < 0:
+        raise RankInputError(f"draws must be >= 0; got {draws}")
+    if share_error is not None and basis != "shares":
+        raise RankInputError("a share error perturbs shares: use it with basis 'shares'")
+    if share_error is not None and share_error < 0:
+        raise RankInputError(f"share error must be >= 0; got {share_error}")
+    if top_k < 1:
+        raise RankInputError(f"top-k must be >= 1; got {top_k}")
     crit = criteria_frame(profile)
     codes = crit["code"].tolist()
     notes: list[str] = []
-
     weights = None
     ahp_result = None
     expand = None
-    if args.weights:
-        ws = read_weights(args.weights, crit)
+    if weights_file:
+        ws = read_weights(weights_file, crit)
         weights = ws.weights
         notes.append(ws.note)
-    elif args.ahp:
-        ahp_result, _, level, expand = _derive_ahp(args.ahp, crit)
+    elif ahp_files:
+        import io
+
+        sink = io.StringIO()
+        ahp_result, _, level, expand = _derive_ahp(list(ahp_files), crit, out=sink if quiet else None,
+                                                   err=sink if quiet else None)
         weights = pd.Series(ahp_result.weights @ expand, index=codes, name="weight")
         notes.append(f"weights from AHP ({level} level), CR = {ahp_result.cr:.3f}")
-    elif args.method != "official":
+    elif method != "official":
         notes.append("equal weights (the official weighting)")
-    if args.method == "official" and weights is not None:
+    if method == "official" and weights is not None:
         notes.append("note: the official ranking ignores weights (all criteria alike)")
-
-    scored = _load_scored(args.file, profile, sheet=args.sheet)
     if len(scored) == 0:
-        raise RankInputError(f"{args.file}: no locations to rank")
+        raise RankInputError("no locations to rank")
     out = scored[[c for c in _ID_COLUMNS if c in scored.columns]].copy()
     official = rank_table(scored, crit, "official")
-    res = rank_table(scored, crit, args.method, weights, basis=args.basis, v=args.v)
-    out["method"] = args.method
+    res = rank_table(scored, crit, method, weights, basis=basis, v=v)
+    out["method"] = method
     out["score"] = res["score"]
     out["rank"] = res["rank"]
     out["official_rank"] = official["rank"]
     out["rank_change"] = out["official_rank"] - out["rank"]
-    if args.method == "vikor":
+    if method == "vikor":
         for c in ("vikor_S", "vikor_R", "vikor_compromise"):
             out[c] = res[c]
-        notes.append(f"VIKOR v = {args.v}; acceptable advantage (C1): "
+        notes.append(f"VIKOR v = {v}; acceptable advantage (C1): "
                      f"{res.attrs['vikor_advantage']}, acceptable stability (C2): "
                      f"{res.attrs['vikor_stability']}; compromise set: "
                      f"{int(res['vikor_compromise'].sum())} location(s)")
-    basis = "scores" if args.method == "official" else args.basis
-    notes.insert(0, f"method {args.method} on {basis}" if args.method != "official"
+    basis = "scores" if method == "official" else basis
+    notes.insert(0, f"method {method} on {basis}" if method != "official"
                  else "official ranking: total score, ties by average share then location_id")
-
-    if args.draws:
-        robust = args.robust_method or ("topsis" if args.method == "topsis" else "wsm")
+    if draws:
+        robust = robust_method or ("topsis" if method == "topsis" else "wsm")
         x = decision_matrix(scored, codes, basis)
         if ahp_result is not None:
-            sampler = AHPSampler(ahp_result.matrix, expand=expand, max_steps=args.judgement_steps)
+            sampler = AHPSampler(ahp_result.matrix, expand=expand, max_steps=judgement_steps)
         else:
             sampler = SimplexSampler(len(codes))
-        sm = smaa(x, weights=sampler, n_draws=args.draws, method=robust, top_k=args.top_k,
-                  data_sd=args.share_error, seed=args.seed, tiebreak=tiebreak_keys(scored, codes))
+        sm = smaa(x, weights=sampler, n_draws=draws, method=robust, top_k=top_k,
+                  data_sd=share_error, seed=seed, tiebreak=tiebreak_keys(scored, codes))
         t = sm.table
         t.index = out.index
         for c in t.columns:
             out[c] = t[c]
         notes.append(f"robustness: {sm.n_draws} draws, {robust} on {basis}, {sm.description}"
-                     + (f", share error sd {args.share_error} points" if args.share_error else "")
+                     + (f", share error sd {share_error} points" if share_error else "")
                      + f"; seed {sm.seed_entropy}")
         if sm.cr is not None:
             notes.append(f"perturbed judgements: {np.mean(sm.cr > CR_THRESHOLD):.0%} of draws have "
                          f"CR > 0.10 (kept)")
     out = out.sort_values("rank", kind="mergesort")
+    out.attrs["weights"] = None if weights is None else [float(w) for w in weights]
+    return out, notes
+
+
+def _cmd_rank(args) -> int:
+    if args.draws < 0:
+        raise RankInputError(f"--draws must be >= 0; got {args.draws}")
+    if args.share_error is not None and args.basis != "shares":
+        raise RankInputError("--share-error perturbs shares: use it with --basis shares")
+    if args.top_k < 1:
+        raise RankInputError(f"--top-k must be >= 1; got {args.top_k}")
+    profile = _load_profile(args.regulation)
+    scored = _load_scored(args.file, profile, sheet=args.sheet)
+    if len(scored) == 0:
+        raise RankInputError(f"{args.file}: no locations to rank")
+    out, notes = rank_locations(scored, profile, args.method, weights_file=args.weights, ahp_files=args.ahp,
+                                basis=args.basis, v=args.v, draws=args.draws, seed=args.seed, top_k=args.top_k,
+                                robust_method=args.robust_method, judgement_steps=args.judgement_steps,
+                                share_error=args.share_error)
     _write_table(out, args.out)
     for n in notes:
         print(n)

@@ -1,0 +1,479 @@
+"""One scenario end to end for a budget hearing, and the comparison over several scenarios.
+
+:func:`run_scenario` is what the scenario notebook (``notebooks/02_scenario.ipynb``) calls: score ->
+rank (with robustness) -> allocate (optimiser and greedy baseline) -> explanations (when the evidence
+step is available) -> figures -> files. It writes, into one folder:
+
+* ``scores.csv``, ``ranks.csv``, ``plan.csv``, ``before_after.csv``, ``yearly.csv``, ``money.csv``,
+  ``solve_report.csv``, ``consistency.csv`` (and ``explanations.csv``);
+* ``results.xlsx``: a summary sheet first, then the same tables (text cells escaped against formula
+  injection);
+* ``figures/*.png``;
+* ``summary.json`` (the key figures the comparison reads) and ``run.json`` (the resolved scenario,
+  hashes of every input file, package versions, the solver report, the git commit, start and end times).
+
+Every file is written atomically; a batch moves the folder into place only when all are written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .labels import label
+from .report import atomic_path, provenance_lines, summary_by_level, write_workbook
+
+__all__ = ["HearingResult", "run_scenario", "write_comparison", "refuse_unknown_parameters", "NOTEBOOK_PARAMETERS",
+           "key_figures"]
+
+#: the parameters the scenario notebook accepts (papermill itself would only warn about others)
+NOTEBOOK_PARAMETERS = ("scenario", "scenario_file", "out_dir", "name", "lang")
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def refuse_unknown_parameters(namespace: dict, allowed=NOTEBOOK_PARAMETERS) -> None:
+    """Raise ValueError naming any notebook parameter that is not one of ``allowed``.
+
+    Call it in the cell after the ``parameters`` cell with ``globals()``: papermill injects every
+    parameter it is given as a variable, and only warns about names the notebook does not declare.
+    """
+    import builtins
+
+    skip = set(dir(builtins)) | {"In", "Out", "get_ipython", "exit", "quit", "open"}
+    unknown = sorted(k for k in namespace if not k.startswith("_") and k not in skip and k not in allowed
+                     and not callable(namespace[k]) and not _is_module(namespace[k]))
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(f"unknown notebook parameter(s) {', '.join(hints)}; expected {', '.join(allowed)}. "
+                         "Nothing was run.")
+
+
+def _is_module(v) -> bool:
+    import types
+
+    return isinstance(v, types.ModuleType)
+
+
+@dataclass
+class HearingResult:
+    name: str
+    lang: str
+    scenario: object
+    scored: pd.DataFrame
+    consistency: pd.DataFrame
+    ranks: pd.DataFrame
+    rank_notes: list
+    allocation: object
+    greedy: object | None
+    explanations: pd.DataFrame | None
+    key_figures: dict
+    provenance: list
+    figures: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+def _sha256(path) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_REPO, capture_output=True, text=True, timeout=5)
+        if r.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=_REPO,
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            return r.stdout.strip() + ("+uncommitted-changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return None
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"kotaku-decide": __version__, "python": platform.python_version()}
+    for p in ("numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "seaborn", "papermill", "openpyxl"):
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -> dict:
+    """The numbers a hearing compares across scenarios (JSON-ready)."""
+    ev = alloc.evaluation or {}
+    rep = alloc.report
+    yearly = alloc.yearly
+    hh = float(scored["households"].sum()) if "households" in scored else float("nan")
+    base = yearly.iloc[0]
+    end = yearly.iloc[-1]
+    money = alloc.money
+    funded = sorted(set(alloc.plan["location_id"])) if len(alloc.plan) else []
+    ba = alloc.before_after
+    cleared = sorted(ba.loc[ba["cleared_year"].notna(), "location_id"]) if "cleared_year" in ba else []
+    kf = {
+        "name": name,
+        "description": scenario["description"],
+        "profile": scenario["profile"],
+        "objective": scenario["objective.kind"],
+        "years": [int(y) for y in yearly["year"].iloc[1:]],
+        "status": getattr(rep.status, "value", str(rep.status)),
+        "proven_optimal": bool(rep.proven_optimal),
+        "gap": None if rep.gap is None else float(rep.gap),
+        "objective_value": None if rep.objective is None else float(rep.objective),
+        "slum_ha_baseline": float(base["slum_ha"]),
+        "slum_locations_baseline": int(base["slum_locations"]),
+        "slum_ha_left_by_year": {int(r.year): float(r.slum_ha) for r in yearly.iloc[1:].itertuples()},
+        "cleared_ha_by_year": {int(k): float(v) for k, v in (ev.get("cleared_by_year") or {}).items()},
+        "water_share_pct": {"baseline": float(base["water_share_pct"]), "end": float(end["water_share_pct"])},
+        "sanitation_share_pct": {"baseline": float(base["sanitation_share_pct"]),
+                                 "end": float(end["sanitation_share_pct"])},
+        "households_water_served": round((end["water_share_pct"] - base["water_share_pct"]) / 100 * hh, 1),
+        "households_sanitation_served": round((end["sanitation_share_pct"] - base["sanitation_share_pct"]) / 100 * hh, 1),
+        "budget_rp": float(money["budget_rp"].sum()),
+        "spent_rp": float(money["used_rp"].sum()),
+        # money left at the end: the last year's leftovers plus leftovers not carried forward
+        "left_rp": float(money["left_rp"].sum() - money["carried_to_next_rp"].sum()),
+        "funded_locations": funded,
+        "cleared_locations": cleared,
+        "checks_failed": len(alloc.checks or []),
+    }
+    if greedy is not None and greedy.evaluation:
+        g = greedy.evaluation
+        kf["greedy_cleared_ha"] = float(g.get("cleared_ha", float("nan")))
+        key = {"hectares": "hectare_years", "households": "households", "least_cost": "cost_rp"}[scenario["objective.kind"]]
+        opt = ev.get(key)
+        kf["greedy_vs_optimiser"] = (float(g[key]) / opt) if opt else None
+    return kf
+
+
+def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: str | None = None,
+                 greedy: bool = True, write: bool = True) -> HearingResult:
+    """Run one scenario end to end; write its files to ``out_dir`` (if ``write``).
+
+    Parameters
+    ----------
+    scenario : path to a scenario YAML, dict of overrides, :class:`~kotaku_decide.scenario.Scenario` or None
+    out_dir : folder for the outputs (created)
+    name : the scenario's name in reports (default: the scenario's ``name``)
+    lang : ``en`` or ``id`` (default: the scenario's ``report.lang``)
+    greedy : also run the greedy baseline and compare
+    """
+    from .allocate import allocate, prepare
+    from .pipeline import score_file
+    from .rank.cli import rank_locations
+    from .scenario import Scenario, load_scenario
+
+    started = datetime.now(timezone.utc)
+    t = {}
+    t0 = time.perf_counter()
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    name = name or sc["name"]
+    lang = lang or sc["report.lang"]
+    if lang not in ("en", "id"):
+        raise ValueError(f"lang must be 'en' or 'id', got {lang!r}")
+    t["load"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    res = score_file(sc.data_path("baseline"), regulation=sc["profile"], level=sc["data.level"])
+    t["score"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rk = sc["ranking"]
+    ranks, notes = rank_locations(res.scored, res.profile, rk["method"], weights_file=rk["weights"],
+                                  ahp_files=rk["ahp"] or None, basis=rk["basis"], draws=rk["draws"],
+                                  seed=rk["seed"], top_k=rk["top_k"], quiet=True)
+    t["rank"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    inp = prepare(sc)
+    alloc = allocate(sc, inp=inp)
+    t["allocate"] = time.perf_counter() - t0
+    g = None
+    if greedy:
+        t0 = time.perf_counter()
+        g = allocate(sc, inp=inp, method="greedy")
+        t["greedy"] = time.perf_counter() - t0
+
+    expl = None
+    try:  # the evidence step (why each location is or is not funded), when installed
+        from .evidence import explain_plan  # noqa: F401
+    except ImportError:
+        explain_plan = None
+    if explain_plan is not None:
+        t0 = time.perf_counter()
+        expl = explain_plan(inp, alloc, lang=lang)
+        t["explain"] = time.perf_counter() - t0
+
+    prov = provenance_lines(res.scored, lang)
+    status = getattr(alloc.report, "data_status", "") or ""
+    if status:
+        prov.append(status)
+    kf = key_figures(name, sc, res.scored, alloc, g)
+    kf["provenance"] = prov
+    kf["lang"] = lang
+    hr = HearingResult(name=name, lang=lang, scenario=sc, scored=res.scored, consistency=res.consistency,
+                       ranks=ranks, rank_notes=notes, allocation=alloc, greedy=g, explanations=expl,
+                       key_figures=kf, provenance=prov, timings=t)
+    if write:
+        if out_dir is None:
+            raise ValueError("out_dir is required when write=True")
+        t0 = time.perf_counter()
+        _write(hr, Path(out_dir), started, dpi=sc["report.dpi"])
+        t["write"] = time.perf_counter() - t0
+    return hr
+
+
+def _figures(hr: HearingResult) -> dict:
+    from . import figures as F
+    from .rank.figures import rank_interval_chart
+
+    figs = {"hectares_by_kecamatan": F.hectares_by_kecamatan(hr.scored, hr.lang),
+            "score_distribution": F.score_distribution(hr.scored, _profile(hr), hr.lang),
+            "slum_hectares_by_year": F.slum_hectares_by_year(hr.allocation.yearly, hr.lang),
+            "money_by_source": F.money_by_source(hr.allocation.money, hr.lang)}
+    if {"lat", "lon"} <= set(hr.scored.columns) and hr.scored[["lat", "lon"]].notna().all().all():
+        figs["location_map"] = F.location_map(hr.scored, hr.lang)
+    if "rank_median" in hr.ranks.columns:
+        figs["rank_intervals"] = rank_interval_chart(
+            hr.ranks, label_col="name", top=30, xlabel=label("hearing", "rank_axis", hr.lang),
+            title=label("hearing", "rank_intervals_title", hr.lang),
+            median_label=label("hearing", "median_rank", hr.lang),
+            interval_label=label("hearing", "rank_interval", hr.lang))
+    return figs
+
+
+def _profile(hr: HearingResult):
+    from .profiles import load_profile
+
+    return load_profile(hr.scenario["profile"])
+
+
+def _write(hr: HearingResult, out: Path, started: datetime, dpi: int = 150) -> None:
+    from .figures import save_figure
+    from .report import write_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    a = hr.allocation
+    tables = {"scores": hr.scored, "ranks": hr.ranks, "plan": a.plan, "before_after": a.before_after,
+              "yearly": a.yearly, "money": a.money, "solve_report": pd.DataFrame([a.report.to_dict()]),
+              "consistency": hr.consistency}
+    if hr.explanations is not None:
+        tables["explanations"] = hr.explanations
+    for k, df in tables.items():
+        hr.files.append(write_table(df, out / f"{k}.csv"))
+    summary = _summary_sheet(hr)
+    sheets = {"summary": summary, **{k: v for k, v in tables.items() if k != "solve_report"},
+              "solve_report": tables["solve_report"].T.reset_index().rename(columns={"index": "field", 0: "value"}),
+              "by_level": summary_by_level(hr.scored, hr.lang)}
+    hr.files.append(write_workbook(sheets, out / "results.xlsx", index={"by_level": True}))
+    (out / "figures").mkdir(exist_ok=True)
+    for k, fig in _figures(hr).items():
+        p = out / "figures" / f"{k}.png"
+        save_figure(fig, p, dpi=dpi)
+        hr.figures[k] = p
+        hr.files.append(p)
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(hr.key_figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    hr.files.append(out / "summary.json")
+    sc = hr.scenario
+    inputs = {k: str(sc.data_path(k)) for k in ("baseline", "costs", "budget", "funding_rules")}
+    if sc["ranking.weights"]:
+        inputs["ranking_weights"] = sc["ranking.weights"]
+    for i, p in enumerate(sc["ranking.ahp"]):
+        inputs[f"ranking_ahp_{i}"] = p
+    run = {
+        "name": hr.name, "lang": hr.lang,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timings_s": {k: round(v, 3) for k, v in hr.timings.items()},
+        "scenario": sc.values, "scenario_overrides": sc.overrides, "scenario_source": sc.source,
+        "inputs": {k: {"path": p, "sha256": _sha256(p)} for k, p in inputs.items()},
+        "provenance": hr.provenance,
+        "solver_report": a.report.to_dict(),
+        "greedy_report": None if hr.greedy is None else _as_dict(hr.greedy.report),
+        "versions": _versions(), "git_commit": _git_commit(), "platform": platform.platform(),
+    }
+    with atomic_path(out / "run.json") as tmp:
+        tmp.write_text(json.dumps(run, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    hr.files.append(out / "run.json")
+
+
+def _as_dict(rep) -> dict:
+    try:
+        return rep.to_dict()
+    except AttributeError:
+        return {k: str(v) for k, v in vars(rep).items()}
+
+
+def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
+    L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
+    kf = hr.key_figures
+    rows = [(L("scenario"), hr.name), (L("description"), kf["description"] or ""),
+            (L("regulation"), kf["profile"]), (L("objective"), kf["objective"]),
+            (L("solver_status"), kf["status"]), (L("proven_optimal"), kf["proven_optimal"]),
+            (L("gap"), "" if kf["gap"] is None else f"{kf['gap']:.4%}"),
+            (L("slum_ha_baseline"), round(kf["slum_ha_baseline"], 2))]
+    for y, v in kf["slum_ha_left_by_year"].items():
+        rows.append((f"{L('slum_ha_left')} {y}", round(v, 2)))
+    rows += [(L("households_water_served"), kf["households_water_served"]),
+             (L("households_sanitation_served"), kf["households_sanitation_served"]),
+             (L("spent_rp"), round(kf["spent_rp"])), (L("left_rp"), round(kf["left_rp"])),
+             (L("n_funded"), len(kf["funded_locations"]))]
+    if kf.get("greedy_vs_optimiser") is not None:
+        rows.append((L("greedy_vs_optimiser"), f"{kf['greedy_vs_optimiser']:.1%}"))
+    rows += [(L("provenance"), p) for p in hr.provenance]
+    return pd.DataFrame(rows, columns=[L("item"), L("value")])
+
+
+# ----------------------------------------------------------------------------------------------
+# comparison over scenarios
+# ----------------------------------------------------------------------------------------------
+def comparison_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per scenario: status, gap, hectares cleared per year, households, money."""
+    rows = []
+    for k in summaries:
+        r = {"scenario": k["name"], "description": k["description"], "profile": k["profile"],
+             "objective": k["objective"], "status": k["status"], "proven_optimal": k["proven_optimal"],
+             "gap": k["gap"], "slum_ha_baseline": round(k["slum_ha_baseline"], 2)}
+        for y, v in k["cleared_ha_by_year"].items():
+            r[f"cleared_ha_{y}"] = round(v, 2)
+        for y, v in k["slum_ha_left_by_year"].items():
+            r[f"slum_ha_left_{y}"] = round(v, 2)
+        r.update(households_water_served=k["households_water_served"],
+                 households_sanitation_served=k["households_sanitation_served"],
+                 budget_rp=k["budget_rp"], spent_rp=k["spent_rp"], left_rp=k["left_rp"],
+                 n_funded=len(k["funded_locations"]), n_cleared=len(k["cleared_locations"]),
+                 greedy_vs_optimiser=k.get("greedy_vs_optimiser"))
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def write_comparison(out: Path, names: list[str], lang: str = "en") -> pd.DataFrame | None:
+    """Compare the finished scenarios under ``out``: table, funding diff, locations funded everywhere."""
+    out = Path(out)
+    summaries = []
+    for n in names:
+        p = out / n / "summary.json"
+        summaries.append(json.loads(p.read_text(encoding="utf-8")))
+    if not summaries:
+        return None
+    comp = comparison_table(summaries)
+    funded = {k["name"]: set(k["funded_locations"]) for k in summaries}
+    ids = sorted(set().union(*funded.values()))
+    matrix = pd.DataFrame({n: [i in f for i in ids] for n, f in funded.items()}, index=pd.Index(ids, name="location_id"))
+    diff = matrix[~matrix.all(axis=1)].reset_index()
+    everywhere = pd.DataFrame({"location_id": matrix.index[matrix.all(axis=1)]})
+    from .report import write_table
+
+    write_table(comp, out / "comparison.csv")
+    write_table(diff, out / "scenario_diff.csv")
+    write_table(everywhere, out / "funded_everywhere.csv")
+    write_workbook({"comparison": comp, "scenario_diff": diff, "funded_everywhere": everywhere},
+                   out / "comparison.xlsx")
+    html = _comparison_html(comp, diff, everywhere, lang, summaries)
+    with atomic_path(out / "comparison.html") as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return comp
+
+
+def _comparison_html(comp, diff, everywhere, lang, summaries) -> str:
+    import html as _h
+
+    L = lambda k: label("hearing", k, lang)  # noqa: E731
+    style = ("body{font-family:sans-serif;margin:2em;font-size:15px} table{border-collapse:collapse;margin:1em 0}"
+             "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right} th{background:#eee}"
+             ".note{background:#fff3cd;padding:.6em 1em;border:1px solid #e0c36a}")
+    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{_h.escape(L('comparison_title'))}"
+             f"</title><style>{style}</style></head><body>", f"<h1>{_h.escape(L('comparison_title'))}</h1>",
+             f"<p class='note'>{_h.escape(L('comparison_note'))}</p>",
+             *[f"<p class='note'>{_h.escape(p)}</p>" for p in
+               dict.fromkeys(p for k in summaries for p in k.get("provenance", []))],
+             comp.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}"),
+             f"<h2>{_h.escape(L('scenario_diff'))}</h2>",
+             diff.to_html(index=False) if len(diff) else f"<p>{_h.escape(L('no_difference'))}</p>",
+             f"<h2>{_h.escape(L('funded_everywhere'))}</h2>",
+             everywhere.to_html(index=False) if len(everywhere) else "<p>-</p>", "</body></html>"]
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------------------------
+# what the scenario notebook shows (the notebook only calls these)
+# ----------------------------------------------------------------------------------------------
+SECTIONS = ("data", "summary", "progress", "money", "plan", "before_after", "ranking", "explanations",
+            "consistency", "parameters")
+
+
+def section(hr: HearingResult, key: str) -> list:
+    """Displayable objects for one report section: a Markdown heading, then tables / figures / text.
+
+    Keys: ``data`` (provenance), ``summary``, ``progress``, ``money``, ``plan``, ``before_after``,
+    ``ranking``, ``explanations``, ``consistency``, ``parameters``.
+    """
+    from IPython.display import Image, Markdown
+
+    if key not in SECTIONS:
+        raise KeyError(f"unknown section {key!r}; expected one of {SECTIONS}")
+    L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
+    out: list = [Markdown(f"## {L('sec_' + key)}")]
+    fig = lambda k: Image(filename=str(hr.figures[k])) if k in hr.figures else None  # noqa: E731
+    a = hr.allocation
+    if key == "data":
+        out += [Markdown("\n\n".join(f"> **{p}**" if i == 0 else f"> {p}" for i, p in enumerate(hr.provenance)))]
+    elif key == "summary":
+        out += [_summary_sheet(hr).set_index(L("item"))]
+        if a.report.message:
+            out.append(Markdown(f"*{a.report.message}*"))
+        if a.shortfall is not None:
+            out.append(Markdown(f"**{a.shortfall}**"))
+    elif key == "progress":
+        out += [fig("slum_hectares_by_year"), a.yearly]
+    elif key == "money":
+        out += [fig("money_by_source"), a.money]
+    elif key == "plan":
+        if len(a.plan):
+            p = a.plan.groupby(["location_id", "name", "year", "source"], as_index=False)["cost_rp"].sum()
+            p["cost_rp"] = p["cost_rp"].round(0)
+            out.append(p)
+        else:
+            out.append(Markdown(L("no_plan")))
+    elif key == "before_after":
+        cols = [c for c in ("location_id", "name", "area_ha", "total_before", "level_before", "total_after",
+                            "level_after", "contribution_of_handling", "cleared_year", "cost_rp") if c in a.before_after]
+        out += [a.before_after[cols]]
+    elif key == "ranking":
+        out += [Markdown("; ".join(hr.rank_notes)), fig("rank_intervals"), hr.ranks.head(20)]
+    elif key == "explanations":
+        out += [hr.explanations if hr.explanations is not None else Markdown(L("no_explanations"))]
+    elif key == "consistency":
+        out += [hr.consistency if len(hr.consistency) else Markdown(label("text", "no_problems", hr.lang)),
+                fig("hectares_by_kecamatan"), fig("score_distribution"), fig("location_map")]
+    elif key == "parameters":
+        import yaml
+
+        out += [Markdown("```yaml\n" + yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True)
+                         + "```"), Markdown(f"{L('full_scenario')}: `run.json`")]
+    return [o for o in out if o is not None]
