@@ -241,6 +241,9 @@ def export_html(notebook: Path, html: Path, title: str | None = None) -> Path:
         nb.metadata["title"] = title
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
+    # the report is opened offline in a hearing room: drop scripts fetched from the internet (MathJax,
+    # require.js); tables and figures are plain HTML and inline PNG and need no script
+    body = re.sub(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", "", body)
     from .report import atomic_path
 
     with atomic_path(html) as tmp:
@@ -259,8 +262,10 @@ def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, t
     run = execute or papermill.execute_notebook
     for attempt in (1, 2):
         try:
+            # no ``cwd``: papermill changes the working folder of the whole process for it, which
+            # races between parallel scenarios; the notebook writes to the absolute out_dir instead
             run(str(notebook), str(work / "scenario.ipynb"), parameters=params, kernel_name="python3",
-                progress_bar=False, cwd=str(work), start_timeout=120, execution_timeout=timeout)
+                progress_bar=False, start_timeout=120, execution_timeout=timeout)
             return
         except Exception as exc:  # noqa: BLE001 - classified below
             if attempt == 1 and _is_kernel_start_failure(exc):

@@ -1,10 +1,14 @@
-"""The main job on the embedded Balikpapan data (``make demo``).
+"""The main job on the embedded Balikpapan data (``make demo``): the full hearing run.
 
-Validates and scores the illustrative 2016 baseline under Permen 14/2018 and 02/2016, writes the
-scored tables (CSV and Excel) and summaries in English and Indonesian, and checks the published
-2020 decree table for consistency. Later steps (ranking, allocation, hearing reports) extend it.
+1. Validates and scores the illustrative 2016 baseline under Permen 14/2018 and 02/2016 (scored
+   tables in CSV and Excel, summaries in English and Indonesian) and checks the published 2020
+   decree table for consistency.
+2. Runs the hearing set ``data/scenarios/hearing_2016.yaml`` (baseline budget, a 20 % cut, CSR
+   doubled, no slum by 2019 at least cost, equity across kecamatan, 02/2016 scoring) through the
+   scenario notebook: one folder per scenario with an HTML report without code, an Excel workbook,
+   figures, CSV results and run.json, then a comparison over all of them.
 
-    python -m kotaku_decide.demo --out reports
+    python -m kotaku_decide.demo --out reports [--lang id] [--no-hearing]
 """
 
 from __future__ import annotations
@@ -64,13 +68,37 @@ def run(out: Path, data: Path = DATA) -> list[Path]:
     return written
 
 
+HEARING_SET = "scenarios/hearing_2016.yaml"
+
+
+def run_hearing(out: Path, data: Path = DATA, lang: str | None = None, workers: int = 2) -> int:
+    """Run the hearing set into ``out/hearing_2016``; return the number of failed scenarios."""
+    from .batch import read_scenario_set, run_batch
+
+    specs = read_scenario_set(data / HEARING_SET)
+    dest = out / "hearing_2016"
+    print(f"\n== hearing set: {len(specs)} scenarios -> {dest}")
+    res = run_batch(specs, dest, workers=workers, lang=lang)
+    for n, st in res.status.items():
+        print(f"  {n}: {st} ({res.seconds.get(n, 0):.1f} s)" + (f" - {res.errors[n].strip()}" if n in res.errors else ""))
+    if res.comparison is not None:
+        cols = [c for c in res.comparison.columns if c.startswith(("scenario", "status", "slum_ha_left_", "spent"))]
+        print(res.comparison[cols].to_string(index=False))
+    print(f"open {dest / 'comparison.html'} and {dest}/<scenario>/report.html")
+    return len(res.failed)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kotaku_decide.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports"))
     ap.add_argument("--data", type=Path, default=DATA, help="folder holding the embedded data files")
+    ap.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the hearing reports")
+    ap.add_argument("--no-hearing", action="store_true", help="only score (skip the hearing set)")
     args = ap.parse_args(argv)
     run(args.out, args.data)
-    return 0
+    if args.no_hearing:
+        return 0
+    return 1 if run_hearing(args.out, args.data, args.lang) else 0
 
 
 if __name__ == "__main__":

@@ -87,6 +87,44 @@ class HearingResult:
     timings: dict = field(default_factory=dict)
 
 
+class _quiet_native_output:
+    """Silence what native code (the HiGHS banner) writes to file descriptors 1 and 2 meanwhile.
+
+    ``msg=False`` does not silence HiGHS's banner (design.md); in a hearing report it is noise.
+    """
+
+    def __init__(self, active: bool = True):
+        self.active = active
+
+    def __enter__(self):
+        import os
+        import sys
+
+        if not self.active:
+            return self
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, ValueError):
+                pass
+        self.saved = [os.dup(1), os.dup(2)]
+        self.null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self.null, 1)
+        os.dup2(self.null, 2)
+        return self
+
+    def __exit__(self, *exc):
+        import os
+
+        if not self.active:
+            return False
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in (*self.saved, self.null):
+            os.close(fd)
+        return False
+
+
 def _sha256(path) -> str | None:
     try:
         h = hashlib.sha256()
@@ -210,7 +248,8 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
 
     t0 = time.perf_counter()
     inp = prepare(sc)
-    alloc = allocate(sc, inp=inp)
+    with _quiet_native_output(not sc["solver.msg"]):
+        alloc = allocate(sc, inp=inp)
     t["allocate"] = time.perf_counter() - t0
     g = None
     if greedy:
@@ -423,7 +462,7 @@ def _comparison_html(comp, diff, everywhere, lang, summaries) -> str:
 # ----------------------------------------------------------------------------------------------
 # what the scenario notebook shows (the notebook only calls these)
 # ----------------------------------------------------------------------------------------------
-SECTIONS = ("data", "summary", "progress", "money", "plan", "before_after", "ranking", "explanations",
+SECTIONS = ("title", "data", "summary", "progress", "money", "plan", "before_after", "ranking", "explanations",
             "consistency", "parameters")
 
 
@@ -438,6 +477,9 @@ def section(hr: HearingResult, key: str) -> list:
     if key not in SECTIONS:
         raise KeyError(f"unknown section {key!r}; expected one of {SECTIONS}")
     L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
+    if key == "title":
+        desc = hr.key_figures.get("description") or ""
+        return [Markdown(f"# {L('report_title')}: {hr.name}" + (f"\n\n{desc}" if desc else ""))]
     out: list = [Markdown(f"## {L('sec_' + key)}")]
     fig = lambda k: Image(filename=str(hr.figures[k])) if k in hr.figures else None  # noqa: E731
     a = hr.allocation
