@@ -19,7 +19,7 @@ from .labels import label
 from .profiles import SLUM_LEVELS, Profile
 
 __all__ = ["LEVEL_COLOURS", "hectares_by_kecamatan", "score_distribution", "location_map", "save_figure",
-           "slum_hectares_by_year", "money_by_source"]
+           "slum_hectares_by_year", "money_by_source", "scenario_progress"]
 
 #: one colour per slum level, from dark red (berat) to grey (not slum); colour-blind-safe ordering
 LEVEL_COLOURS = {"berat": "#8c2d04", "sedang": "#e6550d", "ringan": "#fdae6b", "tidak_kumuh": "#bdbdbd"}
@@ -138,6 +138,25 @@ def money_by_source(money: pd.DataFrame, lang: str = "en") -> Figure:
         ax.set_xlabel(label("hearing", "rp_billion", lang))
         ax.set_title(label("hearing", "money_title", lang))
         ax.legend(loc="lower right", frameon=True)
+        sns.despine(ax=ax)
+    return fig
+
+
+def scenario_progress(comparison: pd.DataFrame, lang: str = "en") -> Figure:
+    """Slum hectares left by year, one line per scenario (from a batch's comparison table)."""
+    cols = sorted(c for c in comparison.columns if c.startswith("slum_ha_left_"))
+    years = [c.rsplit("_", 1)[-1] for c in cols]
+    with plt.rc_context(_RC):
+        fig, ax = _figure(11, 6)
+        palette = sns.color_palette("colorblind", len(comparison))
+        for colour, r in zip(palette, comparison.itertuples(index=False)):
+            vals = [r.slum_ha_baseline] + [getattr(r, c) for c in cols]
+            ax.plot([label("hearing", "baseline", lang)] + years, vals, marker="o", lw=2.5, color=colour,
+                    label=r.scenario)
+        ax.set_ylabel(label("hearing", "slum_ha_left", lang))
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper right", frameon=True)
+        ax.set_title(label("hearing", "comparison_title", lang))
         sns.despine(ax=ax)
     return fig
 

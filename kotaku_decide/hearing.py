@@ -34,7 +34,7 @@ from . import __version__
 from .labels import label
 from .report import atomic_path, provenance_lines, summary_by_level, write_workbook
 
-__all__ = ["HearingResult", "run_scenario", "write_comparison", "refuse_unknown_parameters", "NOTEBOOK_PARAMETERS",
+__all__ = ["HearingResult", "run_scenario", "write_comparison", "load_comparison", "section", "refuse_unknown_parameters", "NOTEBOOK_PARAMETERS",
            "key_figures"]
 
 #: the parameters the scenario notebook accepts (papermill itself would only warn about others)
@@ -437,6 +437,17 @@ def write_comparison(out: Path, names: list[str], lang: str = "en") -> pd.DataFr
     with atomic_path(out / "comparison.html") as tmp:
         tmp.write_text(html, encoding="utf-8")
     return comp
+
+
+def load_comparison(batch_dir) -> dict:
+    """The comparison files of a finished batch folder, as DataFrames (``comparison``,
+    ``scenario_diff``, ``funded_everywhere``) plus ``batch`` (the manifest: status and errors)."""
+    d = Path(batch_dir)
+    if not (d / "comparison.csv").exists():
+        raise FileNotFoundError(f"{d}: no comparison.csv; run `kotaku-decide batch SET.yaml --out {d}` first")
+    return {"comparison": pd.read_csv(d / "comparison.csv"), "scenario_diff": pd.read_csv(d / "scenario_diff.csv"),
+            "funded_everywhere": pd.read_csv(d / "funded_everywhere.csv"),
+            "batch": pd.DataFrame(json.loads((d / "batch.json").read_text(encoding="utf-8"))["scenarios"])}
 
 
 def _comparison_html(comp, diff, everywhere, lang, summaries) -> str:

@@ -173,3 +173,17 @@ def test_html_report_renders_in_headless_chromium(batch, tmp_path):
     img = imread(shot)
     assert img.shape[0] >= 1000 and img.shape[1] >= 1000
     assert len({tuple(px) for px in img[::25, ::25, :3].reshape(-1, 3).round(2).tolist()}) > 20  # not blank
+
+
+@pytest.mark.slow
+def test_compare_notebook_runs_on_a_batch_folder(batch, tmp_path):
+    import papermill
+
+    res, out = batch
+    nb = tmp_path / "cmp.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / "03_compare_scenarios.ipynb"), str(nb),
+                               parameters={"batch_dir": str(out), "lang": "id"}, kernel_name="python3",
+                               progress_bar=False)
+    cells = json.loads(nb.read_text())["cells"]
+    kinds = [k for c in cells if c["cell_type"] == "code" for o in c["outputs"] for k in o.get("data", {})]
+    assert "image/png" in kinds and kinds.count("text/html") >= 4
