@@ -19,7 +19,7 @@ from .labels import label
 from .profiles import SLUM_LEVELS, Profile
 
 __all__ = ["summary_by_level", "summary_by_kecamatan", "provenance_lines", "escape_formula",
-           "atomic_path", "write_table", "write_workbook", "markdown_summary"]
+           "atomic_path", "write_table", "write_workbook", "markdown_summary", "escape_frame"]
 
 
 def summary_by_level(scored: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -81,11 +81,17 @@ def escape_formula(v):
     return v
 
 
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell escaped by :func:`escape_formula`, whatever the column's dtype."""
+    return _escape_frame(df)
+
+
 def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object or isinstance(out[c].dtype, pd.StringDtype):
-            out[c] = out[c].map(escape_formula)
+        if not (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])
+                or pd.api.types.is_datetime64_any_dtype(out[c])):
+            out[c] = out[c].astype(object).map(escape_formula)
     if out.index.dtype == object:
         out.index = out.index.map(escape_formula)
     return out

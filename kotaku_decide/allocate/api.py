@@ -23,7 +23,9 @@ def result_from_plan(inp: AllocationInput, plan: pd.DataFrame, report, method: s
                            before_after=end_condition(inp, works), yearly=yearly_indicators(inp, works),
                            money=money_table(inp, plan), report=report, scenario=inp.scenario, method=method,
                            shortfall=shortfall, evaluation=evaluate_plan(inp, works))
-    res.checks = check_plan(inp, plan)
+    # a run without a plan (infeasible, no solution in time) has nothing to check: its shortfall says why
+    has_plan = getattr(getattr(report, "status", None), "has_solution", True)
+    res.checks = check_plan(inp, plan) if has_plan else []
     return res
 
 

@@ -168,7 +168,7 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
     if sw is not None and share > 0:
         ins = plan[~plan["criterion"].isin(list(LOCATION_WORKS))]
         tot = ins.groupby(["location_id", "year"])["cost_rp"].sum()
-        swp = plan[plan["source"] == sw].groupby(["location_id", "year"])["cost_rp"].sum()
+        swp = ins[ins["source"] == sw].groupby(["location_id", "year"])["cost_rp"].sum()  # in-situ money only
         for key, t in tot.items():
             got = float(swp.get(key, 0.0))
             if got + _tol(t) < share * t:
@@ -176,8 +176,15 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
                                    f"community share below {share:.0%} of in-situ spend"))
 
     # ---- precedence ---------------------------------------------------------------------------
+    # a site needs the `before` works when the baseline scores any of them above 0 (recomputed here
+    # from the baseline volumes, not from the options the model was offered)
     opts = inp.options
-    has = set(zip(opts["location_id"], opts["criterion"]))
+    base = inp.locations
+    S0 = criterion_scores(criterion_shares(volume_matrix(base, inp.profile), denominator_matrix(base, inp.profile)),
+                          inp.profile)
+    col = {c: j for j, c in enumerate(inp.profile.codes)}
+    row_of = {lid: k for k, lid in enumerate(base["location_id"])}
+    has = {(lid, c) for lid, k in row_of.items() for c, j in col.items() if S0[k, j] > 0}
     first = works.groupby(["location_id", "criterion"])["year"].min()
     for before, after in inp.precedence:
         for lid in sorted(set(works["location_id"])):

@@ -20,12 +20,9 @@ DEFAULT_SCENARIO = EMBEDDED["baseline"].parent / "scenarios" / "balikpapan.yaml"
 
 def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells starting with = + - @ (or tab / CR) with ' against formula injection."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or str(out[c].dtype).startswith("string"):
-            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
-                                else v)
-    return out
+    from ..report import escape_frame
+
+    return escape_frame(df)
 
 
 def write_outputs(res, out: Path) -> list[Path]:
@@ -42,19 +39,15 @@ def write_outputs(res, out: Path) -> list[Path]:
               "solve_report": rep}
     if res.checks:
         tables["checker"] = pd.DataFrame([c.__dict__ for c in res.checks])
-    paths = []
-    for name, t in tables.items():
-        p = out / f"{name}.csv"
-        t.to_csv(p, index=False)
-        paths.append(p)
-    xl = out / "allocation.xlsx"
-    with pd.ExcelWriter(xl, engine="openpyxl") as w:
-        for name, t in tables.items():
-            escape_formulas(t).to_excel(w, sheet_name=name[:31], index=False)
-        pd.DataFrame({"data_status": [res.report.data_status]}).to_excel(w, sheet_name="data_status", index=False)
-    paths.append(xl)
+    from ..report import atomic_path, write_table, write_workbook
+
+    paths = [write_table(t, out / f"{name}.csv") for name, t in tables.items()]
+    # one escaping rule for every workbook of the package (text cells starting = + - @ are quoted)
+    sheets = {**tables, "data_status": pd.DataFrame({"data_status": [res.report.data_status]})}
+    paths.append(write_workbook(sheets, out / "allocation.xlsx"))
     sp = out / "scenario_resolved.yaml"
-    sp.write_text(res.scenario.to_yaml(), encoding="utf-8")
+    with atomic_path(sp) as tmp:
+        tmp.write_text(res.scenario.to_yaml(), encoding="utf-8")
     paths.append(sp)
     return paths
 
@@ -84,11 +77,11 @@ def run(args) -> int:
         write_outputs(g, out / "greedy")
     print(res.summary())
     print(f"outputs written to {out}")
+    if not res.report.status.has_solution:
+        print(f"error: no plan ({res.report.status.value}); see the shortfall above", file=sys.stderr)
+        return 1
     if res.checks:
         print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}", file=sys.stderr)
-        return 1
-    if not res.report.status.has_solution:
-        print(f"error: no plan ({res.report.status.value}): {res.report.message}", file=sys.stderr)
         return 1
     return 0
 

@@ -136,20 +136,37 @@ def choose_works(catalogue: pd.DataFrame, work_choice: dict | None = None) -> pd
 
 
 def _quantities(V: np.ndarray, D: np.ndarray, bound: float | None, step: np.ndarray, profile: Profile) -> np.ndarray:
-    """Volume to remove so the remaining share rounds to below ``bound`` [%] (None: all of it)."""
+    """Smallest volume to remove (in whole steps) so the remaining share scores below ``bound`` [%].
+
+    Under half-up rounding to 2 decimals a share below ``bound - 0.005`` already rounds below the
+    bound (24.9918 % rounds to 24.99 and scores 0), so the quantity is the least whole number of units
+    that gets there; checked both ways with the official scoring. ``None`` removes all of it.
+    """
     if bound is None:
         return V.copy()
-    dec = int(profile.rounding.get("decimals", 2)) if profile.rounding.get("method") == "half_up" else 6
-    keep = (bound - 10.0 ** -dec) / 100.0 * D  # largest remaining volume that still rounds below the bound
+    from ..scoring import score_thresholds
+
+    target = criterion_scores(np.array([bound - 0.01]), profile)[0]
+    # the raw-share edge at which a share starts to score at the bound (rounding rule included)
+    edge = float(score_thresholds(profile)[np.searchsorted(profile.score_min_pct, bound)])
+    keep = edge / 100.0 * D  # remaining volume must stay strictly below this
     q = np.ceil(np.round((V - keep) / step, 9)) * step
     q = np.clip(q, 0.0, V)
-    target = criterion_scores(np.array([bound - 10.0 ** -dec]), profile)[0]
-    for _ in range(5):  # guard against float noise: check with the official scoring and step up
-        sc = criterion_scores(criterion_shares(V - q, D), profile)
-        bad = sc > target
+
+    def ok(qq):
+        return criterion_scores(criterion_shares(V - qq, D), profile) <= target
+
+    for _ in range(5):  # float noise: step up where the remaining share still scores at the bound
+        bad = ~ok(q)
         if not bad.any():
             break
         q = np.where(bad, np.minimum(q + step, V), q)
+    for _ in range(2):  # ... and down where one unit less would already do
+        less = np.maximum(q - step, 0.0)
+        better = (q > 0) & ok(less)
+        if not better.any():
+            break
+        q = np.where(better, less, q)
     return q
 
 

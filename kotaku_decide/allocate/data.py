@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..profiles import Profile, load_profile
 from ..scenario import Scenario, load_scenario
-from ..scoring import aggregate, score_table
+from ..scoring import (aggregate, criterion_scores, criterion_shares, denominator_matrix, score_table,
+                       volume_matrix)
 from ..validate import load_baseline
 from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue
 from .funding import Funding, authority_of, load_funding
@@ -204,6 +205,25 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         if dom.any():
             notes.append(f"{int(dom.sum())} dominated option(s) dropped (same end score, higher cost)")
             opts = opts.drop(index=srt.index[dom.to_numpy()]).reset_index(drop=True)
+    # precedence: at a site that needs drainage (a score above 0 on a `before` criterion) but has no
+    # fundable drainage option left, road works cannot follow drainage, so they are not offered either
+    if len(opts):
+        S0 = criterion_scores(criterion_shares(volume_matrix(loc, prof), denominator_matrix(loc, prof)), prof)
+        col = {c: j for j, c in enumerate(prof.codes)}
+        blocked = np.zeros(len(opts), bool)
+        have = set(zip(opts["loc"], opts["criterion"]))
+        for before, after in [(tuple(r["before"]), tuple(r["after"])) for r in sc["rules.precedence"]]:
+            bj = [col[c] for c in before if c in col]
+            needs = (S0[:, bj] > 0).any(axis=1) if bj else np.zeros(len(loc), bool)
+            for i in np.flatnonzero(needs):
+                if not any((i, c) in have for c in before):
+                    blocked |= (opts["loc"].to_numpy() == i) & opts["criterion"].isin(list(after)).to_numpy()
+        if blocked.any():
+            ids = sorted(set(opts.loc[blocked, "location_id"]))
+            notes.append(f"{int(blocked.sum())} road option(s) at {len(ids)} site(s) dropped: the site needs drainage "
+                         f"first but no drainage option can be funded ({', '.join(ids[:10])}"
+                         f"{', ...' if len(ids) > 10 else ''})")
+            opts = opts[~blocked].reset_index(drop=True)
     opts["cost_m"] = opts["cost_rp"] / 1e6
     dropped["cost_m"] = dropped["cost_rp"] / 1e6
     opts.index.name = "option_row"

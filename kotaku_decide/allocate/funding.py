@@ -83,6 +83,8 @@ def _read(path, what) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
     except FileNotFoundError:
         raise FundingError(f"{what} file not found: {path}") from None
+    except pd.errors.EmptyDataError:
+        raise FundingError(f"{what} file {path} is empty; expected a header row and one row per entry") from None
 
 
 def _provenance(path) -> str:
@@ -184,6 +186,9 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
             problems.append(f"funding.source_factor: unknown source {s_!r}; the rules table has {sources}")
         else:
             B[sources.index(s_), :] *= float(f_)
+    if not problems and len(years) and B.sum() <= 0:
+        problems.append(f"the budget table has no money in the planning years {years[0]}-{years[-1]} "
+                        "(rows for other years are ignored); give budgets for these years")
     if swadaya_source is not None and swadaya_source not in sources:
         problems.append(f"funding.swadaya_source {swadaya_source!r} is not a source in the rules table ({sources})")
     if problems:

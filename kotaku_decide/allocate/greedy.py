@@ -273,6 +273,7 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
     plan_raw = pd.DataFrame([r[:4] for r in recs], columns=["option_row", "year", "source", "cost_rp"])
     pk = [r[4] for r in recs]
     # ---- equity: drop the latest packages of the best-served groups until the minimum holds --------
+    _removed: list[int] = []
     if fmin > 0 and len(plan_raw):
         plan_raw["pkg"] = pk
         plan_raw["group"] = grp[plan_raw["option_row"].map(loc_of).to_numpy()]
@@ -288,8 +289,10 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
                 break
             # remove every work of the location with the latest package in that group
             last = plan_raw.loc[plan_raw["loc"].isin(cand_locs)].sort_values("pkg").iloc[-1]["loc"]
+            _removed.append(int(last))
             plan_raw = plan_raw[plan_raw["loc"] != last]
         plan_raw = plan_raw[["option_row", "year", "source", "cost_rp"]]
+    removed_for_equity = _removed
     plan = _plan_rows(inp, plan_raw)
     from .results import evaluate_plan, works_from_plan
 
@@ -300,4 +303,12 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
                       gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
                       solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
                       message="heuristic baseline: no optimality claim")
+    if removed_for_equity:
+        ha = float(area[sorted(set(removed_for_equity))].sum())
+        rep.message += (f"; to meet the equity minimum the greedy rule dropped {len(set(removed_for_equity))} "
+                        f"location(s) ({ha:.2f} ha) it had funded - a weak baseline under equity rules")
+    if len(plan) == 0 and len(inp.options):
+        rep.message += "; the greedy plan spends nothing"
+    if kind == "least_cost" and th is not None and ev["cleared_ha"] + 1e-9 < th:
+        rep.message += (f"; the greedy rule misses the target: {ev['cleared_ha']:.2f} of {th:.2f} ha cleared")
     return plan, rep

@@ -146,16 +146,18 @@ def build_model(inp: AllocationInput, elastic: str | None = None) -> AllocationM
         by_loc_crit[(int(o_loc[o]), o_crit[o])].append(o)
     insitu = ~np.isin(o_crit, list(LOCATION_WORKS))
 
-    # money groups
+    # money groups: the works of a location with the same eligible sources share one pool of money;
+    # in-situ works and location works (legalisation, resettlement) never share a pool, so that the
+    # community (swadaya) share is measured on in-situ spend only
     groups = {}
     gid_of = np.zeros(O, dtype=np.int64)
     for i, rows in by_loc.items():
         keys = {}
         for o in rows:
-            k = o_src[o]
+            k = (o_src[o], bool(insitu[o]))
             if k not in keys:
                 keys[k] = len(keys)
-                groups[(i, keys[k])] = (k, [])
+                groups[(i, keys[k])] = (k[0], [])
             groups[(i, keys[k])][1].append(o)
             gid_of[o] = keys[k]
     m = {}
@@ -222,7 +224,8 @@ def build_model(inp: AllocationInput, elastic: str | None = None) -> AllocationM
             if not ins:
                 continue
             for y in range(Y):
-                e = [(m[(i, g, y, sw)], 1.0) for (ii, g) in groups if ii == i and (i, g, y, sw) in m]
+                e = [(m[(i, g, y, sw)], 1.0) for (ii, g) in groups
+                     if ii == i and (i, g, y, sw) in m and insitu[groups[(ii, g)][1][0]]]
                 e += [(x[(o, y)], -share * o_cost[o]) for o in ins]
                 c = pulp.LpConstraint(_expr(e), pulp.LpConstraintGE, rhs=0.0)
                 prob.addConstraint(c)

@@ -66,7 +66,7 @@ class AllocationResult:
                          f"spend Rp {e['cost_rp'] / 1e9:,.2f} bn")
         if r.message:
             lines.append(r.message)
-        if self.shortfall is not None:
+        if self.shortfall is not None and str(self.shortfall) not in (r.message or ""):
             lines.append(str(self.shortfall))
         lines.append(f"data status: {r.data_status}")
         return "\n".join(lines)

@@ -159,11 +159,12 @@ def _status_name(st) -> str:
     return str(st).split(".")[-1]
 
 
-def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, tie=None) -> dict:
+def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, tie=None, start=None) -> dict:
     """Build the HiGHS model from the PuLP problem, solve, and return raw results (in this process).
 
     With ``tie`` (an expression to maximise second), a lexicographic second stage keeps the main
     objective at its stage-1 value and maximises the tie-break, warm-started from stage 1.
+    With ``start`` (dict variable -> value, possibly partial), HiGHS gets it as a MIP start.
     """
     import highspy
 
@@ -192,6 +193,8 @@ def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, t
 
         h.setCallback(_cb, None)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+    if start:
+        _set_start(h, prob, start)
     t0 = time.perf_counter()
     h.run()
     elapsed = time.perf_counter() - t0
@@ -251,9 +254,34 @@ def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, t
     return out
 
 
-def _child(prob, opts, conn, workdir, tie):
+def _set_start(h, prob, start: dict) -> None:
+    """Pass a (partial) MIP start to HiGHS: the integer columns given in ``start`` are fixed by HiGHS's
+    start heuristic and the rest completed by an LP; an unusable start is simply ignored by HiGHS."""
+    import highspy
+
+    idx, val = [], []
+    for v, x in start.items():
+        j = getattr(v, "index", None)
+        if j is not None and x is not None:
+            idx.append(int(j))
+            val.append(float(x))
+    if not idx:
+        return
+    sol = highspy.HighsSolution()
+    try:  # highspy >= 1.7: sparse start
+        h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+    except TypeError:
+        n = len(prob.variables())
+        full = np.zeros(n)
+        full[idx] = val
+        sol.col_value = list(full)
+        sol.value_valid = True
+        h.setSolution(sol)
+
+
+def _child(prob, opts, conn, workdir, tie, start=None):
     try:
-        res = _run_highs(prob, opts, workdir, tie)
+        res = _run_highs(prob, opts, workdir, tie, start)
     except BaseException as e:  # report, never hang the parent
         res = {"error": f"{type(e).__name__}: {e}"}
     try:
@@ -286,13 +314,15 @@ def _normalise(raw: dict, tol: float) -> tuple[SolveStatus, str]:
     return SolveStatus.ERROR, f"HiGHS model status {ms}"
 
 
-def solve_model(model: AllocationModel, options: SolverOptions | None = None) -> SolveReport:
+def solve_model(model: AllocationModel, options: SolverOptions | None = None, start: dict | None = None) -> SolveReport:
     """Solve a built model and assign the solution to its variables (``varValue``).
 
     Parameters
     ----------
     model : :class:`~.model.AllocationModel`
     options : :class:`SolverOptions` (default: from the model's scenario)
+    start : optional MIP start, dict ``LpVariable -> value`` (may be partial, e.g. only the ``x``
+        and ``z`` binaries of a known feasible plan); HiGHS completes or ignores it
 
     Returns
     -------
@@ -311,7 +341,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None) ->
         if opts.subprocess and hasattr(os, "fork"):
             ctx = mp.get_context("fork")
             rconn, wconn = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(prob, opts, wconn, tmpdir, tie), daemon=True)
+            p = ctx.Process(target=_child, args=(prob, opts, wconn, tmpdir, tie, start), daemon=True)
             p.start()
             wconn.close()
             if rconn.poll(opts.guard):
@@ -329,7 +359,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None) ->
             rconn.close()
         else:
             try:
-                raw = _run_highs(prob, opts, tmpdir, tie)
+                raw = _run_highs(prob, opts, tmpdir, tie, start)
             except Exception as e:
                 raw = {"error": f"{type(e).__name__}: {e}"}
         elapsed = time.perf_counter() - t0
