@@ -24,7 +24,8 @@ from .scoring import ScoringError, aggregate, score_table
 from .validate import CHECKS, BaselineError, BaselineWarning, read_table, validate
 
 #: sub-command modules of later steps; each exposes ``register(subparsers)``
-_PLUGINS = ("kotaku_decide.rank.cli", "kotaku_decide.allocate.cli", "kotaku_decide.batch_cli")
+_PLUGINS = ("kotaku_decide.rank.cli", "kotaku_decide.allocate.cli", "kotaku_decide.evidence.cli",
+            "kotaku_decide.batch_cli")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

@@ -258,13 +258,15 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
         t["greedy"] = time.perf_counter() - t0
 
     expl = None
-    try:  # the evidence step (why each location is or is not funded), when installed
-        from .evidence import explain_plan  # noqa: F401
-    except ImportError:
-        explain_plan = None
-    if explain_plan is not None:
+    if sc["report.explain"] and alloc.report.status.has_solution:
+        from .evidence import explain
+
         t0 = time.perf_counter()
-        expl = explain_plan(inp, alloc, lang=lang)
+        with _quiet_native_output(not sc["solver.msg"]):
+            ex = explain(inp, processes=sc["report.processes"])
+        expl = ex.table.merge(ex.sentences[["location_id", lang]].rename(columns={lang: "why"}), on="location_id",
+                              how="left")
+        expl = expl[["location_id", "why"] + [c for c in expl.columns if c not in ("location_id", "why")]]
         t["explain"] = time.perf_counter() - t0
 
     prov = provenance_lines(res.scored, lang)

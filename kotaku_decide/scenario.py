@@ -74,6 +74,7 @@ SPEC: dict[str, dict] = {
     "ranking.top_k": {"type": int, "min": 1},
     "report.lang": {"type": str, "choices": ["en", "id"]},
     "report.dpi": {"type": int, "min": 50, "max": 600},
+    "report.processes": {"type": int, "min": 1, "max": 64},
     "funding.carry_over": {"type": bool, "nullable": True},
     "funding.authority_cutoffs_ha": {"type": list, "nullable": True, "items": _NUM, "length": 2},
     "rules.precedence": {"type": list, "items": dict},
@@ -112,7 +113,16 @@ class Scenario:
 
     def replace(self, overrides: dict) -> "Scenario":
         """A new scenario with more overrides (validated the same way); paths relative to the cwd."""
-        merged = _deep_merge(copy.deepcopy(self.overrides), overrides)
+        base = copy.deepcopy(self.overrides)
+        # paths already resolved against the original file stay as they were resolved
+        for k, v in self.values["data"].items():
+            if k != "level" and v is not None:
+                base.setdefault("data", {})[k] = v
+        if self.values["ranking"]["weights"] is not None:
+            base.setdefault("ranking", {})["weights"] = self.values["ranking"]["weights"]
+        if self.values["ranking"]["ahp"]:
+            base.setdefault("ranking", {})["ahp"] = list(self.values["ranking"]["ahp"])
+        merged = _deep_merge(base, overrides)
         return _resolve(merged, Path.cwd(), self.source)
 
     def data_path(self, key: str) -> Path:

@@ -17,7 +17,7 @@ ARTIFACTS = REPO / "test-artifacts"
 def _set(tmp_path, scenarios, base=None):
     import yaml
 
-    base = base or {"ranking": {"draws": 100}, "solver": {"time_limit_s": 30}}
+    base = base or {"ranking": {"draws": 100}, "solver": {"time_limit_s": 30}, "report": {"explain": False}}
     p = tmp_path / "set.yaml"
     p.write_text(yaml.safe_dump({"base": base, "scenarios": scenarios}))
     return p

@@ -1,0 +1,392 @@
+"""Re-solving the allocation under a changed question: the engine behind every piece of evidence.
+
+A *variant* of the prepared allocation is the same model with one thing changed: the budgets
+(scaled, or one source-year raised), the unit costs (a draw), a location forced in (it must be
+cleared by the last year) or out, one family of rules relaxed for one location, or the
+objective re-weighted per location. :func:`solve_variant` builds the variant from the prepared
+input (building is ~0.1 s on the embedded city; the solve dominates), optionally passes a known
+feasible plan to HiGHS as a MIP start, solves **only the main objective** (the tie-break stage
+of :func:`~kotaku_decide.allocate.solve_model` is skipped: it never changes the hectare-years and
+costs a second per solve), and returns an :class:`Outcome` whose cleared years are re-scored with
+the official scoring (:func:`~kotaku_decide.allocate.end_condition`), not read from the model.
+
+Money: Rp in everything returned; the model works in million Rp.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from ..allocate import (AllocationInput, SolverOptions, build_model, end_condition, solve_model)
+from ..allocate.costing import LOCATION_WORKS, build_options
+
+__all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
+           "parallel_map", "default_solver", "budget_matrix"]
+
+#: Rule families that can bind a location, in the order they are tried (see docs/evidence.md).
+FAMILIES = ("budget", "cap", "eligibility", "authority", "legality", "precedence", "capacity", "equity")
+
+
+def default_solver(time_limit_s: float = 30.0, mip_rel_gap: float = 1e-4, seed: int = 20160) -> SolverOptions:
+    """Solver options for evidence re-solves: in this process, no tie-break stage."""
+    return SolverOptions(time_limit_s=float(time_limit_s), mip_rel_gap=float(mip_rel_gap), threads=1, seed=seed,
+                         subprocess=False, msg=False, tie_break_time_s=0.0)
+
+
+@dataclass
+class Outcome:
+    """Result of one variant solve.
+
+    Attributes
+    ----------
+    status : str, normalised solver status (``optimal`` = proven within ``mip_rel_gap``)
+    objective, best_bound, gap : model units (hectare-years for ``hectares``; million Rp for
+        ``least_cost``); None without a plan
+    time_s : wall-clock seconds (build + solve)
+    works : DataFrame ``option_row, location_id, criterion, quantity, year, cost_rp`` (one row per work)
+    cleared_year : dict location_id -> first year the location is below the slum threshold (re-scored),
+        only for locations that were slum before
+    funded_years : dict location_id -> sorted years with any work
+    spend : DataFrame ``source, year, cost_rp`` (money actually used), empty without a plan
+    loc_sources : dict location_id -> sorted sources paying there
+    """
+
+    status: str
+    proven: bool
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    time_s: float
+    works: pd.DataFrame
+    cleared_year: dict = field(default_factory=dict)
+    funded_years: dict = field(default_factory=dict)
+    spend: pd.DataFrame | None = None
+    loc_sources: dict = field(default_factory=dict)
+    loc_spend_rp: dict = field(default_factory=dict)
+    message: str = ""
+    plan: pd.DataFrame | None = None  #: plan table (only with ``want_plan``)
+    input: object = None  #: the variant's AllocationInput (options may differ from the base's)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "feasible_not_proven")
+
+    def cleared_by(self, year: int) -> set:
+        return {k for k, y in self.cleared_year.items() if y is not None and y <= year}
+
+    def start_keys(self) -> set:
+        """(option_row, year) pairs of the plan (a MIP start for a variant where it stays feasible)."""
+        return set(zip(self.works["option_row"].astype(int), self.works["year"].astype(int)))
+
+
+# ------------------------------------------------------------------------------------------------
+def budget_matrix(inp: AllocationInput) -> np.ndarray:
+    """Copy of the budgets [Rp] (sources x years)."""
+    return np.array(inp.funding.budget_rp, dtype=float, copy=True)
+
+
+def _reindex(opts: pd.DataFrame) -> pd.DataFrame:
+    opts = opts.reset_index(drop=True)
+    opts.index.name = "option_row"
+    return opts
+
+
+def with_budget(inp: AllocationInput, budget_rp: np.ndarray) -> AllocationInput:
+    """The input with other budgets [Rp] (sources x years); options that ``prepare`` dropped because
+    no eligible money could ever pay for them come back when the new budgets can."""
+    b = np.asarray(budget_rp, dtype=float)
+    if b.shape != inp.funding.budget_rp.shape:
+        raise ValueError(f"budget matrix has shape {b.shape}; expected {inp.funding.budget_rp.shape}")
+    fund = dataclasses.replace(inp.funding, budget_rp=b.copy())
+    opts = inp.options
+    un = inp.unaffordable
+    if un is not None and len(un):
+        tot = dict(zip(fund.sources, b.sum(axis=1)))
+        reach = un["sources"].map(lambda ss: sum(tot[s] for s in ss)).to_numpy(float)
+        back = un[un["cost_rp"].to_numpy(float) <= reach + 1e-6]
+        if len(back):
+            opts = _reindex(pd.concat([opts, back], ignore_index=True))
+    return dataclasses.replace(inp, funding=fund, options=opts)
+
+
+def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
+    """The input with every option's cost multiplied by its work's factor (``work_id -> factor``)."""
+    def scale(o):
+        if o is None or not len(o):
+            return o
+        o = o.copy()
+        f = o["work_id"].map(factor_by_work).fillna(1.0).to_numpy(float)
+        o["cost_rp"] = o["cost_rp"].to_numpy(float) * f
+        o["cost_m"] = o["cost_rp"] / 1e6
+        if "unit_cost_rp" in o:
+            o["unit_cost_rp"] = o["unit_cost_rp"].to_numpy(float) * f
+        return o
+    return dataclasses.replace(inp, options=scale(inp.options), unaffordable=scale(inp.unaffordable))
+
+
+def _relaxed_options(inp: AllocationInput, i: int, relax: set) -> AllocationInput:
+    """Rebuild location ``i``'s options with eligibility / authority / legality relaxed for it alone."""
+    sc, loc, f = inp.scenario, inp.locations.copy(), inp.funding
+    legal = loc["legal_alloc"].to_numpy(bool).copy()
+    if "legality" in relax:
+        legal[i] = True
+        loc.loc[i, "legal_alloc"] = True
+    mask = np.zeros(len(loc), bool)
+    mask[i] = True
+    o = build_options(loc, inp.profile, inp.works, targets=tuple(sc["options.targets"]),
+                      price_index=sc["costs.price_index"], location_factor=sc["costs.location_factor"],
+                      location_unit_cost=sc["costs.location_unit_cost"], locations=mask, legal=legal,
+                      resettlement=sc["options.resettlement"],
+                      resettlement_on_legal_land=sc["options.resettlement_on_legal_land"],
+                      legalisation=sc["options.legalisation"])
+    if not sc["options.legalisation"] and not legal[i]:
+        o = o[o["criterion"].isin(list(LOCATION_WORKS))]
+    auth = loc.at[i, "authority_alloc"]
+    o = o.copy()
+    o["sources"] = [tuple(s for s in f.sources
+                          if ("eligibility" in relax or c in f.eligible[s])
+                          and ("authority" in relax or auth in f.authorities[s])) for c in o["criterion"]]
+    o = o[o["sources"].map(len) > 0]
+    o["cost_m"] = o["cost_rp"] / 1e6
+    rest = inp.options[inp.options["loc"] != i]
+    opts = _reindex(pd.concat([rest, o], ignore_index=True))
+    return dataclasses.replace(inp, options=opts, locations=loc)
+
+
+def works_table(inp: AllocationInput, keys) -> pd.DataFrame:
+    """Works table from (option_row, year) pairs."""
+    keys = sorted(keys)
+    if not keys:
+        return pd.DataFrame(columns=["option_row", "location_id", "criterion", "quantity", "year", "cost_rp"])
+    rows = np.array([k[0] for k in keys], dtype=int)
+    o = inp.options.loc[rows]
+    return pd.DataFrame({"option_row": rows, "location_id": o["location_id"].to_numpy(),
+                         "criterion": o["criterion"].to_numpy(), "quantity": o["quantity"].to_numpy(float),
+                         "year": np.array([k[1] for k in keys], dtype=int), "cost_rp": o["cost_rp"].to_numpy(float)})
+
+
+def cheapest_cost(inp: AllocationInput, i: int) -> float:
+    """Cheapest clearing package of location position ``i`` [Rp] (inf if none)."""
+    from ..allocate.packages import cheapest_package
+
+    loc = inp.locations
+    need = int(max(loc.at[i, "total_score"] - (inp.threshold - 1), 0))
+    rows = inp.options[inp.options["loc"] == i]
+    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), inp.precedence, costcol="cost_rp")
+    return float(c)
+
+
+# ------------------------------------------------------------------------------------------------
+def _apply_relax(model, i: int, relax: set) -> None:
+    """Relax rule families that live in the built model, for location position ``i`` only."""
+    inp = model.inp
+    mine = [v for (ii, g, y, s), v in model.m.items() if ii == i]
+    if "budget" in relax:  # location i's money does not count against the budgets
+        for c in model.cons.get("budget", {}).values():
+            for v in mine:
+                if v in c.expr:
+                    c.expr[v] = 0.0
+    if "cap" in relax:
+        for c in model.cons.get("cap", {}).values():
+            for v in mine:
+                if v in c.expr:
+                    c.expr[v] = 0.0
+    if "precedence" in relax:
+        for key, c in model.cons.get("precedence", {}).items():
+            if key[1] == i:
+                _void(c)
+        for key, c in model.cons.get("min_cost", {}).items():  # the valid inequality assumed precedence
+            if int(key[0]) == i:
+                _void(c)
+    if "capacity" in relax:
+        kel = inp.locations.at[i, "kelurahan"]
+        for c in model.cons.get("capacity", {}).values():
+            c.constant -= 1.0
+        for (k, y), c in model.cons.get("capacity_kelurahan", {}).items():
+            if k == str(kel):
+                c.constant -= 1.0
+    if "equity" in relax:
+        xs = [v for (o, y), v in model.x.items() if int(inp.options.at[o, "loc"]) == i]
+        for c in model.cons.get("equity", {}).values():
+            for v in xs:
+                if v in c.expr:
+                    c.expr[v] = 0.0
+
+
+def _void(c) -> None:
+    for v in list(c.expr.keys()):
+        c.expr[v] = 0.0
+    c.constant = 0.0
+
+
+def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, force_in=(), force_out=(),
+                  relax: set | frozenset = frozenset(), relax_loc: int | None = None,
+                  loc_weight: np.ndarray | None = None, start=None, objective: str | None = None,
+                  target_ha: float | None = None, target_year: int | None = None,
+                  solver: SolverOptions | None = None, want_plan: bool = False,
+                  tie_break: bool = False) -> Outcome:
+    """Solve one variant of the allocation (main objective only) and re-score its result.
+
+    Parameters
+    ----------
+    inp : prepared input (already with changed costs, if any: :func:`with_costs`)
+    budget_rp : budgets [Rp] (sources x years) replacing the input's (see :func:`with_budget`)
+    force_in : location positions that must be cleared by the last year (``z[i, Y] = 1``)
+    force_out : location positions that may get no works
+    relax : rule families (:data:`FAMILIES`) relaxed for location position ``relax_loc`` only
+    loc_weight : per-location multiplier of the hectares objective (``hectares`` kind only)
+    start : MIP start, an iterable of (option_row, year) pairs of a plan known to be feasible
+        (option rows refer to ``inp.options``; only used when the variant keeps the same options)
+    objective : override of ``objective.kind`` (``hectares`` or ``least_cost``)
+    target_ha, target_year : hard target (cleared hectares by ``target_year``) for ``least_cost``
+    solver : :class:`SolverOptions` (default :func:`default_solver`)
+    want_plan : also build the plan table (``outcome.plan``; slower)
+    tie_break : keep the scenario's tie-break stage (only for the plan shown to the planner)
+    """
+    t0 = time.perf_counter()
+    solver = solver or default_solver()
+    v = inp
+    if budget_rp is not None:
+        v = with_budget(v, budget_rp)
+    relax = set(relax)
+    if relax and relax_loc is None:
+        raise ValueError("relax needs relax_loc")
+    bad = relax - set(FAMILIES)
+    if bad:
+        raise ValueError(f"unknown rule families {sorted(bad)}; expected some of {FAMILIES}")
+    same_options = True
+    if relax & {"eligibility", "authority", "legality"}:
+        v = _relaxed_options(v, int(relax_loc), relax)
+        same_options = False
+    if objective is not None or target_ha is not None:
+        over = {}
+        if objective is not None:
+            over["objective.kind"] = objective
+        if target_ha is not None:
+            over["objective.target_hectares"] = float(target_ha)
+            over["objective.target_year"] = int(target_year or v.years[-1])
+        v = dataclasses.replace(v, scenario=_scenario_with(v.scenario, over))
+    model = build_model(v)
+    if not tie_break:
+        model.tie_break = None
+    Y = len(v.years)
+    for i in force_in:
+        key = (int(i), Y - 1)
+        if key not in model.z:
+            return _no_plan(v, t0, "infeasible", "the location cannot be cleared: it has no clearing works")
+        model.z[key].lowBound = 1
+    for i in force_out:
+        for (o, y), var in model.x.items():
+            if int(v.options.at[o, "loc"]) == int(i):
+                var.upBound = 0
+    if relax:
+        _apply_relax(model, int(relax_loc), relax)
+    if loc_weight is not None and (objective or v.scenario["objective.kind"]) == "hectares":
+        area = v.locations["area_ha"].to_numpy(float)
+        w = np.asarray(loc_weight, float)
+        model.prob.setObjective(pulp.LpAffineExpression(
+            {var: area[i] * w[i] * v.year_weight[y] for (i, y), var in model.z.items()}))
+    st = None
+    if start is not None and same_options:
+        keys = set(start)
+        st = {var: (1.0 if (o, v.years[y]) in keys else 0.0) for (o, y), var in model.x.items()}
+    rep = solve_model(model, solver, start=st)
+    status = rep.status.value
+    if not rep.status.has_solution:
+        return _no_plan(v, t0, status, rep.message)
+    keys = [(o, v.years[y]) for (o, y), var in model.x.items() if var.varValue is not None and var.varValue > 0.5]
+    out = _outcome_from(v, keys, model, rep, t0)
+    if want_plan:
+        from ..allocate import plan_from_model
+        out.plan = plan_from_model(model)
+    out.input = v
+    return out
+
+
+def _scenario_with(sc, over: dict):
+    """A copy of a resolved scenario with some dotted keys replaced (values already of the right type)."""
+    import copy
+
+    vals = copy.deepcopy(sc.values)
+    for k, val in over.items():
+        d = vals
+        parts = k.split(".")
+        for part in parts[:-1]:
+            d = d[part]
+        if parts[-1] not in d:
+            raise KeyError(f"unknown scenario key {k}")
+        d[parts[-1]] = val
+    return dataclasses.replace(sc, values=vals)
+
+
+def _no_plan(inp, t0, status, message) -> Outcome:
+    return Outcome(status=status, proven=False, objective=None, best_bound=None, gap=None,
+                   time_s=time.perf_counter() - t0, works=works_table(inp, []), message=message or "")
+
+
+def _outcome_from(inp: AllocationInput, keys, model, rep, t0) -> Outcome:
+    w = works_table(inp, keys)
+    cleared = {}
+    if len(w):
+        ec = end_condition(inp, w)
+    else:
+        ec = end_condition(inp, w.assign(cost_rp=w["cost_rp"].astype(float)))
+    slum = inp.locations["slum"].to_numpy(bool)
+    for lid, cy, s in zip(ec["location_id"], ec["cleared_year"], slum):
+        if s:
+            cleared[lid] = None if pd.isna(cy) else int(cy)
+    funded = {lid: sorted(set(g["year"].astype(int))) for lid, g in w.groupby("location_id")}
+    # money by source and year, and sources per location, from the money variables
+    recs, loc_src, loc_spend = [], {}, {}
+    ids = inp.locations["location_id"].to_numpy()
+    for (i, g, y, s), var in model.m.items():
+        val = var.varValue or 0.0
+        if val > 1e-6:
+            recs.append((s, inp.years[y], val * 1e6))
+            loc_src.setdefault(ids[i], set()).add(s)
+            loc_spend[ids[i]] = loc_spend.get(ids[i], 0.0) + val * 1e6
+    spend = pd.DataFrame(recs, columns=["source", "year", "cost_rp"]).groupby(
+        ["source", "year"], as_index=False)["cost_rp"].sum() if recs else pd.DataFrame(
+        columns=["source", "year", "cost_rp"])
+    return Outcome(status=rep.status.value, proven=bool(rep.proven_optimal), objective=rep.objective,
+                   best_bound=rep.best_bound, gap=rep.gap, time_s=time.perf_counter() - t0, works=w,
+                   cleared_year=cleared, funded_years=funded, spend=spend,
+                   loc_sources={k: sorted(v) for k, v in loc_src.items()}, loc_spend_rp=loc_spend,
+                   message=rep.message)
+
+
+# ------------------------------------------------------------------------------------------------
+_SHARED: dict = {}
+
+
+def _call(args):
+    fn, item = args
+    return fn(_SHARED["ctx"], item)
+
+
+def parallel_map(fn, ctx, items, processes: int | None = None) -> list:
+    """``[fn(ctx, item) for item in items]`` over a fork-based process pool (order kept).
+
+    ``ctx`` (e.g. the prepared input) reaches the workers by fork, not by pickling; ``fn`` must
+    be a module-level function. ``processes`` None = all cores; 1 (or no fork) runs in this process.
+    Results do not depend on the number of workers as long as ``fn`` is deterministic per item.
+    """
+    items = list(items)
+    n = processes or os.cpu_count() or 1
+    n = min(n, len(items))
+    if n <= 1 or not hasattr(os, "fork"):
+        return [fn(ctx, it) for it in items]
+    _SHARED["ctx"] = ctx
+    try:
+        with mp.get_context("fork").Pool(n) as pool:
+            return pool.map(_call, [(fn, it) for it in items], chunksize=1)
+    finally:
+        _SHARED.pop("ctx", None)

@@ -1,0 +1,542 @@
+"""Why each location is or is not funded: status, benefit per rupiah, binding rule, money to enter or leave.
+
+Every number comes from the prepared input or from re-solving variants of the allocation
+(:func:`~.core.solve_variant`); nothing is guessed. Terms (see ``docs/evidence.md``):
+
+* **funded**: the plan has works at the location; **cleared**: its re-scored total falls below the
+  slum threshold (first year given); **enters** (for a location not cleared by the last year):
+  some optimal plan of the changed scenario clears it by the last year - tested as "the plan
+  found clears it, or forcing it in loses nothing" (two solves), so alternative optima count;
+* **benefit per rupiah**: slum hectares per Rp bn of the location's cheapest clearing package;
+  the plan's **cut-off** is the lowest benefit per rupiah among the locations the plan clears;
+* **binding rule**: the location is forced in (cleared by the last year) and each rule family is
+  relaxed for it alone; the families whose relaxation lets it in with the least loss of
+  hectare-years are named (rules before money: ``budget`` is named only when no rule
+  relaxation does as well);
+* **extra budget to enter**: per eligible source, money added in the first year, searched on a
+  grid and bisected to ``tol_rp`` in the last bracket where it enters; non-monotone behaviour
+  (entering at a grid point and leaving at a larger one) is reported;
+* **marginal value** of money per source and year: + ``delta_rp`` in that source-year, re-solved
+  (warm-started from the plan, which stays feasible) - hectare-years gained per Rp bn.
+  LP duals are not used: with the integer plan fixed every budget dual is zero (money cannot
+  change a fixed plan), and MILP duals mean nothing without fixing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..allocate import AllocationInput, SolverOptions, prepare
+from .core import (FAMILIES, Outcome, budget_matrix, cheapest_cost, default_solver, parallel_map, solve_variant,
+                   with_budget)
+from .text import L, join, money, number, source_name, years_text
+
+__all__ = ["Explanation", "explain", "base_outcome", "enters", "enter_budget", "binding_constraint",
+           "marginal_values", "budget_cuts", "sentences"]
+
+_EPS_REL = 1e-6
+
+
+def _inp(x) -> AllocationInput:
+    return x if isinstance(x, AllocationInput) else prepare(x)
+
+
+def _pos(inp: AllocationInput, location_id) -> int:
+    ids = list(inp.locations["location_id"])
+    if str(location_id) not in ids:
+        raise KeyError(f"unknown location_id {location_id!r}")
+    return ids.index(str(location_id))
+
+
+def base_outcome(inp: AllocationInput, solver: SolverOptions | None = None) -> Outcome:
+    """The plan the planner sees: the scenario's objective with its tie-break stage."""
+    sc = inp.scenario
+    s = solver or SolverOptions(time_limit_s=sc["solver.time_limit_s"], mip_rel_gap=sc["solver.mip_rel_gap"],
+                                seed=sc["solver.seed"], subprocess=False, tie_break_time_s=sc["solver.tie_break_time_s"])
+    return solve_variant(inp, solver=s, tie_break=True, want_plan=True)
+
+
+def _tol(obj: float) -> float:
+    return max(1e-6, _EPS_REL * abs(obj))
+
+
+# ------------------------------------------------------------------------------------------------
+def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, solver=None) -> tuple[bool, dict]:
+    """Does location position ``i`` enter (cleared by the last year in some optimal plan) at these budgets?
+
+    Returns (entered, info) with the objective values of the free and the forced solves.
+    """
+    last = inp.years[-1]
+    lid = inp.locations.at[i, "location_id"]
+    free = solve_variant(inp, budget_rp=budget_rp, solver=solver)
+    info = {"objective": free.objective, "status": free.status, "solves": 1}
+    if not free.has_plan:
+        return False, info
+    if lid in free.cleared_by(last):
+        return True, info
+    forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
+    info["solves"] = 2
+    info["forced_objective"] = forced.objective
+    if not forced.has_plan:
+        return False, info
+    return bool(forced.objective >= free.objective - _tol(free.objective)), info
+
+
+def _sources_of(inp: AllocationInput, i: int) -> list:
+    o = inp.options[inp.options["loc"] == i]
+    ss = set()
+    for t in o["sources"]:
+        ss.update(t)
+    if inp.unaffordable is not None and len(inp.unaffordable):
+        for t in inp.unaffordable.loc[inp.unaffordable["loc"] == i, "sources"]:
+            ss.update(t)
+    return [s for s in inp.funding.sources if s in ss]
+
+
+def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol_rp: float = 1e6,
+                 hi_rp: float | None = None, grid: int = 6, max_doublings: int = 3, solver=None) -> pd.DataFrame:
+    """Least extra money (per source, in ``year``) at which a location enters the plan.
+
+    Search per source ``s``: the extra amount ``d`` is added to the budget of ``s`` in ``year``
+    (default the first year; with carry-over it stays available later). ``enters`` is evaluated
+    on a grid ``hi * k / grid`` (``hi`` default 1.5 x the location's cheapest clearing package,
+    doubled up to ``max_doublings`` times if it does not enter), then bisected inside the first
+    bracket (not entering at the lower end, entering at the upper) until it is narrower than
+    ``tol_rp``. ``extra_rp`` is the upper end: adding it brings the location in; adding
+    ``extra_rp - tol_rp`` does not (when ``monotone``).
+
+    Returns
+    -------
+    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves`` sorted by
+    ``extra_rp`` (not found last).
+    """
+    inp = _inp(inp)
+    i = _pos(inp, location_id)
+    year = int(year or inp.years[0])
+    yi = inp.years.index(year)
+    srcs = list(sources) if sources is not None else _sources_of(inp, i)
+    base_b = budget_matrix(inp)
+    k = cheapest_cost(inp, i)
+    hi0 = float(hi_rp) if hi_rp is not None else (1.5 * k if np.isfinite(k) and k > 0 else 1e9)
+    rows = []
+    for s in srcs:
+        si = inp.funding.sources.index(s)
+        nsolve = 0
+        cache = {}
+
+        def ent(d):
+            nonlocal nsolve
+            d = float(round(d, 2))
+            if d not in cache:
+                b = base_b.copy()
+                b[si, yi] += d
+                ok, info = enters(inp, i, b, solver)
+                nsolve += info["solves"]
+                cache[d] = ok
+            return cache[d]
+
+        found, monotone, lo, hi = False, True, 0.0, hi0
+        if ent(0.0):
+            rows.append({"source": s, "year": year, "extra_rp": 0.0, "lower_rp": 0.0, "found": True,
+                         "monotone": True, "solves": nsolve})
+            continue
+        for _ in range(max_doublings + 1):
+            pts = [hi * (j + 1) / grid for j in range(grid)]
+            flags = [ent(p) for p in pts]
+            if any(flags):
+                j = flags.index(True)
+                monotone = all(flags[j:])
+                lo = pts[j - 1] if j > 0 else 0.0
+                hi = pts[j]
+                found = True
+                break
+            lo, hi = hi, hi * 2
+        if found:
+            while hi - lo > tol_rp:
+                mid = 0.5 * (lo + hi)
+                if ent(mid):
+                    hi = mid
+                else:
+                    lo = mid
+        rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan, "lower_rp": lo if found else np.nan,
+                     "found": found, "monotone": monotone, "solves": nsolve})
+    out = pd.DataFrame(rows, columns=["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves"])
+    return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _applicable(inp: AllocationInput, i: int) -> list:
+    loc, sc, f = inp.locations, inp.scenario, inp.funding
+    fam = ["budget"]
+    srcs = set(_sources_of(inp, i)) or set(f.sources)
+    if any(f.cap_rp.get(s) is not None for s in f.sources):
+        fam.append("cap")
+    fam += ["eligibility", "authority"]
+    if not bool(loc.at[i, "legal_alloc"]):
+        fam.append("legality")
+    if inp.precedence:
+        fam.append("precedence")
+    if sc["rules.max_starts_per_year"] is not None or sc["rules.max_starts_per_kelurahan"] is not None:
+        fam.append("capacity")
+    if float(sc["rules.equity_min_share"]) > 0:
+        fam.append("equity")
+    del srcs
+    return fam
+
+
+def binding_constraint(inp, location_id, base: Outcome | None = None, *, families=None, solver=None) -> dict:
+    """Which rule keeps a location out, found by re-solving.
+
+    The location is forced in (cleared by the last year); then each applicable rule family is
+    relaxed for it alone and the forced model re-solved. Returns a dict with ``forced_status``,
+    ``forced_loss`` (hectare-years lost against the plan; None if forcing is infeasible),
+    ``losses`` (family -> loss or None if still infeasible), ``binding`` (list of families with
+    the least loss, rules before ``budget``), ``displaced`` (location_ids cleared in the plan but
+    not in the forced plan) and ``displaced_ha``.
+    """
+    inp = _inp(inp)
+    i = _pos(inp, location_id)
+    base = base or solve_variant(inp, solver=solver)
+    last = inp.years[-1]
+    area = dict(zip(inp.locations["location_id"], inp.locations["area_ha"].astype(float)))
+    forced = solve_variant(inp, force_in=[i], solver=solver, start=None)
+    res = {"forced_status": forced.status, "forced_loss": None, "losses": {}, "binding": [], "displaced": [],
+           "displaced_ha": 0.0, "solves": 1}
+    if forced.has_plan:
+        res["forced_loss"] = max(0.0, base.objective - forced.objective)
+        disp = sorted(base.cleared_by(last) - forced.cleared_by(last))
+        res["displaced"] = disp
+        res["displaced_ha"] = float(sum(area[d] for d in disp))
+    fams = list(families) if families is not None else _applicable(inp, i)
+    tol = _tol(base.objective)
+    if res["forced_loss"] is not None and res["forced_loss"] <= tol:
+        res["binding"] = ["tie"]
+        return res
+    for fam in fams:
+        o = solve_variant(inp, force_in=[i], relax={fam}, relax_loc=i, solver=solver)
+        res["solves"] += 1
+        res["losses"][fam] = max(0.0, base.objective - o.objective) if o.has_plan else None
+    ok = {f: v for f, v in res["losses"].items() if v is not None}
+    ref = res["forced_loss"] if res["forced_loss"] is not None else np.inf
+    better = {f: v for f, v in ok.items() if v < ref - tol}
+    if better:
+        best = min(better.values())
+        winners = [f for f in fams if f in better and better[f] <= best + tol]
+        rules = [f for f in winners if f != "budget"]
+        res["binding"] = rules or winners
+    elif res["forced_loss"] is not None:
+        res["binding"] = ["budget"]  # no single rule relaxation helps: the money does more elsewhere
+    else:
+        o = solve_variant(inp, force_in=[i], relax=set(fams), relax_loc=i, solver=solver)
+        res["solves"] += 1
+        res["binding"] = ["several"] if o.has_plan else ["unclearable"]
+        res["losses"]["all"] = max(0.0, base.objective - o.objective) if o.has_plan else None
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+def _task(ctx, item):
+    """Worker for the parallel parts of :func:`explain` (module level, for the fork pool)."""
+    inp, base_keys, solver, cut_solver, delta = ctx
+    kind = item[0]
+    b = budget_matrix(inp)
+    if kind == "marginal":
+        _, s, y = item
+        b[inp.funding.sources.index(s), inp.years.index(y)] += delta
+        o = solve_variant(inp, budget_rp=b, start=base_keys, solver=solver)
+        return item, _summary(o, inp)
+    if kind == "cut":
+        f = item[1]
+        v = with_budget(inp, b * f)
+        from ..allocate.greedy import greedy_plan
+
+        gp, _ = greedy_plan(v)
+        start = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else None
+        o = solve_variant(v, start=start, solver=cut_solver)
+        return item, _summary(o, inp)
+    raise ValueError(item)
+
+
+_BASE: dict = {}
+
+
+def _summary(o: Outcome, inp) -> dict:
+    last = inp.years[-1]
+    return {"status": o.status, "objective": o.objective, "gap": o.gap, "time_s": o.time_s, "bound": o.best_bound,
+            "cleared": sorted(o.cleared_by(last)) if o.has_plan else [], "cleared_year": o.cleared_year,
+            "cost_rp": float(o.works["cost_rp"].sum()) if o.has_plan else np.nan}
+
+
+def marginal_values(inp, base: Outcome, *, delta_rp: float = 1e8, solver=None, processes=None) -> pd.DataFrame:
+    """Hectare-years gained per Rp bn of extra money in each source and year (+``delta_rp``, re-solved)."""
+    inp = _inp(inp)
+    items = [("marginal", s, y) for s in inp.funding.sources for y in inp.years]
+    res = parallel_map(_task, (inp, base.start_keys(), solver or default_solver(), None, delta_rp), items, processes)
+    return _marginal_frame(inp, base, res, delta_rp)
+
+
+def _marginal_frame(inp, base, res, delta_rp):
+    rows = []
+    for (k, s, y), r in res:
+        gain = (r["objective"] - base.objective) if r["objective"] is not None else np.nan
+        up = (r["bound"] - base.objective) if r.get("bound") is not None else np.nan
+        rows.append({"source": s, "year": y, "delta_rp": delta_rp, "objective": r["objective"],
+                     "gain_ha_years": gain, "gain_upper_ha_years": max(up, gain) if np.isfinite(up) else np.nan,
+                     "ha_years_per_bn": gain / (delta_rp / 1e9),
+                     "ha_years_per_bn_upper": max(up, gain) / (delta_rp / 1e9) if np.isfinite(up) else np.nan,
+                     "status": r["status"], "gap": r["gap"], "time_s": r["time_s"]})
+    return pd.DataFrame(rows)
+
+
+def budget_cuts(inp, factors=(0.8, 0.6, 0.4, 0.2), *, solver=None, processes=None) -> pd.DataFrame:
+    """Plans with every budget scaled by each factor (greedy plan as MIP start, time-limited)."""
+    inp = _inp(inp)
+    cs = solver or default_solver(time_limit_s=5.0)
+    res = parallel_map(_task, (inp, None, cs, cs, 0.0), [("cut", float(f)) for f in factors], processes)
+    return _cuts_frame(inp, res)
+
+
+def _cuts_frame(inp, res):
+    area = dict(zip(inp.locations["location_id"], inp.locations["area_ha"].astype(float)))
+    return pd.DataFrame([{"factor": it[1], "objective": r["objective"], "status": r["status"], "gap": r["gap"],
+                          "cleared": r["cleared"], "cleared_ha": sum(area[c] for c in r["cleared"]),
+                          "cost_rp": r["cost_rp"], "time_s": r["time_s"]} for it, r in res])
+
+
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Explanation:
+    """Everything :func:`explain` found.
+
+    Attributes
+    ----------
+    table : one row per location (see ``docs/evidence.md`` for the columns)
+    sentences : ``location_id, en, id``
+    marginal : value of money per source and year
+    cuts : plans under proportional budget cuts
+    base : the plan's :class:`~.core.Outcome`
+    timings : seconds per part
+    """
+
+    table: pd.DataFrame
+    sentences: pd.DataFrame
+    marginal: pd.DataFrame
+    cuts: pd.DataFrame
+    base: Outcome
+    timings: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+
+def explain(scenario_or_input=None, *, cut_factors=(0.8, 0.6, 0.4, 0.2), delta_rp: float = 1e8,
+            tol_rp: float = 1e6, solver: SolverOptions | None = None, cut_time_limit_s: float = 3.0,
+            marginal_time_limit_s: float = 1.5, processes: int | None = None, base: Outcome | None = None,
+            analyse_unfunded: bool = True) -> Explanation:
+    """Explain the plan, location by location.
+
+    Parameters
+    ----------
+    scenario_or_input : scenario (path, dict, Scenario) or a prepared AllocationInput
+    cut_factors : proportional budget cuts tried for "the cut at which it would leave"
+    delta_rp : extra money per source-year for the marginal values [Rp] (default Rp 100 million)
+    tol_rp : tolerance of the extra budget to enter [Rp]
+    solver : options of the exact re-solves (binding rule, enter search); default in-process,
+        ``mip_rel_gap`` 1e-4, 30 s limit
+    cut_time_limit_s, marginal_time_limit_s : time limits of the cut and marginal re-solves
+    processes : worker processes (default all cores)
+    base : an already solved plan (:func:`base_outcome`)
+    analyse_unfunded : run the binding-rule and enter searches for slum locations not cleared
+    """
+    t0 = time.perf_counter()
+    inp = _inp(scenario_or_input)
+    T = {}
+    base = base or base_outcome(inp)
+    T["base_s"] = time.perf_counter() - t0
+    if not base.has_plan:
+        raise RuntimeError(f"the scenario has no plan ({base.status}): {base.message}")
+    solver = solver or default_solver()
+    msolver = default_solver(time_limit_s=marginal_time_limit_s, mip_rel_gap=solver.mip_rel_gap)
+    csolver = default_solver(time_limit_s=cut_time_limit_s, mip_rel_gap=solver.mip_rel_gap)
+    last = inp.years[-1]
+    loc = inp.locations
+    slum = loc["slum"].to_numpy(bool)
+    cand = loc["candidate"].to_numpy(bool)
+    unf = [lid for lid, s, c in zip(loc["location_id"], slum, cand)
+           if s and c and lid not in base.cleared_by(last)] if analyse_unfunded else []
+    items = [("marginal", s, y) for s in inp.funding.sources for y in inp.years]
+    items += [("cut", float(f)) for f in cut_factors]
+    items += [("unfunded", lid) for lid in unf]
+    t1 = time.perf_counter()
+    _BASE["outcome"] = base
+    try:
+        res = parallel_map(_task_mixed, (inp, base.start_keys(), msolver, csolver, delta_rp, solver, tol_rp), items,
+                           processes)
+    finally:
+        _BASE.pop("outcome", None)
+    T["resolves_s"] = time.perf_counter() - t1
+    marg = _marginal_frame(inp, base, [r for r in res if r[0][0] == "marginal"], delta_rp)
+    cuts = _cuts_frame(inp, [r for r in res if r[0][0] == "cut"])
+    unf_res = {it[1]: r for it, r in res if it[0] == "unfunded"}
+    table = _table(inp, base, cuts, unf_res)
+    sent = sentences(inp, table)
+    T["total_s"] = time.perf_counter() - t0
+    return Explanation(table=table, sentences=sent, marginal=marg, cuts=cuts, base=base, timings=T,
+                       details={"unfunded": unf_res})
+
+
+def _task_mixed(ctx, item):
+    inp, keys, msolver, csolver, delta, solver, tol_rp = ctx
+    if item[0] == "unfunded":
+        lid = item[1]
+        base = _BASE.get("outcome")
+        r = binding_constraint(inp, lid, base, solver=solver)
+        e = None
+        money_helps = r["losses"].get("budget") is not None or r["forced_loss"] is not None
+        if money_helps:
+            e = enter_budget(inp, lid, solver=solver, tol_rp=tol_rp)
+        return item, {"binding": r, "enter": e}
+    return _task((inp, keys, msolver, csolver, delta), item)
+
+
+def _table(inp: AllocationInput, base: Outcome, cuts: pd.DataFrame, unf: dict) -> pd.DataFrame:
+    loc = inp.locations
+    last = inp.years[-1]
+    rows = []
+    cost = {lid: cheapest_cost(inp, i) if s else np.nan
+            for i, (lid, s) in enumerate(zip(loc["location_id"], loc["slum"].to_numpy(bool)))}
+    bpr = {lid: (a / (c / 1e9) if c and np.isfinite(c) and c > 0 else np.nan)
+           for lid, a, c in zip(loc["location_id"], loc["area_ha"].astype(float), cost.values())}
+    cleared = base.cleared_by(last)
+    cutoff = min([bpr[c] for c in cleared if np.isfinite(bpr[c])], default=np.nan)
+    cuts = cuts.sort_values("factor", ascending=False)
+    for i, r in loc.iterrows():
+        lid = r["location_id"]
+        cy = base.cleared_year.get(lid)
+        fy = base.funded_years.get(lid, [])
+        if bool(r["locked_out"]):
+            status = "locked_out"
+        elif not bool(r["slum"]):
+            status = "not_slum" if not fy else "works_not_slum"
+        elif cy is not None:
+            status = "cleared"
+        elif fy:
+            status = "works_not_cleared"
+        else:
+            status = "not_funded"
+        row = {"location_id": lid, "name": r["name"], "kelurahan": r["kelurahan"], "kecamatan": r["kecamatan"],
+               "area_ha": float(r["area_ha"]), "total_score": int(r["total_score"]), "slum": bool(r["slum"]),
+               "legal": bool(r["legal_alloc"]), "authority": r["authority_alloc"], "status": status,
+               "funded": bool(fy), "cleared_year": cy, "funded_years": " ".join(map(str, fy)),
+               "sources": " ".join(base.loc_sources.get(lid, [])), "spend_rp": base.loc_spend_rp.get(lid, 0.0),
+               "cheapest_clearing_rp": cost[lid], "ha_per_bn": bpr[lid], "cutoff_ha_per_bn": cutoff,
+               "ratio_to_cutoff": bpr[lid] / cutoff if np.isfinite(cutoff) and cutoff > 0 else np.nan}
+        # proportional cuts: stays down to / leaves at
+        if status == "cleared" and len(cuts):
+            stay, leave = 1.0, np.nan
+            for f, cl, st in zip(cuts["factor"], cuts["cleared"], cuts["status"]):
+                if lid in cl:
+                    stay = f
+                else:
+                    leave = f
+                    break
+            row["stays_down_to_factor"], row["leaves_at_factor"] = stay, leave
+        else:
+            row["stays_down_to_factor"], row["leaves_at_factor"] = np.nan, np.nan
+        u = unf.get(lid)
+        if u is not None:
+            b = u["binding"]
+            row["binding"] = " ".join(b["binding"])
+            row["forced_loss_ha_years"] = b["forced_loss"]
+            row["displaced"] = " ".join(b["displaced"])
+            row["displaced_ha"] = b["displaced_ha"]
+            e = u["enter"]
+            if e is not None and len(e) and bool(e["found"].iloc[0]):
+                row.update(enter_extra_rp=float(e["extra_rp"].iloc[0]), enter_source=e["source"].iloc[0],
+                           enter_year=int(e["year"].iloc[0]), enter_monotone=bool(e["monotone"].iloc[0]))
+        rows.append(row)
+    t = pd.DataFrame(rows)
+    for c in ("binding", "forced_loss_ha_years", "displaced", "displaced_ha", "enter_extra_rp", "enter_source",
+              "enter_year", "enter_monotone"):
+        if c not in t:
+            t[c] = np.nan if c not in ("binding", "displaced", "enter_source") else ""
+    t["cleared_year"] = pd.array(t["cleared_year"], dtype="Int64")
+    return t
+
+
+# ------------------------------------------------------------------------------------------------
+def _pct(f):
+    return number(100 * f, 0)
+
+
+def _sentence(r, inp: AllocationInput, lang: str) -> str:
+    name, area = r["name"], number(r["area_ha"], 2, lang)
+    last = inp.years[-1]
+    st = r["status"]
+    names = dict(zip(inp.locations["location_id"], inp.locations["name"]))
+    srcs = join([source_name(s, lang) for s in str(r["sources"]).split()], lang)
+    fy = [int(y) for y in str(r["funded_years"]).split()]
+    if st == "locked_out":
+        return L("sent_locked_out", lang).format(name=name, area=area)
+    if st in ("not_slum", "works_not_slum"):
+        return L("sent_not_slum", lang).format(name=name, area=area, score=r["total_score"], threshold=inp.threshold)
+    if st == "cleared":
+        ratio = number(r["ratio_to_cutoff"], 1, lang) if pd.notna(r["ratio_to_cutoff"]) else "-"
+        s = L("sent_cleared", lang).format(name=name, area=area, years=years_text(fy, lang), sources=srcs,
+                                           cleared=int(r["cleared_year"]), ratio=ratio)
+        if pd.notna(r.get("leaves_at_factor")):
+            s += " " + L("sent_leave", lang).format(stay=_pct(r["stays_down_to_factor"]), leave=_pct(r["leaves_at_factor"]))
+        elif pd.notna(r.get("stays_down_to_factor")):
+            s += " " + L("sent_leave_never", lang).format(stay=_pct(r["stays_down_to_factor"]))
+        return s
+    if st == "works_not_cleared":
+        s = L("sent_works_not_cleared", lang).format(name=name, area=area, years=years_text(fy, lang), sources=srcs,
+                                                     last=last)
+    else:
+        s = ""
+    b = str(r.get("binding") or "").split()
+    if b:
+        reason = _reason(b, r, inp, lang)
+        s2 = L("sent_not_funded", lang).format(name=name, area=area, reason=reason)
+        s = (s + " " + s2).strip() if st == "works_not_cleared" else s2
+        disp = str(r.get("displaced") or "").split()
+        if pd.notna(r.get("enter_extra_rp")):
+            d = L("sent_displacing", lang).format(names=join([names[x] for x in disp], lang),
+                                                  ha=number(r["displaced_ha"], 2, lang)) if disp else ""
+            s += " " + L("sent_enter", lang).format(amount=money(r["enter_extra_rp"], lang),
+                                                    source=source_name(r["enter_source"], lang),
+                                                    year=int(r["enter_year"]), displacing=d)
+        elif disp:
+            s += " " + L("sent_forced", lang).format(names=join([names[x] for x in disp], lang),
+                                                     ha=number(r["displaced_ha"], 2, lang))
+    return s
+
+
+def _reason(b, r, inp, lang):
+    if b == ["tie"]:
+        return L("reason_tie", lang)
+    if b == ["several"]:
+        fams = [k for k in FAMILIES]
+        return L("reason_several", lang).format(families=join([L(f"family_{f}", lang) for f in fams], lang))
+    if b == ["unclearable"]:
+        return L("reason_unclearable", lang)
+    parts = []
+    for f in b:
+        if f == "budget":
+            loss = r.get("forced_loss_ha_years")
+            parts.append(L("reason_budget", lang).format(loss=number(loss if pd.notna(loss) else 0.0, 2, lang)))
+        elif f == "authority":
+            from ..labels import label
+
+            parts.append(L("reason_authority", lang).format(authority=label("authority", r["authority"], lang)))
+        else:
+            parts.append(L(f"reason_{f}", lang))
+    return "; ".join(parts)
+
+
+def sentences(inp: AllocationInput, table: pd.DataFrame) -> pd.DataFrame:
+    """One or two sentences per location, in English and Indonesian, from the catalogue templates."""
+    return pd.DataFrame({"location_id": table["location_id"],
+                         "en": [_sentence(r, inp, "en") for _, r in table.iterrows()],
+                         "id": [_sentence(r, inp, "id") for _, r in table.iterrows()]})

@@ -1,0 +1,152 @@
+"""Why a location is (not) funded: extra budget to enter, binding rule per family, sentences.
+
+Expected answers come from the construction of each instance (hand-built) or from independent
+computation: brute-force cheapest packages and fresh solves through ``allocate`` on newly
+written budget files.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ev_util import EXACT, brute_cheapest, four, fresh_cleared, loc, write, write_budget  # noqa: E402
+
+from kotaku_decide.allocate import prepare  # noqa: E402
+from kotaku_decide.evidence import binding_constraint, enter_budget, explain, solve_variant  # noqa: E402
+from kotaku_decide.scenario import load_scenario  # noqa: E402
+
+TOL = 1e6
+
+
+def _ab(tmp_path, short=10e6):
+    """A (10 ha) and B (5 ha), one source, one year, a budget ``short`` below clearing both."""
+    locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
+    inp0 = write(tmp_path, locs, {("kota", 2017): 1e9})
+    ka, kb = brute_cheapest(inp0, "A"), brute_cheapest(inp0, "B")
+    budget = ka + kb - short
+    inp = write(tmp_path, locs, {("kota", 2017): budget})
+    return inp, locs, ka, kb, budget
+
+
+def test_extra_budget_to_enter_really_brings_it_in(tmp_path):
+    inp, locs, ka, kb, budget = _ab(tmp_path, short=10e6)
+    base = solve_variant(inp, solver=EXACT)
+    assert base.cleared_year == {"A": 2017, "B": None}  # the bigger site wins the money
+    e = enter_budget(inp, "B", tol_rp=TOL, solver=EXACT)
+    row = e.iloc[0]
+    assert row["found"] and row["monotone"] and row["source"] == "kota"
+    # hand value: both packages together cost ka + kb, so B needs exactly the 10 M that is short
+    assert row["lower_rp"] < 10e6 <= row["extra_rp"] <= 10e6 + TOL
+    # independent solves from freshly written budget files
+    def factory(b):
+        write_budget(tmp_path, b)
+        return prepare(load_scenario({"data": {"baseline": str(tmp_path / "baseline.csv"),
+                                               "costs": str(tmp_path / "costs.csv"),
+                                               "budget": str(tmp_path / "budget.csv"),
+                                               "funding_rules": str(tmp_path / "rules.csv")},
+                                      "years": {"start": 2017, "end": 2017}}))
+    ok_in, res_in = fresh_cleared(tmp_path, factory, {("kota", 2017): budget + row["extra_rp"]}, "B")
+    ok_out, res_out = fresh_cleared(tmp_path, factory, {("kota", 2017): budget + row["extra_rp"] - TOL}, "B")
+    assert ok_in and not ok_out
+    assert res_in.checks == [] and res_out.checks == []
+
+
+def _family(tmp_path, locs, budgets, expect, frules=None, unit_cost=None, **over):
+    inp = write(tmp_path, locs, budgets, frules=frules, unit_cost=unit_cost, **over)
+    base = solve_variant(inp, solver=EXACT)
+    assert base.has_plan
+    assert base.cleared_year.get("B") is None, "B must be out of the plan in this hand-built case"
+    r = binding_constraint(inp, "B", base, solver=EXACT)
+    assert r["binding"] == [expect], r
+    return r
+
+
+def test_binding_budget(tmp_path):
+    inp, *_ = _ab(tmp_path)
+    base = solve_variant(inp, solver=EXACT)
+    r = binding_constraint(inp, "B", base, solver=EXACT)
+    assert r["binding"] == ["budget"]
+    assert r["displaced"] == ["A"] and r["displaced_ha"] == pytest.approx(10.0)
+    assert r["forced_loss"] == pytest.approx(5.0)  # 10 ha out, 5 ha in, one year
+
+
+def test_binding_source_cap(tmp_path):
+    # one source, plenty of money, but a per-kelurahan cap below B's cheapest package (15 M)
+    locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
+    _family(tmp_path, locs, {("grant", 2017): 1e9}, "cap", frules={"grant": {"cap": 12_000_000}},
+            unit_cost={c: 700_000 for c in ("3a", "3b", "5a", "5b")})
+
+
+def test_binding_eligibility(tmp_path):
+    # the only source with money may pay for water and sanitation; B needs solid waste and fire works
+    locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
+    _family(tmp_path, locs, {("air", 2017): 1e9}, "eligibility", frules={"air": {"eligible": "water;wastewater"}})
+
+
+def test_binding_authority(tmp_path):
+    # B covers 20 ha (central government's authority); the only source is the city's
+    locs = [four("A", 5.0), four("B", 20.0, crits=("6a", "6b", "7a", "7b"))]
+    _family(tmp_path, locs, {("kota", 2017): 1e9}, "authority", frules={"kota": {"authorities": "city"}})
+
+
+def test_binding_legality(tmp_path):
+    # B's land is not legal; neither legalisation nor resettlement is on offer
+    locs = [four("A", 10.0), four("B", 5.0, legal=False)]
+    _family(tmp_path, locs, {("kota", 2017): 1e9}, "legality",
+            options={"legalisation": False, "resettlement": False})
+
+
+def test_binding_precedence(tmp_path):
+    # B: roads 80 % (5+5), drains 30 % (1), waste 80 % (5), fire 30 % (1) -> 17, needs 2 points.
+    # Roads alone would do (41 m at Rp 1 M), but drainage must come first (51 m at Rp 2 M = 102 M);
+    # waste and fire works cost more than all the money. Budget: A's package + 100 M.
+    b = loc("B", 5.0, v2a=800, v2b=800, v4b=300, v6a=80, v7a=30)
+    locs = [four("A", 10.0), b]
+    uc = {"4b": 2_000_000, "6a": 10**12, "7a": 10**12}
+    inp0 = write(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc)
+    ka = brute_cheapest(inp0, "A")
+    _family(tmp_path, locs, {("kota", 2017): ka + 100e6}, "precedence", unit_cost=uc)
+
+
+def test_binding_capacity(tmp_path):
+    # money for both, but only one location may start per year
+    locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
+    inp = write(tmp_path, locs, {("kota", 2017): 1e9}, **{"rules": {"max_starts_per_year": 1}})
+    base = solve_variant(inp, solver=EXACT)
+    assert base.cleared_year == {"A": 2017, "B": None}
+    r = binding_constraint(inp, "B", base, solver=EXACT)
+    assert r["binding"] == ["capacity"], r
+    assert r["displaced"] == ["A"]
+
+
+def test_binding_equity(tmp_path):
+    # kecamatan X: A (10 ha) and B (5 ha), 15 M each; kecamatan Y: C, whose works cost at most 25.6 M in
+    # all. With equity share 1 (each of the 2 groups at least half of all spend) X can spend <= 25.6 M.
+    locs = [four("A", 10.0, kec="X"), four("B", 5.0, kec="X", crits=("6a", "6b", "7a", "7b")),
+            four("C", 3.0, kec="Y", crits=("1a", "1c", "5a", "5b"))]
+    uc = {"1a": 80_000, "1c": 80_000, "5a": 80_000, "5b": 80_000}
+    inp = write(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc,
+                frules={"kota": {}}, **{"rules": {"equity_min_share": 1.0}})
+    base = solve_variant(inp, solver=EXACT)
+    assert base.cleared_year["A"] == 2017 and base.cleared_year["B"] is None
+    r = binding_constraint(inp, "B", base, solver=EXACT)
+    assert r["binding"] == ["equity"], r
+
+
+def test_explain_small_instance_sentences(tmp_path):
+    inp, *_ = _ab(tmp_path)
+    ex = explain(inp, cut_factors=(0.5,), processes=1, solver=EXACT)
+    t = ex.table.set_index("location_id")
+    assert t.loc["A", "status"] == "cleared" and t.loc["B", "status"] == "not_funded"
+    assert t.loc["B", "binding"] == "budget"
+    assert t.loc["B", "enter_extra_rp"] == pytest.approx(10e6, abs=TOL)
+    s = ex.sentences.set_index("location_id")
+    assert "Kampung B" in s.loc["B", "en"] and "not funded" in s.loc["B", "en"]
+    assert "tidak didanai" in s.loc["B", "id"]
+    assert "Kampung A" in s.loc["B", "en"]  # it would displace A
+    # marginal value: +Rp 100 M in the only source-year lets B in too: +5 hectare-years
+    m = ex.marginal.set_index(["source", "year"])
+    assert m.loc[("kota", 2017), "gain_ha_years"] == pytest.approx(5.0)
