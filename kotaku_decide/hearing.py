@@ -260,10 +260,15 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     expl = None
     if sc["report.explain"] and alloc.report.status.has_solution:
         from .evidence import explain
+        from .evidence.core import default_solver
 
         t0 = time.perf_counter()
+        tl = float(sc["report.explain_time_limit_s"])
         with _quiet_native_output(not sc["solver.msg"]):
-            ex = explain(inp, processes=sc["report.processes"])
+            # short limits keep a hearing batch within minutes; every explanation row reports the
+            # status and gap of the re-solves behind it
+            ex = explain(inp, processes=sc["report.processes"], solver=default_solver(time_limit_s=tl, mip_rel_gap=1e-3),
+                         cut_time_limit_s=min(2.0, tl), marginal_time_limit_s=min(1.0, tl))
         expl = ex.table.merge(ex.sentences[["location_id", lang]].rename(columns={lang: "why"}), on="location_id",
                               how="left")
         expl = expl[["location_id", "why"] + [c for c in expl.columns if c not in ("location_id", "why")]]

@@ -75,6 +75,7 @@ SPEC: dict[str, dict] = {
     "report.lang": {"type": str, "choices": ["en", "id"]},
     "report.dpi": {"type": int, "min": 50, "max": 600},
     "report.processes": {"type": int, "min": 1, "max": 64},
+    "report.explain_time_limit_s": {"type": _NUM, "min": 0.1, "max": 3600},
     "funding.carry_over": {"type": bool, "nullable": True},
     "funding.authority_cutoffs_ha": {"type": list, "nullable": True, "items": _NUM, "length": 2},
     "rules.precedence": {"type": list, "items": dict},

@@ -501,7 +501,7 @@ def _sentence(r, inp: AllocationInput, lang: str) -> str:
         s2 = L("sent_not_funded", lang).format(name=name, area=area, reason=reason)
         s = (s + " " + s2).strip() if st == "works_not_cleared" else s2
         disp = str(r.get("displaced") or "").split()
-        if pd.notna(r.get("enter_extra_rp")):
+        if pd.notna(r.get("enter_extra_rp")) and float(r["enter_extra_rp"]) >= 1e6:  # below Rp 1 M: no money needed
             d = L("sent_displacing", lang).format(names=join([names[x] for x in disp], lang),
                                                   ha=number(r["displaced_ha"], 2, lang)) if disp else ""
             s += " " + L("sent_enter", lang).format(amount=money(r["enter_extra_rp"], lang),
