@@ -174,3 +174,24 @@ def test_least_cost_target(mk):
     r = run(mk(locs, b, objective={"kind": "least_cost", "target_hectares": 8, "target_year": 2017}))
     assert cleared(r) == {"B"}
     assert r.plan["cost_rp"].sum() == pytest.approx(5 * 1e6)  # 80 -> 75 households at Rp 1 M
+
+
+def test_one_target_per_criterion_binds(mk):
+    """5a at 80 % (score 5) must lose 5 points: only 'below 25 %' (56 households, Rp 56 M) does it.
+    Without the one-target rule the model could stack 'below 76 %' (5, Rp 5 M, 2 points) and 'below
+    51 %' (30, Rp 30 M, 4 points), double-counting the same households, and clear for Rp 35 M."""
+    from kotaku_decide.allocate import build_model, plan_from_model, solve_model
+
+    fixed = {**BASE, "7a": 30, "7b": 30, "6b": 30, "3b": 30}  # 11 + 4 points not reducible here
+    locs = [location("A", area=5, **fixed, **{"5a": 80})]
+    b = {("city", 2017): 45e6, ("city", 2018): 0}
+    inp = mk(locs, b, years=(2017,))
+    assert cleared(run(inp)) == set()  # Rp 45 M < Rp 56 M
+    model = build_model(inp)
+    assert model.cons["one_target"]
+    for c in model.cons["one_target"].values():
+        c.constant = -10.0  # relax "at most one target" to ten
+    rep = solve_model(model)
+    plan = plan_from_model(model)
+    assert rep.status.value == "optimal" and set(plan["option"]) == {"lt76", "lt51"}
+    assert check_plan(inp, plan) and any(v.rule == "one_target" for v in check_plan(inp, plan))
