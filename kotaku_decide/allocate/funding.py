@@ -165,6 +165,10 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
         labels[s] = row.get("label", s)
         prov[s] = row.get("provenance", "")
     B = np.zeros((len(sources), len(years)))
+    key = b["source"].str.strip() + "/" + b["year"].str.strip()
+    for k in sorted(set(key[key.duplicated()])):
+        rows = [int(i) + 2 for i in key.index[key == k]]
+        problems.append(f"budget: source/year {k} is given on rows {rows}; give one budget per source and year")
     for i, row in b.iterrows():
         s = row["source"]
         try:

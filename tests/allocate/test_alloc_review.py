@@ -52,3 +52,13 @@ def test_plan_workbook_escapes_text_cells(tmp_path):
     assert formulas == []
     names = [c.value for c in wb["plan"]["B"] if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert names and all(n.startswith("'=") for n in names)
+
+
+def test_duplicate_budget_rows_are_refused(tmp_path):
+    from kotaku_decide.allocate.funding import FundingError, load_funding
+
+    b = pd.DataFrame({"source": ["apbn", "apbn"], "year": ["2017", "2017"], "budget_rp": ["1e9", "2e9"]})
+    r = pd.DataFrame({"source": ["apbn"], "eligible": ["all"], "authorities": ["all"], "per_kelurahan_cap_rp": [""],
+                      "carry_over": ["no"]})
+    with pytest.raises(FundingError, match="apbn/2017 is given on rows"):
+        load_funding(b, r, P, [2017])
