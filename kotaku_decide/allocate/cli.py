@@ -49,6 +49,11 @@ def write_outputs(res, out: Path) -> list[Path]:
     with atomic_path(sp) as tmp:
         tmp.write_text(res.scenario.to_yaml(), encoding="utf-8")
     paths.append(sp)
+    # the CSVs are plain tables; what the data is (SYNTHETIC / ILLUSTRATIVE / the city's own) sits beside them
+    ds = out / "DATA_STATUS.txt"
+    with atomic_path(ds) as tmp:
+        tmp.write_text(f"Data status of every file in this folder:\n{res.report.data_status}\n", encoding="utf-8")
+    paths.append(ds)
     return paths
 
 
