@@ -41,6 +41,8 @@ __all__ = ["ScenarioSpec", "BatchResult", "read_scenario_set", "grid", "run_batc
 _REPO = Path(__file__).resolve().parent.parent
 SCENARIO_NOTEBOOK = _REPO / "notebooks" / "02_scenario.ipynb"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "scenario_diff.csv", "funded_everywhere.csv",
+             "batch.json"}
 
 
 class BatchError(ValueError):
@@ -196,6 +198,8 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
     for s in specs:
         if not _NAME.match(s.name):
             problems.append(f"scenario name {s.name!r}: use letters, digits, '-', '_' or '.' (it names a folder)")
+        elif s.name.lower().endswith((".failed", ".previous-run")) or s.name.lower() in _RESERVED:
+            problems.append(f"scenario name {s.name!r} is reserved for the batch's own files; choose another")
         if s.name.lower() in seen:
             problems.append(f"scenario name {s.name!r} is used twice")
         seen.add(s.name.lower())
@@ -225,8 +229,8 @@ _KERNEL_START_ERRORS = ("Kernel died before replying to kernel_info", "kernel_in
 def _is_kernel_start_failure(exc: BaseException) -> bool:
     from papermill.exceptions import PapermillExecutionError
 
-    if isinstance(exc, PapermillExecutionError):
-        return False  # a cell raised: the notebook ran, retrying would fail the same way
+    if isinstance(exc, PapermillExecutionError) or type(exc).__name__ == "CellTimeoutError":
+        return False  # a cell raised or ran out of time: the kernel did start; retrying would fail the same way
     text = f"{type(exc).__name__}: {exc}"
     return isinstance(exc, (TimeoutError,)) or any(m in text for m in _KERNEL_START_ERRORS)
 
@@ -298,6 +302,12 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     (out / ".work").mkdir(exist_ok=True)
     res = BatchResult(out=out)
     started = time.time()
+    from .report import atomic_path
+
+    with atomic_path(out / "batch.json") as tmp:  # replaced at the end; a killed run leaves this marker
+        tmp.write_text(json.dumps({"status": "running (or interrupted)", "started":
+                                   time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+                                   "scenarios": [s.name for s in specs]}, indent=2), encoding="utf-8")
 
     def one(spec: ScenarioSpec):
         t0 = time.perf_counter()
@@ -310,6 +320,8 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
                 raise RuntimeError(f"the notebook finished without writing {missing}")
             export_html(work / "scenario.ipynb", work / "report.html", title=spec.title or spec.name)
             _finish(work, out / spec.name)
+            shutil.rmtree(out / f"{spec.name}.FAILED", ignore_errors=True)  # an older failure is no longer current
+            shutil.rmtree(out / f"{spec.name}.previous-run", ignore_errors=True)
             return spec.name, "ok", "", time.perf_counter() - t0
         except Exception as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
             err = _error_text(exc)
@@ -318,6 +330,10 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
             if failed.exists():
                 shutil.rmtree(failed, ignore_errors=True)
             os.replace(work, failed)
+            if (out / spec.name).exists():  # an older good result is kept but no longer looks current
+                prev = out / f"{spec.name}.previous-run"
+                shutil.rmtree(prev, ignore_errors=True)
+                os.replace(out / spec.name, prev)
             return spec.name, "failed", err, time.perf_counter() - t0
 
     bar = None
@@ -342,12 +358,12 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     res.status = {n: res.status[n] for n in ordered}
     from .hearing import write_comparison
 
-    res.comparison = write_comparison(out, [n for n in ordered if res.status[n] == "ok"])
-    manifest = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "notebook": str(notebook), "workers": workers,
+    res.comparison = write_comparison(out, [n for n in ordered if res.status[n] == "ok"], lang=lang or "en")
+    manifest = {"status": "finished",
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": str(notebook), "workers": workers,
                 "scenarios": [{"name": n, "status": res.status[n], "seconds": round(res.seconds.get(n, 0.0), 2),
-                               "error": res.errors.get(n, "").splitlines()[-1:] or None} for n in ordered]}
-    from .report import atomic_path
+                               "error": (res.errors.get(n, "").strip().splitlines() or [None])[-1]} for n in ordered]}
 
     with atomic_path(out / "batch.json") as tmp:
         tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -193,8 +193,8 @@ def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -
         "households_sanitation_served": round((end["sanitation_share_pct"] - base["sanitation_share_pct"]) / 100 * hh, 1),
         "budget_rp": float(money["budget_rp"].sum()),
         "spent_rp": float(money["used_rp"].sum()),
-        # money left at the end: the last year's leftovers plus leftovers not carried forward
-        "left_rp": float(money["left_rp"].sum() - money["carried_to_next_rp"].sum()),
+        # money left unspent over the horizon (carry-over moves money between years, it never spends it)
+        "left_rp": float(money["budget_rp"].sum() - money["used_rp"].sum()),
         "funded_locations": funded,
         "cleared_locations": cleared,
         "checks_failed": len(alloc.checks or []),
@@ -233,6 +233,8 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     lang = lang or sc["report.lang"]
     if lang not in ("en", "id"):
         raise ValueError(f"lang must be 'en' or 'id', got {lang!r}")
+    if lang != sc["report.lang"]:  # the saved scenario must reproduce this report, language included
+        sc = sc.replace({"report": {"lang": lang}})
     t["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -425,7 +427,10 @@ def write_comparison(out: Path, names: list[str], lang: str = "en") -> pd.DataFr
     for n in names:
         p = out / n / "summary.json"
         summaries.append(json.loads(p.read_text(encoding="utf-8")))
+    names_out = ("comparison.csv", "scenario_diff.csv", "funded_everywhere.csv", "comparison.xlsx", "comparison.html")
     if not summaries:
+        for f in names_out:  # no scenario finished: an older comparison must not look current
+            (out / f).unlink(missing_ok=True)
         return None
     comp = comparison_table(summaries)
     funded = {k["name"]: set(k["funded_locations"]) for k in summaries}
@@ -496,19 +501,20 @@ def section(hr: HearingResult, key: str) -> list:
         raise KeyError(f"unknown section {key!r}; expected one of {SECTIONS}")
     L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
     if key == "title":
-        desc = hr.key_figures.get("description") or ""
-        return [Markdown(f"# {L('report_title')}: {hr.name}" + (f"\n\n{desc}" if desc else ""))]
+        desc = _esc(hr.key_figures.get("description") or "")
+        return [Markdown(f"# {L('report_title')}: {_esc(hr.name)}" + (f"\n\n{desc}" if desc else ""))]
     out: list = [Markdown(f"## {L('sec_' + key)}")]
     fig = lambda k: Image(filename=str(hr.figures[k])) if k in hr.figures else None  # noqa: E731
     a = hr.allocation
     if key == "data":
-        out += [Markdown("\n\n".join(f"> **{p}**" if i == 0 else f"> {p}" for i, p in enumerate(hr.provenance)))]
+        out += [Markdown("\n\n".join(f"> **{_esc(p)}**" if i == 0 else f"> {_esc(p)}"
+                                       for i, p in enumerate(hr.provenance)))]
     elif key == "summary":
         out += [_summary_sheet(hr).set_index(L("item"))]
         if a.report.message:
-            out.append(Markdown(f"*{a.report.message}*"))
+            out.append(Markdown(f"*{_esc(a.report.message)}*"))
         if a.shortfall is not None:
-            out.append(Markdown(f"**{a.shortfall}**"))
+            out.append(Markdown(f"**{_esc(str(a.shortfall))}**"))
     elif key == "progress":
         out += [fig("slum_hectares_by_year"), a.yearly]
     elif key == "money":
@@ -525,7 +531,7 @@ def section(hr: HearingResult, key: str) -> list:
                             "level_after", "contribution_of_handling", "cleared_year", "cost_rp") if c in a.before_after]
         out += [a.before_after[cols]]
     elif key == "ranking":
-        out += [Markdown("; ".join(hr.rank_notes)), fig("rank_intervals"), hr.ranks.head(20)]
+        out += [Markdown(_esc("; ".join(hr.rank_notes))), fig("rank_intervals"), hr.ranks.head(20)]
     elif key == "explanations":
         out += [hr.explanations if hr.explanations is not None else Markdown(L("no_explanations"))]
     elif key == "consistency":
@@ -536,4 +542,19 @@ def section(hr: HearingResult, key: str) -> list:
 
         out += [Markdown("```yaml\n" + yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True)
                          + "```"), Markdown(f"{L('full_scenario')}: `run.json`")]
-    return [o for o in out if o is not None]
+    return [_table(o) if isinstance(o, pd.DataFrame) else o for o in out if o is not None]
+
+
+def _esc(text: str) -> str:
+    """Text from scenario and data files shown as text, never as HTML or Markdown markup."""
+    import html
+
+    return html.escape(str(text)).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
+
+
+def _table(df: pd.DataFrame):
+    """A whole table as HTML (pandas' notebook display would cut a long plan to 60 rows)."""
+    from IPython.display import HTML
+
+    return HTML(df.to_html(max_rows=None, max_cols=None, na_rep="", escape=True,
+                           float_format=lambda v: f"{v:,.2f}"))

@@ -141,10 +141,13 @@ def default_scenario() -> dict:
         return yaml.safe_load(fh)
 
 
-def _deep_merge(base: dict, over: dict) -> dict:
+def _deep_merge(base: dict, over: dict, prefix: str = "") -> dict:
+    """Merge ``over`` into ``base`` key by key; a free mapping (e.g. ``funding.source_factor``) is
+    replaced as a whole, so ``{}`` clears it."""
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict) and not SPEC.get(k, {}).get("free"):
-            base[k] = _deep_merge(base[k], v)
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and isinstance(base.get(k), dict) and not SPEC.get(path, {}).get("free"):
+            base[k] = _deep_merge(base[k], v, path + ".")
         else:
             base[k] = v
     return base

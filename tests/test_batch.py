@@ -32,6 +32,13 @@ def test_unknown_scenario_key_is_refused_before_anything_runs(tmp_path):
     assert "did you mean" in msg and "budget_factor" in msg
 
 
+def test_reserved_scenario_names_are_refused(tmp_path):
+    with pytest.raises(BatchError, match="reserved"):
+        read_scenario_set(_set(tmp_path, [{"name": "comparison.csv"}]))
+    with pytest.raises(BatchError, match="reserved"):
+        read_scenario_set(_set(tmp_path, [{"name": "x.FAILED"}]))
+
+
 def test_scenario_names_must_be_unique_and_safe(tmp_path):
     with pytest.raises(BatchError, match="used twice"):
         read_scenario_set(_set(tmp_path, [{"name": "a"}, {"name": "A"}]))
@@ -74,6 +81,9 @@ def batch(tmp_path_factory):
     out = tmp / "out"
     (out / "cut").mkdir(parents=True)
     (out / "cut" / "stale.txt").write_text("an older run")  # replaced atomically by the new result
+    (out / "base.FAILED").mkdir()  # an older failure of a scenario that now succeeds
+    (out / "broken").mkdir()  # an older success of a scenario that now fails
+    (out / "broken" / "summary.json").write_text("{}")
     res = run_batch(specs, out, workers=2, progress=False, execute=flaky)
     return res, out
 
@@ -84,7 +94,8 @@ def test_failing_scenario_is_reported_and_the_others_finish(batch):
     assert res.status == {"base": "ok", "cut": "ok", "broken": "failed"}
     assert "watr" in res.errors["broken"]
     assert (out / "broken.FAILED" / "error.txt").read_text().count("watr") >= 1
-    assert not (out / "broken").exists()
+    assert not (out / "broken").exists() and (out / "broken.previous-run" / "summary.json").exists()
+    assert not (out / "base.FAILED").exists()
     for n in ("base", "cut"):
         for f in ("report.html", "scenario.ipynb", "results.xlsx", "run.json", "summary.json", "plan.csv"):
             assert (out / n / f).exists(), (n, f)

@@ -46,6 +46,7 @@ def test_key_figures_match_the_tables_written(hearing):
         assert left == pytest.approx(yearly.loc[yearly["year"] == int(y), "slum_ha"].item())
         assert kf["cleared_ha_by_year"][y] == pytest.approx(kf["slum_ha_baseline"] - left)
     assert kf["budget_rp"] == pytest.approx(money["budget_rp"].sum())
+    assert kf["left_rp"] == pytest.approx(kf["budget_rp"] - plan["cost_rp"].sum(), rel=1e-9)
     assert kf["status"] == "optimal" and kf["proven_optimal"] and kf["checks_failed"] == 0
     assert any("SINTETIS" in p for p in kf["provenance"])
 
@@ -80,3 +81,11 @@ def test_unknown_notebook_parameters_are_refused():
         refuse_unknown_parameters(ns)
     del ns["scenaro"]
     refuse_unknown_parameters(ns)
+
+
+def test_a_free_mapping_override_replaces_the_mapping():
+    from kotaku_decide.scenario import load_scenario
+
+    sc = load_scenario({"funding": {"source_factor": {"csr": 2.0}}})
+    assert sc.replace({"funding": {"source_factor": {}}})["funding.source_factor"] == {}
+    assert sc.replace({"funding": {"source_factor": {"dak": 1.5}}})["funding.source_factor"] == {"dak": 1.5}
