@@ -542,7 +542,17 @@ def section(hr: HearingResult, key: str) -> list:
 
         out += [Markdown("```yaml\n" + yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True)
                          + "```"), Markdown(f"{L('full_scenario')}: `run.json`")]
-    return [_table(o) if isinstance(o, pd.DataFrame) else o for o in out if o is not None]
+    return [_table(_localise(o, hr.lang)) if isinstance(o, pd.DataFrame) else o for o in out if o is not None]
+
+
+def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Column headers from the label catalogue for display (the CSV and Excel files keep the data names)."""
+    from .labels import catalogue
+
+    cols = catalogue(lang).get("columns", {})
+    top = {c: ("P(top " if lang == "en" else "P(") + c.rsplit("_", 1)[-1] + (")" if lang == "en" else " teratas)")
+           for c in df.columns if str(c).startswith("p_top_")}
+    return df.rename(columns={c: cols.get(str(c), top.get(c, c)) for c in df.columns})
 
 
 def _esc(text: str) -> str:
