@@ -83,10 +83,6 @@ def escape_formula(v):
 
 def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy with every text cell escaped by :func:`escape_formula`, whatever the column's dtype."""
-    return _escape_frame(df)
-
-
-def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])
@@ -135,7 +131,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, index: dic
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, df in sheets.items():
-                _escape_frame(df).to_excel(xw, sheet_name=name[:31], index=index.get(name, False))
+                escape_frame(df).to_excel(xw, sheet_name=name[:31], index=index.get(name, False))
     return Path(path)
 
 

@@ -40,6 +40,14 @@ DENOMINATORS = ("area_ha", "buildings", "population", "households", "road_length
 # "t" is not accepted: it means "tidak" (no) to some and "true" to others
 YES = {"yes", "ya", "y", "true", "1", "+", "benar"}
 NO = {"no", "tidak", "n", "false", "0", "-", "salah"}
+#: Indonesian spellings of the density classes accepted in ``density_class``
+DENSITY_ALIASES = {"rendah": "low", "sedang": "medium", "tinggi": "high"}
+
+
+def _density_values(s: pd.Series) -> pd.Series:
+    return s.str.lower().replace(DENSITY_ALIASES)
+
+
 #: Largest allowed disagreement between a given ``pct_`` and ``vol_ / denominator`` [percentage points].
 PCT_TOLERANCE = 0.1
 
@@ -466,8 +474,7 @@ def check_yesno(ctx: _Ctx) -> list[Problem]:
 def check_density_class(ctx: _Ctx) -> list[Problem]:
     if "density_class" not in ctx.raw.columns:
         return []
-    aliases = {"rendah": "low", "sedang": "medium", "tinggi": "high"}
-    s = ctx.raw["density_class"].str.lower().replace(aliases)
+    s = _density_values(ctx.raw["density_class"])
     bad = s.notna() & ~s.isin(DENSITY_CLASSES)
     return [ctx.p("density_class", idx, "density_class", ctx.raw.at[idx, "density_class"],
                   "low / medium / high (or rendah / sedang / tinggi), or empty to derive it from population / area_ha")
@@ -477,8 +484,7 @@ def check_density_class(ctx: _Ctx) -> list[Problem]:
 def check_density_class_mismatch(ctx: _Ctx) -> list[Problem]:
     if "density_class" not in ctx.raw.columns or ctx.num("population") is None or ctx.num("area_ha") is None:
         return []
-    aliases = {"rendah": "low", "sedang": "medium", "tinggi": "high"}
-    given = ctx.raw["density_class"].str.lower().replace(aliases)
+    given = _density_values(ctx.raw["density_class"])
     with np.errstate(divide="ignore", invalid="ignore"):
         dens = (ctx.num("population") / ctx.num("area_ha")).to_numpy()
     derived = pd.Series(ctx.profile.density_classes.classify(dens), index=given.index)
@@ -647,7 +653,7 @@ def _typed(ctx: _Ctx) -> pd.DataFrame:
         elif kind == "yesno":
             df[c] = parse_yesno(raw[c])[0]
         elif c == "density_class":
-            df[c] = raw[c].str.lower().replace({"rendah": "low", "sedang": "medium", "tinggi": "high"})
+            df[c] = _density_values(raw[c])
         else:
             df[c] = raw[c]
     derived = []
