@@ -287,12 +287,13 @@ def build_model(inp: AllocationInput, elastic: str | None = None) -> AllocationM
             cons["cleared"][(i, years[y])] = cc
 
     # ---- valid inequalities: money spent at a location by y >= its cheapest clearing cost if cleared
-    from .packages import cheapest_package
+    from .packages import package_from_arrays
 
     min_cost = {}
     for i in slum_locs:
-        rows = opts.loc[by_loc.get(i, [])]
-        c, _ = cheapest_package(rows, int(need[i]), bool(legal[i]), inp.precedence)
+        rows = np.asarray(by_loc.get(i, []), dtype=np.int64)
+        c, _ = package_from_arrays(o_crit[rows], o_delta[rows], o_cost[rows], rows, int(need[i]), bool(legal[i]),
+                                   inp.precedence)
         min_cost[i] = c
         if not np.isfinite(c):
             for y in range(Y):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .costing import LOCATION_WORKS
 
-__all__ = ["cheapest_package"]
+__all__ = ["cheapest_package", "package_from_arrays"]
 
 
 def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), costcol: str = "cost_m",
@@ -31,58 +31,71 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
 
     Returns
     -------
-    (cost, list of option labels); ``(inf, [])`` when impossible.
+    (cost, list of option labels); ``(inf, [])`` when impossible. Ties go to resettlement, then
+    to the package found first (criteria in sorted order, options in row order).
     """
+    return package_from_arrays(rows["criterion"].to_numpy(), rows["delta_score"].to_numpy(),
+                               rows[costcol].to_numpy(float), rows.index.to_numpy(), need, legal, precedence,
+                               exclude)
+
+
+def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=()):
+    """:func:`cheapest_package` on plain arrays (one entry per option): the fast path for loops."""
     if need <= 0:
         return 0.0, []
+    crit = np.asarray(crit, dtype=object)
     best = (np.inf, [])
-    res = rows[rows["criterion"] == "resettlement"]
-    if len(res):
-        c = float(res[costcol].iloc[0])
-        best = (c, [res.index[0]])
-    ins = rows[~rows["criterion"].isin(list(LOCATION_WORKS)) & ~rows["criterion"].isin(list(exclude))]
+    n = len(crit)
+    res = [k for k in range(n) if crit[k] == "resettlement"]
+    if res:
+        best = (float(cost[res[0]]), [labels[res[0]]])
+    excl = set(exclude)
+    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS and crit[k] not in excl]
     extra, extra_rows = 0.0, []
     if not legal:
-        leg = rows[rows["criterion"] == "legalisation"]
-        if leg.empty:
+        leg = [k for k in range(n) if crit[k] == "legalisation"]
+        if not leg:
             return best
-        extra, extra_rows = float(leg[costcol].iloc[0]), [leg.index[0]]
+        extra, extra_rows = float(cost[leg[0]]), [labels[leg[0]]]
     before = set(c for b, a in precedence for c in b)
     after = set(c for b, a in precedence for c in a)
-    need_before = bool(before & set(ins["criterion"]))
+    by_crit: dict = {}
+    for k in ins:
+        by_crit.setdefault(crit[k], []).append(k)
+    need_before = bool(before & set(by_crit))
     INF = np.inf
     P = need + 1
     pr = np.arange(P)
-    cost = np.full((P, 2, 2), INF)  # (points capped at need, has a 'before' work, has an 'after' work)
-    cost[0, 0, 0] = 0.0
+    table = np.full((P, 2, 2), INF)  # (points capped at need, has a 'before' work, has an 'after' work)
+    table[0, 0, 0] = 0.0
     layers = []
-    for crit, grp in ins.groupby("criterion", sort=True):
-        prev = cost
+    for c in sorted(by_crit):
+        prev = table
         new = prev.copy()
-        isb, isa = int(crit in before), int(crit in after)
-        opts_k = list(zip(grp.index, grp["delta_score"].to_numpy(int), grp[costcol].to_numpy(float)))
-        for lab, d, c in opts_k:
+        isb, isa = int(c in before), int(c in after)
+        opts_k = [(labels[k], int(delta[k]), float(cost[k])) for k in by_crit[c]]
+        for _lab, d, cc in opts_k:
             q = np.minimum(pr + d, need)
             for hb in (0, 1):
                 for ha in (0, 1):
-                    np.minimum.at(new[:, hb | isb, ha | isa], q, prev[:, hb, ha] + c)
+                    np.minimum.at(new[:, hb | isb, ha | isa], q, prev[:, hb, ha] + cc)
         layers.append((prev, opts_k, isb, isa))
-        cost = new
+        table = new
     best_state = None
     for hb in (0, 1):
         for ha in (0, 1):
             if ha and not hb and need_before:
                 continue
-            v = cost[need, hb, ha]
+            v = table[need, hb, ha]
             if v + extra < best[0] - 1e-9:
                 best = (v + extra, None)
                 best_state = (need, hb, ha)
     if best_state is None:
         return best
     # backtrack through the layers
-    labels = []
+    chosen = []
     state = best_state
-    cur = cost
+    cur = table
     for prev, opts_k, isb, isa in reversed(layers):
         p_, b_, a_ = state
         target = cur[p_, b_, a_]
@@ -90,7 +103,7 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
             cur = prev
             continue
         found = False
-        for lab, d, c in opts_k:
+        for lab, d, cc in opts_k:
             for hb in ((0, 1) if isb else (b_,)):
                 if (hb | isb) != b_:
                     continue
@@ -98,10 +111,10 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
                     if (ha | isa) != a_:
                         continue
                     srcs = pr[np.minimum(pr + d, need) == p_]
-                    vals = prev[srcs, hb, ha] + c
+                    vals = prev[srcs, hb, ha] + cc
                     k = np.flatnonzero(np.isclose(vals, target, rtol=1e-12, atol=1e-9))
                     if len(k):
-                        labels.append(lab)
+                        chosen.append(lab)
                         state = (int(srcs[k[0]]), hb, ha)
                         found = True
                         break
@@ -112,4 +125,4 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
         if not found:  # numerical trouble: report no package rather than a wrong one
             return (INF, [])
         cur = prev
-    return best[0], extra_rows + labels[::-1]
+    return best[0], extra_rows + chosen[::-1]
