@@ -26,7 +26,7 @@ import pandas as pd
 
 from .costing import LOCATION_WORKS
 from .data import SANITATION, WATER, AllocationInput
-from .packages import cheapest_package
+from .packages import package_from_arrays
 from .results import _plan_rows
 from .solve import SolveReport, SolveStatus
 
@@ -87,8 +87,12 @@ class _Wallet:
             self.cap_used[(s, kel, year)] -= amt
 
 
-def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
-    """Greedy plan (plan table) and a report (status ``feasible_not_proven``: a heuristic)."""
+def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, SolveReport]:
+    """Greedy plan (plan table) and a report (status ``feasible_not_proven``: a heuristic).
+
+    ``loc_weight`` (hectares objective): per-location multiplier of the area in the benefit, as in
+    a priority-weighted objective (robust-funding draws); None = 1 everywhere.
+    """
     t0 = time.perf_counter()
     sc = inp.scenario
     kind = sc["objective.kind"]
@@ -97,12 +101,22 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
     years = inp.years
     thr = inp.threshold
     area = loc["area_ha"].to_numpy(float)
+    if loc_weight is not None:
+        lw = np.asarray(loc_weight, dtype=float)
+        if lw.shape != area.shape or not np.all(np.isfinite(lw)) or (lw < 0).any():
+            raise ValueError(f"loc_weight needs {len(area)} finite weights >= 0, got shape {lw.shape}")
+        barea = area * lw  # the benefit's area (weighted); targets and messages use the real area
+    else:
+        barea = area
     kel = loc["kelurahan"].astype(str).to_numpy()
     legal = loc["legal_alloc"].to_numpy(bool).copy()
     total = loc["total_score"].to_numpy(int).copy()
     slum = loc["slum"].to_numpy(bool)
     locked_in = loc["locked_in"].to_numpy(bool)
     by_loc = {i: g for i, g in opts.groupby("loc", sort=True)}
+    # per location: (criterion, delta, cost [Rp], option row) arrays for the package search
+    arrays = {i: (g["criterion"].to_numpy(), g["delta_score"].to_numpy(), g["cost_rp"].to_numpy(float),
+                  g.index.to_numpy()) for i, g in by_loc.items()}
     done_crit = defaultdict(set)  # loc -> criteria with a work (or resettled/legalised)
     resettled = np.zeros(len(loc), bool)
     started: dict = {}
@@ -180,11 +194,11 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
                     if not slum[i] or cleared(i):
                         continue
                     need = int(total[i] - (thr - 1))
-                    avail_rows = rows[~rows["criterion"].isin(list(done_crit[i]))]
-                    c, labs = cheapest_package(avail_rows, need, bool(legal[i]), precedence, costcol="cost_rp")
+                    c, labs = package_from_arrays(*arrays[i], need, bool(legal[i]), precedence,
+                                                  exclude=done_crit[i])
                     if not np.isfinite(c) or not labs:
                         continue
-                    benefit = area[i] * yw[yi:].sum()
+                    benefit = barea[i] * yw[yi:].sum()
                     key = (0 if locked_in[i] else 1, -(benefit / c) if kind == "hectares" else c / area[i], i)
                     cands.append((key, i, labs))
                 cands.sort()
@@ -253,7 +267,7 @@ def greedy_plan(inp: AllocationInput) -> tuple[pd.DataFrame, SolveReport]:
                 else:
                     if not slum[i]:
                         continue
-                    gain = float(r["delta_score"]) * area[i]
+                    gain = float(r["delta_score"]) * barea[i]
                 if gain <= 0:
                     continue
                 items.append((-(gain / r["cost_rp"]), o))
