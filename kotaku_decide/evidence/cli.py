@@ -127,16 +127,29 @@ def cmd_robust(args) -> int:
     inp, rc = _prep(args)
     if inp is None:
         return rc
+    bad = []
     if args.draws < 1:
-        print("kotaku-decide: error: --draws must be at least 1", file=sys.stderr)
+        bad.append(f"--draws must be at least 1, got {args.draws}")
+    if not 0.0 <= args.cost_spread < 1.0:
+        bad.append(f"--cost-spread must be in [0, 1), got {args.cost_spread}")
+    if args.gap is not None and not 0.0 <= args.gap < 1.0:
+        bad.append(f"--gap must be in [0, 1), got {args.gap}")
+    if args.time_limit is not None and not args.time_limit > 0:
+        bad.append(f"--time-limit must be > 0 seconds, got {args.time_limit}")
+    if bad:
+        for b in bad:
+            print(f"kotaku-decide: error: {b}", file=sys.stderr)
         return 2
     per, draws = robust_funding(inp, draws=args.draws, seed=args.seed, cost_spread=args.cost_spread,
                                 weights=None if args.weights == "none" else args.weights,
-                                time_limit_s=args.time_limit, processes=args.processes)
+                                method=args.method, time_limit_s=args.time_limit, mip_rel_gap=args.gap,
+                                processes=args.processes)
     figs = {f"funding_probability_{lang}": probability_bars(per, lang) for lang in ("en", "id")}
     _write(Path(args.out), {"funding_probability": per, "draws": draws}, "robust.xlsx", figs)
     print(per.to_string(index=False))
-    print(f"{len(draws)} draws in {per.attrs['elapsed_s']:.1f} s; robust core: {int(per['core'].sum())} locations")
+    st = draws["status"].value_counts().to_dict()
+    print(f"{len(draws)} draws in {per.attrs['elapsed_s']:.1f} s (method {per.attrs['method']}, statuses {st}, "
+          f"largest gap {draws['gap'].max():.4f}); robust core: {int(per['core'].sum())} locations")
     return 0 if (draws["status"].isin(["optimal", "feasible_not_proven"])).all() else 1
 
 
@@ -171,7 +184,13 @@ def register(subparsers) -> None:
     p.add_argument("--cost-spread", type=float, default=0.3, help="unit costs vary by +- this share (default 0.3)")
     p.add_argument("--weights", choices=["none", "simplex"], default="simplex",
                    help="criterion weights drawn on the simplex (priority-weighted hectares) or none")
-    p.add_argument("--time-limit", type=float, default=0.5, help="solver time limit per draw [s]")
+    p.add_argument("--method", choices=["packages", "full"], default="packages",
+                   help="packages: the model restricted to each location's cheapest package, solved to --gap "
+                        "(default); full: the whole model under --time-limit")
+    p.add_argument("--gap", type=float, default=None,
+                   help="relative gap at which a draw's solve stops (default 0.02 packages, 1e-4 full)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="solver time limit per draw [s] (default 30 packages, 0.5 full)")
     p.set_defaults(func=cmd_robust)
 
 

@@ -129,7 +129,19 @@ def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
         if "unit_cost_rp" in o:
             o["unit_cost_rp"] = o["unit_cost_rp"].to_numpy(float) * f
         return o
-    return dataclasses.replace(inp, options=scale(inp.options), unaffordable=scale(inp.unaffordable))
+    # the catalogue and the scenario's location unit costs scale too, so that the variant is coherent
+    # (its plans pass the checker's pricing rules at the drawn costs)
+    works = inp.works.copy()
+    works["unit_cost_rp"] = works["unit_cost_rp"].to_numpy(float) * works["work_id"].map(
+        factor_by_work).fillna(1.0).to_numpy(float)
+    sc = inp.scenario
+    luc = sc["costs.location_unit_cost"] or {}
+    if luc:
+        luc = {lid: {w: float(c) * float(factor_by_work.get(w, 1.0)) for w, c in per.items()}
+               for lid, per in luc.items()}
+        sc = _scenario_with(sc, {"costs.location_unit_cost": luc})
+    return dataclasses.replace(inp, options=scale(inp.options), unaffordable=scale(inp.unaffordable), works=works,
+                               scenario=sc)
 
 
 def _relaxed_options(inp: AllocationInput, i: int, relax: set) -> AllocationInput:
@@ -232,7 +244,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                   loc_weight: np.ndarray | None = None, start=None, objective: str | None = None,
                   target_ha: float | None = None, target_year: int | None = None,
                   solver: SolverOptions | None = None, want_plan: bool = False,
-                  tie_break: bool = False) -> Outcome:
+                  tie_break: bool = False, same_year=()) -> Outcome:
     """Solve one variant of the allocation (main objective only) and re-score its result.
 
     Parameters
@@ -250,6 +262,8 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
     solver : :class:`SolverOptions` (default :func:`default_solver`)
     want_plan : also build the plan table (``outcome.plan``; slower)
     tie_break : keep the scenario's tie-break stage (only for the plan shown to the planner)
+    same_year : groups of option rows (of the variant's options) that are done together: for each
+        group and year, all or none of its options (a restriction, e.g. whole packages)
     """
     t0 = time.perf_counter()
     solver = solver or default_solver()
@@ -289,6 +303,13 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                 var.upBound = 0
     if relax:
         _apply_relax(model, int(relax_loc), relax)
+    for grp in same_year:
+        grp = [int(o) for o in grp]
+        for o in grp[1:]:
+            for y in range(Y):
+                model.prob.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression({model.x[(grp[0], y)]: 1.0, model.x[(o, y)]: -1.0}),
+                    pulp.LpConstraintEQ, rhs=0.0))
     if loc_weight is not None and (objective or v.scenario["objective.kind"]) == "hectares":
         area = v.locations["area_ha"].to_numpy(float)
         w = np.asarray(loc_weight, float)

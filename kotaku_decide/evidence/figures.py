@@ -99,15 +99,24 @@ def why_chart(table: pd.DataFrame, lang: str = "en") -> Figure:
 
 
 def probability_bars(per_location: pd.DataFrame, lang: str = "en", core: float = 0.9) -> Figure:
-    """Probability of being funded (cleared by the last year) per location, with the core threshold."""
-    t = per_location.sort_values("p_cleared")
+    """Probability of being cleared per location: by the last year (the bar, coloured by the core
+    threshold) and, where the table has ``p_cleared_<year>`` columns, by each earlier year (darker
+    bars drawn over it), so that a planner sees both *whether* and *how early*."""
+    t = per_location.sort_values(["p_cleared"] + sorted(c for c in per_location if c.startswith("p_cleared_")))
+    years = sorted(int(c.rsplit("_", 1)[1]) for c in t.columns if c.startswith("p_cleared_"))
     with plt.rc_context(_RC):
-        fig, ax = _figure(11, 0.38 * len(t) + 2.5)
+        fig, ax = _figure(11, 0.38 * len(t) + 2.8)
         ax.barh(t["name"], t["p_cleared"], color=np.where(t["p_cleared"] >= core, "#1b9e77", "#fdae6b"),
-                edgecolor="black", lw=0.4)
+                edgecolor="black", lw=0.4, label=L("prob_by", lang).format(year=years[-1]) if years else None)
+        early = years[:-1]
+        shades = plt.get_cmap("Greys")(np.linspace(0.8, 0.4, max(len(early), 1)))
+        heights = np.linspace(0.3, 0.6, max(len(early), 1))
+        for k in reversed(range(len(early))):  # later years first, the earliest (darkest, thinnest) on top
+            ax.barh(t["name"], t[f"p_cleared_{early[k]}"], height=heights[k], color=shades[k], edgecolor="none",
+                    label=L("prob_by", lang).format(year=early[k]))
         ax.axvline(core, color="black", ls="--", lw=1.5, label=L("core", lang))
         ax.set_xlim(0, 1)
         ax.set_xlabel(L("prob_x", lang))
         ax.set_title(L("prob_title", lang))
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9)
     return fig

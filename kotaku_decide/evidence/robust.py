@@ -1,4 +1,4 @@
-"""Robust funding: how often each location is funded when unit costs and weights are uncertain.
+"""Robust funding: how often each location is cleared when unit costs and weights are uncertain.
 
 Draw ``d`` uses its own generator ``numpy.random.default_rng([seed, d])``, so a draw does not
 depend on the number of workers or on the other draws: same seed -> identical output.
@@ -12,23 +12,45 @@ depend on the number of workers or on the other draws: same seed -> identical ou
   scores; equal weights give ``p_i = 1``, i.e. the plain objective). Documented in
   ``docs/evidence.md``.
 
-Each draw is re-solved (main objective, warm-started from the greedy plan under the draw's costs,
-which is always feasible; time-limited: ``status`` and ``gap`` per draw are kept). A location is **funded** in a draw when it
-is cleared by the last year; the **robust core** is the set funded in at least ``core`` (90 %) of
-the draws.
+How a draw is solved (``method``):
+
+* ``"packages"`` (default for the hectares and least-cost objectives): the allocation model itself
+  (every funding and planning rule of the scenario), restricted to each slum location's cheapest
+  clearing package *under the draw's costs*, whose works are done in the same year. The restricted
+  model is small (about 60 package-years on the embedded city) and is solved until HiGHS proves its
+  plan within ``mip_rel_gap`` (default 2 %) of the restricted optimum - a stop that depends on the
+  search, not on the clock, so a seed gives the same plans on a busy and on an idle machine. Every
+  plan of the restriction is a plan of the full model (a subset of its options). What the
+  restriction can cost is measured, not assumed: ``benchmarks/bench_evidence.py --validate K``
+  solves K draws with the full model to proven optimality and prints the difference (numbers in
+  ``docs/evidence.md``). If the restriction has no plan (e.g. an equity rule needs other works),
+  the draw falls back to the full model.
+* ``"full"``: the full model under a time limit (``time_limit_s``), warm-started from the greedy
+  plan under the draw's costs. On the embedded city HiGHS needs 2-12 s per draw to prove
+  optimality, so short limits return little more than the greedy plan; the per-draw status and
+  gap say so.
+
+A location is **cleared** in a draw when the re-scored plan (official scoring) brings it below the
+slum threshold; ``p_cleared_<year>`` is the share of draws in which that happens by ``<year>``,
+``p_cleared`` the share by the last year. The **robust core** is the set cleared by the last year
+in at least ``core`` (90 %) of the draws.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 
 from ..allocate import AllocationInput, prepare
-from .core import default_solver, parallel_map, solve_variant, with_costs
+from ..allocate.packages import package_from_arrays
+from .core import _reindex, default_solver, parallel_map, solve_variant, with_costs
 
-__all__ = ["robust_funding", "draw_factors"]
+__all__ = ["robust_funding", "draw_factors", "package_input", "METHODS"]
+
+METHODS = ("packages", "full")
 
 
 def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0.3, weights: str | None = None):
@@ -51,50 +73,106 @@ def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0
     return fac, lw
 
 
-def _draw(ctx, d):
-    inp, seed, spread, weights, solver, base_keys = ctx
-    from ..allocate.greedy import greedy_plan
+def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]]]:
+    """The input restricted to each slum location's cheapest clearing package (at its own costs).
 
+    Returns the restricted input (options renumbered) and, per location with a package, the list
+    of its option rows in the restricted input: the groups to be done in the same year
+    (``solve_variant(..., same_year=groups)``). Locations with no clearing package keep no options.
+    """
+    o, loc = inp.options, inp.locations
+    slum = loc["slum"].to_numpy(bool)
+    legal = loc["legal_alloc"].to_numpy(bool)
+    total = loc["total_score"].to_numpy(float)
+    packs = []
+    for i, g in o.groupby("loc", sort=True):
+        i = int(i)
+        if not slum[i]:
+            continue
+        need = int(max(total[i] - (inp.threshold - 1), 0))
+        c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
+                                        g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
+                                        inp.precedence)
+        if np.isfinite(c) and labels:
+            packs.append(sorted(int(x) for x in labels))
+    keep = sorted(x for p in packs for x in p)
+    pos = {r: k for k, r in enumerate(keep)}
+    sub = dataclasses.replace(inp, options=_reindex(o.loc[keep]))
+    return sub, [[pos[r] for r in p] for p in packs]
+
+
+def _draw(ctx, d):
+    inp, seed, spread, weights, method, solver, full_solver = ctx
     fac, lw = draw_factors(inp, seed, d, spread, weights)
     v = with_costs(inp, fac)
-    gp, _ = greedy_plan(v)  # always feasible under the draw's costs: the MIP start
-    start = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else base_keys
-    o = solve_variant(v, loc_weight=lw, start=start, solver=solver)
-    last = inp.years[-1]
-    return {"draw": d, "status": o.status, "gap": o.gap, "objective": o.objective, "time_s": o.time_s,
-            "cleared": sorted(o.cleared_by(last)) if o.has_plan else [],
+    o, used = None, method
+    if method == "packages":
+        sub, groups = package_input(v)
+        o = solve_variant(sub, loc_weight=lw, same_year=groups, solver=solver)
+    if o is None or not o.has_plan:
+        from ..allocate.greedy import greedy_plan
+
+        used = "full"
+        gp, _ = greedy_plan(v, loc_weight=lw)  # always feasible under the draw's costs: the MIP start
+        start = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else None
+        o = solve_variant(v, loc_weight=lw, start=start, solver=full_solver)
+    return {"draw": d, "method": used, "status": o.status, "gap": o.gap, "objective": o.objective,
+            "time_s": o.time_s, "cleared_year": dict(o.cleared_year) if o.has_plan else {},
             "funded": sorted(o.funded_years) if o.has_plan else []}
 
 
 def robust_funding(inp, draws: int = 200, seed: int = 2016, *, cost_spread: float = 0.3, weights: str | None = None,
-                   time_limit_s: float = 0.5, mip_rel_gap: float = 1e-4, core: float = 0.9,
-                   processes: int | None = None, base=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Probability of being funded per location over seeded draws.
+                   method: str = "packages", time_limit_s: float | None = None, mip_rel_gap: float | None = None,
+                   core: float = 0.9, processes: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Probability of being cleared per location over seeded draws.
+
+    Parameters
+    ----------
+    method : ``"packages"`` (default) or ``"full"`` (see the module text)
+    time_limit_s : per-draw limit [s]; default 30 for ``packages`` (a guard: the gap stop ends
+        the solve long before on the embedded city) and 0.5 for ``full``
+    mip_rel_gap : default 0.02 for ``packages``, 1e-4 for ``full``
 
     Returns
     -------
     (per_location, per_draw): ``per_location`` has ``location_id, name, area_ha,
-    p_cleared`` (share of draws cleared by the last year), ``p_works`` (share with any works),
-    ``core`` (p_cleared >= ``core``); ``per_draw`` has status, gap, objective and time per draw.
+    p_cleared_<year>`` for each year, ``p_cleared`` (by the last year), ``p_works`` (share of draws
+    with any works), ``core`` (p_cleared >= ``core``); ``per_draw`` has the method used, status, gap,
+    objective, time and number of locations cleared per draw. ``per_location.attrs`` records the
+    settings.
     """
     t0 = time.perf_counter()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not 0.0 <= float(cost_spread) < 1.0:
+        raise ValueError(f"cost_spread must be in [0, 1), got {cost_spread!r}")
     inp = inp if isinstance(inp, AllocationInput) else prepare(inp)
-    solver = default_solver(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
-    keys = base.start_keys() if base is not None and base.has_plan else None
-    res = parallel_map(_draw, (inp, seed, cost_spread, weights, solver, keys), range(int(draws)), processes)
+    kind = inp.scenario["objective.kind"]
+    if method == "packages" and kind == "households":
+        method = "full"  # partial works serve households: whole packages are not the right restriction
+    pk = default_solver(time_limit_s=30.0 if time_limit_s is None else time_limit_s,
+                        mip_rel_gap=0.02 if mip_rel_gap is None else mip_rel_gap)
+    full = default_solver(time_limit_s=0.5 if time_limit_s is None else time_limit_s,
+                          mip_rel_gap=1e-4 if mip_rel_gap is None else mip_rel_gap)
+    res = parallel_map(_draw, (inp, seed, cost_spread, weights, method, pk, full), range(int(draws)), processes)
     res = sorted(res, key=lambda r: r["draw"])
     n = len(res)
     loc = inp.locations[inp.locations["slum"]]
-    cl = pd.Series([c for r in res for c in r["cleared"]]).value_counts() if n else pd.Series(dtype=float)
-    fw = pd.Series([c for r in res for c in r["funded"]]).value_counts() if n else pd.Series(dtype=float)
     per = pd.DataFrame({"location_id": loc["location_id"].to_numpy(), "name": loc["name"].to_numpy(),
                         "area_ha": loc["area_ha"].to_numpy(float)})
-    per["p_cleared"] = per["location_id"].map(cl).fillna(0).to_numpy(float) / max(n, 1)
+    for y in inp.years:
+        cnt = pd.Series([k for r in res for k, cy in r["cleared_year"].items() if cy is not None and cy <= y],
+                        dtype=object).value_counts()
+        per[f"p_cleared_{y}"] = per["location_id"].map(cnt).fillna(0).to_numpy(float) / max(n, 1)
+    per["p_cleared"] = per[f"p_cleared_{inp.years[-1]}"]
+    fw = pd.Series([c for r in res for c in r["funded"]], dtype=object).value_counts()
     per["p_works"] = per["location_id"].map(fw).fillna(0).to_numpy(float) / max(n, 1)
     per["core"] = per["p_cleared"] >= core
-    per = per.sort_values(["p_cleared", "area_ha"], ascending=[False, False]).reset_index(drop=True)
-    pdraw = pd.DataFrame([{k: v for k, v in r.items() if k not in ("cleared", "funded")} for r in res])
-    pdraw["n_cleared"] = [len(r["cleared"]) for r in res]
-    per.attrs.update(draws=n, seed=seed, cost_spread=cost_spread, weights=weights, core=core,
+    per = per.sort_values(["p_cleared"] + [f"p_cleared_{y}" for y in inp.years] + ["area_ha"],
+                          ascending=False).reset_index(drop=True)
+    pdraw = pd.DataFrame([{k: v for k, v in r.items() if k not in ("cleared_year", "funded")} for r in res])
+    pdraw["n_cleared"] = [sum(1 for cy in r["cleared_year"].values() if cy is not None) for r in res]
+    per.attrs.update(draws=n, seed=seed, cost_spread=cost_spread, weights=weights, core=core, method=method,
+                     mip_rel_gap=(pk if method == "packages" else full).mip_rel_gap,
                      elapsed_s=time.perf_counter() - t0)
     return per, pdraw

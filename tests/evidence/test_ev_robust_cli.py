@@ -83,6 +83,11 @@ def test_cli_explain_sweep_robust(tmp_path, capsys):
     assert main(["robust", str(sc), "--out", str(out / "rb"), "--draws", "3", "--seed", "1", "--processes", "1",
                  "--time-limit", "10"]) == 0
     assert (out / "rb" / "funding_probability.csv").exists() and (out / "rb" / "robust.xlsx").exists()
+    rb = pd.read_csv(out / "rb" / "funding_probability.csv")
+    assert {"p_cleared_2017", "p_cleared_2018", "p_cleared", "core"} <= set(rb.columns)
+    assert main(["robust", str(sc), "--out", str(out / "rbf"), "--draws", "2", "--processes", "1",
+                 "--method", "full", "--time-limit", "10", "--gap", "0"]) == 0
+    assert set(pd.read_csv(out / "rbf" / "draws.csv")["method"]) == {"full"}
 
 
 def test_cli_bad_usage(tmp_path):
@@ -90,6 +95,9 @@ def test_cli_bad_usage(tmp_path):
     assert main(["sweep", str(sc), "--out", str(tmp_path / "x"), "--budgets", "a,b"]) == 2
     assert main(["sweep", str(sc), "--out", str(tmp_path / "x"), "--source", "nope", "--budgets", "1"]) == 2
     assert main(["robust", str(sc), "--out", str(tmp_path / "x"), "--draws", "0"]) == 2
+    for bad in (["--cost-spread", "1.5"], ["--gap", "-0.1"], ["--time-limit", "0"]):
+        assert main(["robust", str(sc), "--out", str(tmp_path / "x"), "--draws", "2"] + bad) == 2
+    assert not (tmp_path / "x").exists()
     assert main(["explain", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "x")]) == 2
     with pytest.raises(SystemExit) as e:
         main(["explain"])
