@@ -27,9 +27,11 @@ import pulp
 
 from ..allocate import (AllocationInput, SolverOptions, build_model, end_condition, solve_model)
 from ..allocate.costing import LOCATION_WORKS, build_options
+from ..allocate.packages import package_from_arrays
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
-           "parallel_map", "default_solver", "budget_matrix"]
+           "parallel_map", "default_solver", "budget_matrix", "package_input", "package_start",
+           "greedy_start", "best_start"]
 
 #: Rule families that can bind a location, in the order they are tried (see docs/evidence.md).
 FAMILIES = ("budget", "cap", "eligibility", "authority", "legality", "precedence", "capacity", "equity")
@@ -194,6 +196,71 @@ def cheapest_cost(inp: AllocationInput, i: int) -> float:
     rows = inp.options[inp.options["loc"] == i]
     c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), inp.precedence, costcol="cost_rp")
     return float(c)
+
+
+def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]]]:
+    """The input restricted to each slum location's cheapest clearing package (at its own costs).
+
+    Returns the restricted input (options renumbered; column ``full_row`` keeps each option's row
+    in ``inp.options``) and, per location with a package, the list of its option rows in the
+    restricted input: the groups to be done in the same year (``solve_variant(..., same_year=groups)``).
+    Locations with no clearing package keep no options.
+    """
+    o, loc = inp.options, inp.locations
+    slum = loc["slum"].to_numpy(bool)
+    legal = loc["legal_alloc"].to_numpy(bool)
+    total = loc["total_score"].to_numpy(float)
+    packs = []
+    for i, g in o.groupby("loc", sort=True):
+        i = int(i)
+        if not slum[i]:
+            continue
+        need = int(max(total[i] - (inp.threshold - 1), 0))
+        c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
+                                        g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
+                                        inp.precedence)
+        if np.isfinite(c) and labels:
+            packs.append(sorted(int(x) for x in labels))
+    keep = sorted(x for p in packs for x in p)
+    pos = {r: k for k, r in enumerate(keep)}
+    sub = dataclasses.replace(inp, options=_reindex(o.loc[keep].assign(full_row=np.asarray(keep, dtype=np.int64))))
+    return sub, [[pos[r] for r in p] for p in packs]
+
+
+
+def package_start(v: AllocationInput, *, loc_weight=None, mip_rel_gap: float = 0.01, time_limit_s: float = 10.0):
+    """A MIP start for the full model from the package restriction (hectares objective only).
+
+    Returns ``(keys, objective)``: the plan's (option_row, year) pairs in ``v.options`` rows and its
+    objective, or ``(None, -inf)`` when the objective is not ``hectares`` or the restriction has no plan.
+    """
+    if v.scenario["objective.kind"] != "hectares":
+        return None, -np.inf
+    sub, groups = package_input(v)
+    o = solve_variant(sub, loc_weight=loc_weight, same_year=groups,
+                      solver=default_solver(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap))
+    if not o.has_plan:
+        return None, -np.inf
+    full = sub.options["full_row"].to_numpy()
+    return {(int(full[r]), int(y)) for r, y in o.start_keys()}, float(o.objective)
+
+
+def greedy_start(v: AllocationInput):
+    """The greedy plan as a MIP start: ``(keys, hectare_years)`` or ``(None, -inf)`` without works."""
+    from ..allocate import evaluate_plan, works_from_plan
+    from ..allocate.greedy import greedy_plan
+
+    gp, _ = greedy_plan(v)
+    if not len(gp):
+        return None, -np.inf
+    return (set(zip(gp["option_row"].astype(int), gp["year"].astype(int))),
+            float(evaluate_plan(v, works_from_plan(gp))["hectare_years"]))
+
+
+def best_start(*candidates):
+    """The ``(keys, objective)`` candidate with the largest objective (hectares), ignoring empty ones."""
+    ok = [c for c in candidates if c[0] is not None]
+    return max(ok, key=lambda c: c[1])[0] if ok else None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -38,15 +38,13 @@ in at least ``core`` (90 %) of the draws.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 
 from ..allocate import AllocationInput, prepare
-from ..allocate.packages import package_from_arrays
-from .core import _reindex, default_solver, parallel_map, solve_variant, with_costs
+from .core import default_solver, package_input, parallel_map, solve_variant, with_costs
 
 __all__ = ["robust_funding", "draw_factors", "package_input", "METHODS"]
 
@@ -71,34 +69,6 @@ def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0
     elif weights is not None:
         raise ValueError(f"weights must be None or 'simplex', got {weights!r}")
     return fac, lw
-
-
-def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]]]:
-    """The input restricted to each slum location's cheapest clearing package (at its own costs).
-
-    Returns the restricted input (options renumbered) and, per location with a package, the list
-    of its option rows in the restricted input: the groups to be done in the same year
-    (``solve_variant(..., same_year=groups)``). Locations with no clearing package keep no options.
-    """
-    o, loc = inp.options, inp.locations
-    slum = loc["slum"].to_numpy(bool)
-    legal = loc["legal_alloc"].to_numpy(bool)
-    total = loc["total_score"].to_numpy(float)
-    packs = []
-    for i, g in o.groupby("loc", sort=True):
-        i = int(i)
-        if not slum[i]:
-            continue
-        need = int(max(total[i] - (inp.threshold - 1), 0))
-        c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
-                                        g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
-                                        inp.precedence)
-        if np.isfinite(c) and labels:
-            packs.append(sorted(int(x) for x in labels))
-    keep = sorted(x for p in packs for x in p)
-    pos = {r: k for k, r in enumerate(keep)}
-    sub = dataclasses.replace(inp, options=_reindex(o.loc[keep]))
-    return sub, [[pos[r] for r in p] for p in packs]
 
 
 def _draw(ctx, d):

@@ -13,7 +13,7 @@ from ev_util import EXACT, brute_cheapest, four, loc, write  # noqa: E402
 
 from kotaku_decide.allocate.checker import check_plan  # noqa: E402
 from kotaku_decide.evidence import draw_factors, robust_funding, solve_variant, with_costs  # noqa: E402
-from kotaku_decide.evidence.robust import package_input  # noqa: E402
+from kotaku_decide.evidence.core import package_input  # noqa: E402
 
 
 def _simple(tmp_path, carry_over="yes"):
