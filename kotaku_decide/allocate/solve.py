@@ -241,10 +241,16 @@ def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, t
         i2 = h.getInfo()
         out["tie_status"] = _status_name(h.getModelStatus())
         out["tie_gap"] = float(i2.mip_gap)
-        if s2.value_valid and int(i2.primal_solution_status) == 2:
+        # the stage-2 plan is used only when HiGHS proved it (within mip_rel_gap): a plan found before a
+        # time limit depends on the machine's speed and load, and the same scenario must give the same
+        # plan on any machine; otherwise the stage-1 plan (proven, found by a deterministic search) stays
+        out["tie_applied"] = False
+        if (s2.value_valid and int(i2.primal_solution_status) == 2 and out["tie_status"] == "kOptimal"
+                and float(i2.mip_gap) <= opts.mip_rel_gap + 1e-12):
             vals = np.asarray(s2.col_value, dtype=float)
             if main_cost @ vals <= v1 + 10 * tol:
                 out["values"] = vals
+                out["tie_applied"] = True
         out["time"] = time.perf_counter() - t0
     try:
         import resource
@@ -375,13 +381,11 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             raw = {k: (v.item() if getattr(v, "shape", None) == () else v) for k, v in d.items()}
             raw["version"] = ""
             raw["has_int"] = bool(raw["has_int"])
-            if os.path.exists(inc):
-                d2 = np.load(inc)
-                if int(d2["stage"]) == 2:
-                    raw["values"] = d2["sol"]
             raw["tie_status"] = "stopped by the guard"
+            raw["tie_applied"] = False
             guard_fired = False
-            rep_note = "the wall-clock guard stopped the tie-break stage; the main objective's result stands"
+            rep_note = ("the wall-clock guard stopped the tie-break stage; the main objective's plan stands "
+                        "(tie-break not applied)")
         else:
             rep_note = ""
         if guard_fired:
@@ -403,6 +407,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             rep.status, rep.message = _normalise(raw, opts.mip_rel_gap)
             rep.message = " ".join(x for x in (rep.message, rep_note) if x)
             rep.extra["tie_break_status"] = raw.get("tie_status")
+            rep.extra["tie_break_applied"] = bool(raw.get("tie_applied", False))
             rep.highs_model_status = raw["model_status"]
             rep.primal_solution_status = raw["primal_solution_status"]
             rep.solver_version = str(raw.get("version", ""))
