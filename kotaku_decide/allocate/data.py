@@ -136,6 +136,20 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
     grp = sc["rules.equity_group"]
     if grp not in loc.columns:
         problems.append(f"rules.equity_group: {grp!r} is not a column of the baseline")
+    codes = list(prof.codes)
+    for k, rule in enumerate(sc["rules.precedence"]):
+        for side in ("before", "after"):
+            bad = [c for c in rule[side] if c not in codes]
+            if bad:
+                problems.append(f"rules.precedence[{k}].{side}: unknown criterion code(s) {bad}; expected codes of "
+                                f"profile {sc['profile']}: {', '.join(codes)}")
+    slum_now = dict(zip(ids, loc["total_score"].to_numpy() >= prof.slum_threshold))
+    not_slum = sorted(lid for lid in set(sc["rules.locked_in"]) & known if not slum_now[lid])
+    if not_slum:
+        tot = dict(zip(ids, loc["total_score"].to_numpy()))
+        problems.append("rules.locked_in: a locked-in location must be cleared from the slum list, but "
+                        + ", ".join(f"{lid} (score {int(tot[lid])})" for lid in not_slum)
+                        + f" is not a slum location (slum from {prof.slum_threshold})")
     if problems:
         from ..scenario import ScenarioError
         raise ScenarioError(problems)

@@ -180,3 +180,15 @@ def test_missing_cost_is_refused_with_the_work_named(tmp_path):
     from kotaku_decide.allocate.costing import GENERIC_CATALOGUE
     with pytest.raises(CostError, match="W1a-layout"):
         prepare({"data": {"costs": str(GENERIC_CATALOGUE)}})
+
+
+def test_precedence_with_unknown_criteria_and_non_slum_lock_refused_before_solving(case):
+    from kotaku_decide.scenario import ScenarioError
+
+    locs = [location("A", area=5, **BASE, **{"2b": 800}), location("N", area=3, kel="K2", **{"6a": 30})]
+    with pytest.raises(ScenarioError) as e:
+        case(locs, {("city", 2017): 30e6}, rules={"precedence": [{"before": ["4x"], "after": ["2b"]}],
+                                                  "locked_in": ["N"]})
+    msg = str(e.value)
+    assert "rules.precedence[0].before: unknown criterion code(s) ['4x']" in msg and "4a" in msg
+    assert "rules.locked_in" in msg and "N (score " in msg and "is not a slum location" in msg
