@@ -235,15 +235,17 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError,)) or any(m in text for m in _KERNEL_START_ERRORS)
 
 
-def export_html(notebook: Path, html: Path, title: str | None = None) -> Path:
-    """Convert an executed notebook to an HTML report without code (inputs and prompts hidden)."""
+def export_html(notebook: Path, html: Path, title: str | None = None, lang: str | None = None) -> Path:
+    """Convert an executed notebook to an HTML report without code (inputs and prompts hidden);
+    ``lang`` (the report's language) becomes the page's ``<html lang>``."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
     if title:
         nb.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            **({"language_code": lang} if lang else {}))
     body, _ = exporter.from_notebook_node(nb)
     # the report is opened offline in a hearing room: drop scripts fetched from the internet (MathJax,
     # require.js); tables and figures are plain HTML and inline PNG and need no script
@@ -318,7 +320,8 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
             missing = [f for f in ("run.json", "summary.json") if not (work / f).exists()]
             if missing:
                 raise RuntimeError(f"the notebook finished without writing {missing}")
-            export_html(work / "scenario.ipynb", work / "report.html", title=spec.title or spec.name)
+            report_lang = json.loads((work / "run.json").read_text(encoding="utf-8")).get("lang")
+            export_html(work / "scenario.ipynb", work / "report.html", title=spec.title or spec.name, lang=report_lang)
             _finish(work, out / spec.name)
             shutil.rmtree(out / f"{spec.name}.FAILED", ignore_errors=True)  # an older failure is no longer current
             shutil.rmtree(out / f"{spec.name}.previous-run", ignore_errors=True)

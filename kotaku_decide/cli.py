@@ -16,7 +16,7 @@ import pandas as pd
 from . import __version__
 from .consistency import consistency_report, decree_totals
 from .io import InputFileError
-from .labels import LANGUAGES
+from .labels import LANGUAGES, label
 from .profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
 from .report import markdown_summary, provenance_lines, summary_by_kecamatan, summary_by_level, write_table, \
     write_workbook
@@ -95,14 +95,17 @@ def cmd_score(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() == ".xlsx":
         about = pd.DataFrame({"about": provenance_lines(scored, args.lang)
-                              + [f"profile: {prof.title}", f"level: {args.level}", f"kotaku-decide {__version__}"]})
+                              + [f"{label('text', 'regulation', args.lang)}: {prof.title}",
+                                 f"{label('text', 'aggregation_level', args.lang)}: {args.level}",
+                                 f"kotaku-decide {__version__}"]})
         write_workbook({"scores": scored, "by_level": summary_by_level(scored, args.lang),
                         "by_kecamatan": summary_by_kecamatan(scored, args.lang), "consistency": cons,
                         "validation": report.to_frame(), "unconfirmed_defaults": prof.unconfirmed(),
                         "about": about}, out, index={"by_level": True, "by_kecamatan": True})
     else:
         write_table(scored, out)
-    md = markdown_summary(scored, prof, args.lang, consistency=cons)
+    # the summary shows the findings in the report language; the workbook keeps the data's
+    md = markdown_summary(scored, prof, args.lang, consistency=consistency_report(scored, prof, lang=args.lang))
     if args.summary:
         from .report import atomic_path
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .labels import catalogue
 from .profiles import SLUM_LEVELS, Profile, load_profile
 from .scoring import slum_level
 
@@ -30,7 +31,20 @@ def published_levels(df: pd.DataFrame, profile: Profile | str | None = None) -> 
     return pd.Series(np.where(np.isnan(s), None, lv), index=df.index, dtype=object)
 
 
-def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.DataFrame:
+def _vformat(template: str, index, **fields) -> pd.Series:
+    """``template.format(**fields)`` row by row, vectorised: each field is a Series (on ``index``) or a scalar."""
+    import string
+
+    out = pd.Series("", index=index, dtype=object)
+    for literal, name, spec, conv in string.Formatter().parse(template):
+        out = out + literal
+        if name is not None:
+            v = fields[name]
+            out = out + (v.astype(str) if isinstance(v, pd.Series) else str(v))
+    return out
+
+
+def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None, lang: str = "en") -> pd.DataFrame:
     """Report disagreements between computed scores, published scores and decree listings.
 
     ``df`` is a scored table (:func:`kotaku_decide.scoring.score_table`) or a published-only table
@@ -41,11 +55,14 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None) -
     -------
     DataFrame with ``location_id, name, kelurahan, check, severity, message``; checks:
     ``listed_not_slum``, ``published_score_differs``, ``published_class_letter``,
-    ``published_class_differs``, ``slum_not_listed``.
+    ``published_class_differs``, ``slum_not_listed``. The ``message`` is in ``lang`` (templates in
+    the ``consistency`` section of the label catalogue); ``check`` and ``severity`` stay codes.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
     threshold = prof.slum_threshold
     n = len(df)
+    T = catalogue(lang)["consistency"]
+    level_names = catalogue(lang)["slum_level"]
 
     def col(name, default=None):
         return df[name] if name in df.columns else pd.Series(default, index=df.index, dtype=object)
@@ -55,17 +72,17 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None) -
     if "total_score" in df.columns:
         total = df["total_score"].astype(float)
         level = df["slum_level"].astype(object).astype(str)
-        basis = pd.Series("computed", index=df.index)
+        basis = pd.Series(T["computed"], index=df.index)
         computed = pd.Series(True, index=df.index)
     else:
         total = pub
         level = published_levels(df, prof)
-        basis = pd.Series("published", index=df.index)
+        basis = pd.Series(T["published"], index=df.index)
         computed = pd.Series(False, index=df.index)
     known = total.notna()
     listed = col("decree_listed").map(lambda v: v if isinstance(v, bool) else None)
-    decree = col("decree").where(col("decree").notna(), "the decree") if "decree" in df.columns else \
-        pd.Series("the decree", index=df.index)
+    decree = col("decree").where(col("decree").notna(), T["the_decree"]) if "decree" in df.columns else \
+        pd.Series(T["the_decree"], index=df.index)
     tot_txt = total.map(lambda v: f"{v:g}" if v == v else "")
     parts = []
 
@@ -76,27 +93,30 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None) -
                                        "kelurahan": col("kelurahan")[mask], "check": check,
                                        "severity": severity, "message": message[mask]}))
 
+    level_txt = level.map(lambda v: level_names.get(v, v))
+    idx = df.index
     add((listed == True) & known & (level == "tidak_kumuh"), "listed_not_slum", "warning",  # noqa: E712
-        "listed in " + decree.astype(str) + " but its " + basis + " score " + tot_txt
-        + f" is below the slum threshold of {threshold} under {prof.name}")
+        _vformat(T["listed_not_slum"], idx, decree=decree.astype(str), basis=basis, total=tot_txt,
+                 threshold=threshold, profile=prof.name))
     diff = total - pub
     add(computed & has_pub & (diff != 0), "published_score_differs", "warning",
-        "computed total " + tot_txt + " differs from the published score " + pub.map(lambda v: f"{v:g}" if v == v else "")
-        + " (" + diff.map(lambda v: f"{v:+g}" if v == v else "") + ")")
+        _vformat(T["published_score_differs"], idx, total=tot_txt,
+                 published=pub.map(lambda v: f"{v:g}" if v == v else ""),
+                 diff=diff.map(lambda v: f"{v:+g}" if v == v else "")))
     pc = col("published_class").map(lambda v: v.strip().upper() if isinstance(v, str) and v.strip() else None)
     has_pc = pc.notna() & known
     want = level.map(CLASS_LETTER)
     add(has_pc & want.isna(), "published_class_letter", "warning",
-        "published class " + pc.astype(str) + " but the " + basis + " score " + tot_txt + " is not slum (no class)")
+        _vformat(T["class_not_slum"], idx, cls=pc.astype(str), basis=basis, total=tot_txt))
     add(has_pc & want.notna() & (pc.str[:1] != want), "published_class_letter", "warning",
-        "published class " + pc.astype(str) + " but the " + basis + " level " + level.astype(str) + " has letter "
-        + want.astype(str))
+        _vformat(T["class_letter"], idx, cls=pc.astype(str), basis=basis, level=level_txt.astype(str),
+                 letter=want.astype(str)))
     if "priority_class" in df.columns:
         comp = df["priority_class"].astype(object)
         add(has_pc & comp.notna() & (pc != comp.astype(str)), "published_class_differs", "info",
-            "published class " + pc.astype(str) + ", computed " + comp.astype(str))
+            _vformat(T["class_differs"], idx, cls=pc.astype(str), computed=comp.astype(str)))
     add((listed == False) & level.isin(["berat", "sedang"]), "slum_not_listed", "info",  # noqa: E712
-        "scores " + tot_txt + " (" + level.astype(str) + ") but is not listed in a decree")
+        _vformat(T["slum_not_listed"], idx, total=tot_txt, level=level_txt.astype(str)))
     if not parts or n == 0:
         return pd.DataFrame(columns=_COLS)
     out = pd.concat(parts)

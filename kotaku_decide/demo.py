@@ -50,7 +50,8 @@ def run(out: Path, data: Path = DATA) -> list[Path]:
         for lang in LANGUAGES:
             p = base / f"summary_{regulation}_{lang}.md"
             with atomic_path(p) as tmp:
-                tmp.write_text(markdown_summary(s, prof, lang, consistency=res.consistency), encoding="utf-8")
+                tmp.write_text(markdown_summary(s, prof, lang, consistency=consistency_report(s, prof, lang=lang)),
+                               encoding="utf-8")
             written.append(p)
         print(f"\n== {regulation}: {len(s)} locations")
         print(provenance_lines(s)[0])

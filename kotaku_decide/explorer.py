@@ -8,6 +8,7 @@ swept budget. Changing a source's budget for a year, the objective or the regula
 
 from __future__ import annotations
 
+import html
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .labels import label
+from .report import display_frame, format_number, source_labels, source_short_name, value_label
 
 __all__ = ["BudgetExplorer"]
 
@@ -91,39 +93,65 @@ class BudgetExplorer:
             self.result = allocate(sc)
         return self.result
 
+    # ---- what the widget shows ------------------------------------------------------------------
+    def point_table(self, factor: float) -> pd.DataFrame:
+        """The swept point nearest to ``factor`` as a one-column table for display, in ``lang``."""
+        p = pd.DataFrame([self.at_factor(factor)])
+        return display_frame(p, self.lang).T.set_axis([label("explorer", "swept_point", self.lang)], axis=1)
+
+    def result_table(self, res=None) -> pd.DataFrame:
+        """Key figures of a re-solve (default: the last) for display, in ``lang``: status, slum hectares
+        cleared and money spent. The solver's own message, if any, follows in ``res.report.message``."""
+        res = self.result if res is None else res
+        r, e = res.report, res.evaluation or {}
+        H = lambda k: label("hearing", k, self.lang)  # noqa: E731
+        rows = [(H("solver_status"), value_label("status", getattr(r.status, "value", str(r.status)), self.lang)),
+                (H("proven_optimal"), value_label("boolean", bool(r.proven_optimal), self.lang)),
+                (H("objective"), value_label("objective", r.objective_kind, self.lang))]
+        if e:
+            rows += [(label("explorer", "cleared_ha", self.lang), format_number(e["cleared_ha"], 2, self.lang)),
+                     (H("slum_ha_baseline"), format_number(e["slum_ha_before"], 2, self.lang)),
+                     (H("spent_rp"), format_number(e["cost_rp"], 0, self.lang))]
+        return pd.DataFrame(rows, columns=[H("item"), H("value")]).set_index(H("item"))
+
     # ---- the widget -----------------------------------------------------------------------------
     def widget(self):
         """Slider (answered from the sweep), budget grid, objective and regulation, Apply button."""
         import ipywidgets as w
-        from IPython.display import display
+        from IPython.display import Markdown, display
 
-        L = lambda k: label("evidence", k, self.lang) if k in _EV_KEYS else label("hearing", k, self.lang)  # noqa: E731
+        L = lambda k: label("explorer", k, self.lang)  # noqa: E731
+        H = lambda k: label("hearing", k, self.lang)  # noqa: E731
         out_fast, out_full = w.Output(), w.Output()
         slider = w.FloatSlider(value=1.0, min=float(self.sweep["factor"].min()) if self.sweep is not None else 0.1,
                                max=float(self.sweep["factor"].max()) if self.sweep is not None else 2.0, step=0.05,
-                               description="x budget", continuous_update=True, readout_format=".2f",
-                               layout=w.Layout(width="60%"))
+                               description=L("factor"), continuous_update=True, readout_format=".2f",
+                               style={"description_width": "initial"}, layout=w.Layout(width="60%"))
+        names = source_labels(self.sc.data_path("funding_rules"), self.lang)
         cells = {}
         grid = []
         for s in self.budgets.index:
-            row = [w.Label(s, layout=w.Layout(width="110px"))]
+            row = [w.Label(source_short_name(s, self.lang, names), layout=w.Layout(width="110px"))]
             for y in self.budgets.columns:
                 cells[(s, y)] = w.FloatText(value=round(self.budgets.at[s, y] / 1e9, 3), description=str(y),
                                             layout=w.Layout(width="170px"))
                 row.append(cells[(s, y)])
             grid.append(w.HBox(row))
-        objective = w.Dropdown(options=["hectares", "households"], value=self.sc["objective.kind"]
-                               if self.sc["objective.kind"] in ("hectares", "households") else "hectares",
-                               description="objective")
+        kinds = ("hectares", "households")
+        objective = w.Dropdown(options=[(value_label("objective", k, self.lang), k) for k in kinds],
+                               value=self.sc["objective.kind"] if self.sc["objective.kind"] in kinds else "hectares",
+                               description=H("objective"))
         regulation = w.Dropdown(options=["permen-14-2018", "permen-02-2016"], value=self.sc["profile"],
-                                description="regulation")
-        apply = w.Button(description="Apply", button_style="primary")
+                                description=H("regulation"), style={"description_width": "initial"})
+        apply = w.Button(description=L("apply"), button_style="primary")
 
         def on_slide(change):
             with out_fast:
                 out_fast.clear_output(wait=True)
                 if self.sweep is not None:
-                    display(pd.Series(self.at_factor(change["new"])).to_frame("swept point"))
+                    display(self.point_table(change["new"]))
+                else:
+                    display(Markdown(L("no_sweep")))
 
         def on_apply(_):
             b = pd.DataFrame({y: {s: cells[(s, y)].value * 1e9 for s in self.budgets.index}
@@ -132,21 +160,21 @@ class BudgetExplorer:
                 out_full.clear_output(wait=True)
                 try:
                     res = self.solve(b, objective.value, regulation.value)
-                    print(res.summary())
-                    display(res.yearly)
+                    display(self.result_table(res))
+                    if res.report.message:  # the solver's own diagnosis (English)
+                        display(Markdown(f"*{res.report.message}*"))
+                    display(display_frame(res.yearly, self.lang))
                 except ValueError as exc:
-                    print(f"error: {exc}")
+                    print(f"{L('error')}: {exc}")
 
         slider.observe(on_slide, names="value")
         apply.on_click(on_apply)
         self._apply = on_apply  # for tests and scripted use
         self._slider = slider
         on_slide({"new": 1.0})
-        return w.VBox([w.HTML(f"<b>{label('hearing', 'rp_billion', self.lang)}</b>"), slider, out_fast,
-                       *grid, w.HBox([objective, regulation, apply]), out_full])
-
-
-_EV_KEYS: set = set()
+        return w.VBox([w.HTML(f"<b>{html.escape(L('slider'))}</b>"), slider, out_fast,
+                       w.HTML(f"<b>{html.escape(L('budgets'))}</b>"), *grid,
+                       w.HBox([objective, regulation, apply]), out_full])
 
 
 def _comment_lines(path) -> list[str]:

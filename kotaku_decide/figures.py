@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .labels import label
+from .report import format_number
 from .profiles import SLUM_LEVELS, Profile
 
 __all__ = ["LEVEL_COLOURS", "hectares_by_kecamatan", "score_distribution", "location_map", "save_figure",
@@ -89,8 +90,8 @@ def location_map(scored: pd.DataFrame, lang: str = "en") -> Figure:
                            edgecolor="black", linewidth=0.5, label=_level_label(lv, lang))
         for r in d.itertuples():
             ax.annotate(str(r.location_id), (r.lon, r.lat), fontsize=8, xytext=(4, 4), textcoords="offset points")
-        ax.set_xlabel("lon")
-        ax.set_ylabel("lat")
+        ax.set_xlabel(label("columns", "lon", lang))
+        ax.set_ylabel(label("columns", "lat", lang))
         ax.set_aspect("equal", adjustable="datalim")
         ax.legend(loc="best", frameon=True)
         ax.set_title(label("columns", "slum_level", lang))
@@ -107,7 +108,7 @@ def slum_hectares_by_year(yearly: pd.DataFrame, lang: str = "en") -> Figure:
                  for r in yearly.itertuples()]
         bars = ax.bar(x, yearly["slum_ha"], color=LEVEL_COLOURS["sedang"], width=0.6,
                       label=label("hearing", "slum_ha_left", lang))
-        ax.bar_label(bars, fmt="%.1f", padding=3)
+        ax.bar_label(bars, labels=[format_number(v, 1, lang) for v in yearly["slum_ha"]], padding=3)
         ax.set_xticks(x, names)
         ax.set_ylabel(label("columns", "hectares", lang))
         ax2 = ax.twinx()

@@ -32,7 +32,8 @@ import pandas as pd
 
 from . import __version__
 from .labels import label
-from .report import atomic_path, provenance_lines, summary_by_level, write_workbook
+from .report import (atomic_path, display_frame, format_number, provenance_lines, source_labels,
+                     summary_by_level, value_label, write_workbook)
 
 __all__ = ["HearingResult", "run_scenario", "write_comparison", "load_comparison", "section", "refuse_unknown_parameters", "NOTEBOOK_PARAMETERS",
            "key_figures"]
@@ -208,6 +209,44 @@ def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -
     return kf
 
 
+def _first_comment(path) -> str:
+    """The first ``#`` comment line of a CSV (a data file's status note), or ''."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            line = fh.readline()
+    except (OSError, TypeError):
+        return ""
+    return line.lstrip("#").strip() if line.startswith("#") else ""
+
+
+def data_status(inp, lang: str = "en") -> str:
+    """What of an allocation's input is synthetic or illustrative, in the report language.
+
+    The same findings as the allocation's own ``data_status`` (kept in ``run.json``): a baseline whose
+    provenance says SYNTHETIC, works in use whose unit cost is illustrative, and the status notes of
+    the budget and funding-rules files. A file's note marked ILLUSTRATIVE or SYNTHETIC is said in the
+    catalogue's words; any other note is the file's own text and is shown as given.
+    """
+    L = lambda k: label("data_status", k, lang)  # noqa: E731
+    parts = []
+    prov = inp.locations.get("provenance")
+    if prov is not None and prov.astype(str).str.contains("SYNTHETIC", case=False).any():
+        parts.append(L("baseline_synthetic"))
+    cat = inp.catalogue
+    ill = cat["status"].astype(str).str.contains("illustrative")
+    n_ill = int(cat.loc[ill & cat["work_id"].isin(inp.options["work_id"].unique()), "work_id"].nunique())
+    if n_ill:
+        parts.append(L("costs_illustrative").format(n=n_ill))
+    notes = []
+    for key, marked in (("budget", "budget_illustrative"), ("funding_rules", "rules_illustrative")):
+        note = _first_comment(inp.scenario.data_path(key))
+        if note:
+            notes.append(L(marked) if any(m in note.upper() for m in ("ILLUSTRATIVE", "SYNTHETIC")) else note)
+    if notes:
+        parts.append(L("funding").format(text=" ".join(notes)))
+    return "; ".join(parts) if parts else L("as_given")
+
+
 def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: str | None = None,
                  greedy: bool = True, write: bool = True) -> HearingResult:
     """Run one scenario end to end; write its files to ``out_dir`` (if ``write``).
@@ -245,7 +284,7 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     rk = sc["ranking"]
     ranks, notes = rank_locations(res.scored, res.profile, rk["method"], weights_file=rk["weights"],
                                   ahp_files=rk["ahp"] or None, basis=rk["basis"], draws=rk["draws"],
-                                  seed=rk["seed"], top_k=rk["top_k"], quiet=True)
+                                  seed=rk["seed"], top_k=rk["top_k"], quiet=True, lang=lang)
     t["rank"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -277,9 +316,7 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
         t["explain"] = time.perf_counter() - t0
 
     prov = provenance_lines(res.scored, lang)
-    status = getattr(alloc.report, "data_status", "") or ""
-    if status:
-        prov.append(status)
+    prov.append(data_status(inp, lang))
     kf = key_figures(name, sc, res.scored, alloc, g)
     kf["provenance"] = prov
     kf["lang"] = lang
@@ -302,7 +339,7 @@ def _figures(hr: HearingResult) -> dict:
     figs = {"hectares_by_kecamatan": F.hectares_by_kecamatan(hr.scored, hr.lang),
             "score_distribution": F.score_distribution(hr.scored, _profile(hr), hr.lang),
             "slum_hectares_by_year": F.slum_hectares_by_year(hr.allocation.yearly, hr.lang),
-            "money_by_source": F.money_by_source(hr.allocation.money, hr.lang)}
+            "money_by_source": F.money_by_source(_money_for_display(hr), hr.lang)}
     if {"lat", "lon"} <= set(hr.scored.columns) and hr.scored[["lat", "lon"]].notna().all().all():
         figs["location_map"] = F.location_map(hr.scored, hr.lang)
     if "rank_median" in hr.ranks.columns:
@@ -312,6 +349,23 @@ def _figures(hr: HearingResult) -> dict:
             median_label=label("hearing", "median_rank", hr.lang),
             interval_label=label("hearing", "rank_interval", hr.lang))
     return figs
+
+
+def _source_names(hr: HearingResult) -> dict:
+    """Display names of the funding sources: the rules file's own labels, else the catalogue's."""
+    try:
+        return source_labels(hr.scenario.data_path("funding_rules"), hr.lang)
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
+def _money_for_display(hr: HearingResult) -> pd.DataFrame:
+    """The money table with each source's label in the report language (see :func:`source_labels`)."""
+    m = hr.allocation.money.copy()
+    names = _source_names(hr)
+    if "label" in m.columns:
+        m["label"] = [names.get(s, lab) for s, lab in zip(m["source"], m["label"])]
+    return m
 
 
 def _profile(hr: HearingResult):
@@ -380,10 +434,12 @@ def _as_dict(rep) -> dict:
 def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
     L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
     kf = hr.key_figures
+    pct = lambda x, d: f"{format_number(100 * x, d, hr.lang)} %"  # noqa: E731
     rows = [(L("scenario"), hr.name), (L("description"), kf["description"] or ""),
-            (L("regulation"), kf["profile"]), (L("objective"), kf["objective"]),
-            (L("solver_status"), kf["status"]), (L("proven_optimal"), kf["proven_optimal"]),
-            (L("gap"), "" if kf["gap"] is None else f"{kf['gap']:.4%}"),
+            (L("regulation"), kf["profile"]), (L("objective"), value_label("objective", kf["objective"], hr.lang)),
+            (L("solver_status"), value_label("status", kf["status"], hr.lang)),
+            (L("proven_optimal"), value_label("boolean", bool(kf["proven_optimal"]), hr.lang)),
+            (L("gap"), "" if kf["gap"] is None else pct(kf["gap"], 4)),
             (L("slum_ha_baseline"), round(kf["slum_ha_baseline"], 2))]
     for y, v in kf["slum_ha_left_by_year"].items():
         rows.append((f"{L('slum_ha_left')} {y}", round(v, 2)))
@@ -392,7 +448,7 @@ def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
              (L("spent_rp"), round(kf["spent_rp"])), (L("left_rp"), round(kf["left_rp"])),
              (L("n_funded"), len(kf["funded_locations"]))]
     if kf.get("greedy_vs_optimiser") is not None:
-        rows.append((L("greedy_vs_optimiser"), f"{kf['greedy_vs_optimiser']:.1%}"))
+        rows.append((L("greedy_vs_optimiser"), pct(kf["greedy_vs_optimiser"], 1)))
     rows += [(L("provenance"), p) for p in hr.provenance]
     return pd.DataFrame(rows, columns=[L("item"), L("value")])
 
@@ -469,12 +525,13 @@ def _comparison_html(comp, diff, everywhere, lang, summaries) -> str:
     style = ("body{font-family:sans-serif;margin:2em;font-size:15px} table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right} th{background:#eee}"
              ".note{background:#fff3cd;padding:.6em 1em;border:1px solid #e0c36a}")
+    comp, diff, everywhere = (display_frame(d, lang) for d in (comp, diff, everywhere))
     parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{_h.escape(L('comparison_title'))}"
              f"</title><style>{style}</style></head><body>", f"<h1>{_h.escape(L('comparison_title'))}</h1>",
              f"<p class='note'>{_h.escape(L('comparison_note'))}</p>",
              *[f"<p class='note'>{_h.escape(p)}</p>" for p in
                dict.fromkeys(p for k in summaries for p in k.get("provenance", []))],
-             comp.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}"),
+             comp.to_html(index=False, na_rep="", float_format=lambda v: format_number(v, 2, lang)),
              f"<h2>{_h.escape(L('scenario_diff'))}</h2>",
              diff.to_html(index=False) if len(diff) else f"<p>{_h.escape(L('no_difference'))}</p>",
              f"<h2>{_h.escape(L('funded_everywhere'))}</h2>",
@@ -518,7 +575,7 @@ def section(hr: HearingResult, key: str) -> list:
     elif key == "progress":
         out += [fig("slum_hectares_by_year"), a.yearly]
     elif key == "money":
-        out += [fig("money_by_source"), a.money]
+        out += [fig("money_by_source"), _money_for_display(hr)]
     elif key == "plan":
         if len(a.plan):
             p = a.plan.groupby(["location_id", "name", "year", "source"], as_index=False)["cost_rp"].sum()
@@ -535,24 +592,26 @@ def section(hr: HearingResult, key: str) -> list:
     elif key == "explanations":
         out += [hr.explanations if hr.explanations is not None else Markdown(L("no_explanations"))]
     elif key == "consistency":
-        out += [hr.consistency if len(hr.consistency) else Markdown(label("text", "no_problems", hr.lang)),
+        from .consistency import consistency_report
+
+        # the findings in the report language (consistency.csv keeps those of the scoring step)
+        cons = consistency_report(hr.scored, _profile(hr), lang=hr.lang) if len(hr.consistency) else hr.consistency
+        out += [cons if len(cons) else Markdown(label("text", "no_problems", hr.lang)),
                 fig("hectares_by_kecamatan"), fig("score_distribution"), fig("location_map")]
     elif key == "parameters":
         import yaml
 
         out += [Markdown("```yaml\n" + yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True)
                          + "```"), Markdown(f"{L('full_scenario')}: `run.json`")]
-    return [_table(_localise(o, hr.lang)) if isinstance(o, pd.DataFrame) else o for o in out if o is not None]
+    names = _source_names(hr)
+    return [_table(_localise(o, hr.lang, names), hr.lang) if isinstance(o, pd.DataFrame) else o
+            for o in out if o is not None]
 
 
-def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Column headers from the label catalogue for display (the CSV and Excel files keep the data names)."""
-    from .labels import catalogue
-
-    cols = catalogue(lang).get("columns", {})
-    top = {c: ("P(top " if lang == "en" else "P(") + c.rsplit("_", 1)[-1] + (")" if lang == "en" else " teratas)")
-           for c in df.columns if str(c).startswith("p_top_")}
-    return df.rename(columns={c: cols.get(str(c), top.get(c, c)) for c in df.columns})
+def _localise(df: pd.DataFrame, lang: str, source_names: dict | None = None) -> pd.DataFrame:
+    """Headers and coded values from the label catalogue for display (the CSV files keep the data names
+    and codes); see :func:`kotaku_decide.report.display_frame`."""
+    return display_frame(df, lang, source_names)
 
 
 def _esc(text: str) -> str:
@@ -562,9 +621,9 @@ def _esc(text: str) -> str:
     return html.escape(str(text)).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
 
 
-def _table(df: pd.DataFrame):
+def _table(df: pd.DataFrame, lang: str = "en"):
     """A whole table as HTML (pandas' notebook display would cut a long plan to 60 rows)."""
     from IPython.display import HTML
 
     return HTML(df.to_html(max_rows=None, max_cols=None, na_rep="", escape=True,
-                           float_format=lambda v: f"{v:,.2f}"))
+                           float_format=lambda v: format_number(v, 2, lang)))

@@ -271,12 +271,16 @@ def cmd_rank(args: argparse.Namespace) -> int:
 def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, weights_file=None, ahp_files=None,
                    basis: str = "scores", v: float = 0.5, draws: int = 0, seed=None, top_k: int = 10,
                    robust_method: str | None = None, judgement_steps: int = 1, share_error: float | None = None,
-                   quiet: bool = False) -> tuple[pd.DataFrame, list[str]]:
+                   quiet: bool = False, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """Rank a scored table with a method and weights, optionally with SMAA robustness columns.
 
     The one call behind ``kotaku-decide rank`` and the hearing run. Returns the table (sorted by
-    rank; rank 1 = handle first) and notes that say what was done (method, weights, draws, seed).
+    rank; rank 1 = handle first) and notes that say what was done (method, weights, draws, seed), in
+    ``lang`` (templates in the ``rank`` section of the label catalogue).
     """
+    from kotaku_decide.labels import label
+
+    T = lambda k: label("rank", k, lang)  # noqa: E731
     if draws < 0:
         raise RankInputError(f"draws must be >= 0; got {draws}")
     if share_error is not None and basis != "shares":
@@ -294,7 +298,10 @@ def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, w
     if weights_file:
         ws = read_weights(weights_file, crit)
         weights = ws.weights
-        notes.append(ws.note)
+        total = float(ws.given.sum())
+        note = (T("weights_file") if abs(total - 1.0) <= 1e-9 else T("weights_file_normalised")).format(
+            level=T(f"level_{ws.level}"), file=Path(ws.source).name, total=f"{total:g}")
+        notes.append(note + (T("aspect_spread") if ws.level == "aspect" else ""))
     elif ahp_files:
         import io
 
@@ -302,11 +309,11 @@ def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, w
         ahp_result, _, level, expand = _derive_ahp(list(ahp_files), crit, out=sink if quiet else None,
                                                    err=sink if quiet else None)
         weights = pd.Series(ahp_result.weights @ expand, index=codes, name="weight")
-        notes.append(f"weights from AHP ({level} level), CR = {ahp_result.cr:.3f}")
+        notes.append(T("ahp_weights").format(level=T(f"level_{level}"), cr=_num(ahp_result.cr, 3, lang)))
     elif method != "official":
-        notes.append("equal weights (the official weighting)")
+        notes.append(T("equal_weights"))
     if method == "official" and weights is not None:
-        notes.append("note: the official ranking ignores weights (all criteria alike)")
+        notes.append(T("official_ignores_weights"))
     if len(scored) == 0:
         raise RankInputError("no locations to rank")
     out = scored[[c for c in _ID_COLUMNS if c in scored.columns]].copy()
@@ -320,13 +327,12 @@ def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, w
     if method == "vikor":
         for c in ("vikor_S", "vikor_R", "vikor_compromise"):
             out[c] = res[c]
-        notes.append(f"VIKOR v = {v}; acceptable advantage (C1): "
-                     f"{res.attrs['vikor_advantage']}, acceptable stability (C2): "
-                     f"{res.attrs['vikor_stability']}; compromise set: "
-                     f"{int(res['vikor_compromise'].sum())} location(s)")
+        notes.append(T("vikor").format(v=v, c1=_yes_no(res.attrs["vikor_advantage"], lang),
+                                       c2=_yes_no(res.attrs["vikor_stability"], lang),
+                                       n=int(res["vikor_compromise"].sum())))
     basis = "scores" if method == "official" else basis
-    notes.insert(0, f"method {method} on {basis}" if method != "official"
-                 else "official ranking: total score, ties by average share then location_id")
+    notes.insert(0, T("method").format(method=method, basis=T(f"basis_{basis}")) if method != "official"
+                 else T("official"))
     if draws:
         robust = robust_method or ("topsis" if method == "topsis" else "wsm")
         x = decision_matrix(scored, codes, basis)
@@ -340,15 +346,38 @@ def rank_locations(scored: pd.DataFrame, profile, method: str = "official", *, w
         t.index = out.index
         for c in t.columns:
             out[c] = t[c]
-        notes.append(f"robustness: {sm.n_draws} draws, {robust} on {basis}, {sm.description}"
-                     + (f", share error sd {share_error} points" if share_error else "")
-                     + f"; seed {sm.seed_entropy}")
+        notes.append(T("robustness").format(
+            n=sm.n_draws, method=robust, basis=T(f"basis_{basis}"), sampler=_sampler_text(sampler, sm, lang),
+            share_error=T("share_error").format(sd=share_error) if share_error else "", seed=sm.seed_entropy))
         if sm.cr is not None:
-            notes.append(f"perturbed judgements: {np.mean(sm.cr > CR_THRESHOLD):.0%} of draws have "
-                         f"CR > 0.10 (kept)")
+            notes.append(T("perturbed").format(share=f"{np.mean(sm.cr > CR_THRESHOLD):.0%}"))
     out = out.sort_values("rank", kind="mergesort")
     out.attrs["weights"] = None if weights is None else [float(w) for w in weights]
     return out, notes
+
+
+def _num(x: float, digits: int, lang: str) -> str:
+    s = f"{x:.{digits}f}"
+    return s.replace(".", ",") if lang == "id" else s
+
+
+def _yes_no(v, lang: str):
+    from kotaku_decide.labels import label
+
+    return label("boolean", bool(v), lang) if isinstance(v, (bool, np.bool_)) else v
+
+
+def _sampler_text(sampler, sm, lang: str) -> str:
+    """What the robustness draws vary, in ``lang`` (the sampler's own ``describe()`` is English)."""
+    from kotaku_decide.labels import label
+
+    T = lambda k: label("rank", k, lang)  # noqa: E731
+    if isinstance(sampler, SimplexSampler):
+        return T("sampler_simplex").format(n=sampler.n_criteria)
+    if isinstance(sampler, AHPSampler):
+        return T("sampler_ahp").format(kind=T("ahp_continuous" if sampler.continuous else "ahp_steps"),
+                                       steps=sampler.max_steps)
+    return sm.description or T("sampler_given")
 
 
 def _cmd_rank(args) -> int:
