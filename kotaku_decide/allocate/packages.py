@@ -57,68 +57,70 @@ def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, prece
         if not leg:
             return best
         extra, extra_rows = float(cost[leg[0]]), [labels[leg[0]]]
-    before = set(c for b, a in precedence for c in b)
-    after = set(c for b, a in precedence for c in a)
     by_crit: dict = {}
     for k in ins:
         by_crit.setdefault(crit[k], []).append(k)
-    need_before = bool(before & set(by_crit))
+    # precedence, rule by rule (as the model and the checker apply it): at a site with options for a
+    # rule's `before` criteria, an `after` work of that rule needs a `before` work of the same rule.
+    # State bits: 2r = has a `before` work of rule r, 2r+1 = has an `after` work of rule r.
+    rules = [(set(b), set(a)) for b, a in precedence]
+    R = len(rules)
+    S = 1 << (2 * R)
+    need_before = [bool(b & set(by_crit)) for b, _ in rules]
     INF = np.inf
     P = need + 1
     pr = np.arange(P)
-    table = np.full((P, 2, 2), INF)  # (points capped at need, has a 'before' work, has an 'after' work)
-    table[0, 0, 0] = 0.0
+    states = np.arange(S)
+    table = np.full((P, S), INF)  # (points capped at need, precedence state)
+    table[0, 0] = 0.0
     layers = []
     for c in sorted(by_crit):
         prev = table
         new = prev.copy()
-        isb, isa = int(c in before), int(c in after)
+        bits = 0
+        for r, (b, a) in enumerate(rules):
+            bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
         opts_k = [(labels[k], int(delta[k]), float(cost[k])) for k in by_crit[c]]
+        to = states | bits
         for _lab, d, cc in opts_k:
             q = np.minimum(pr + d, need)
-            for hb in (0, 1):
-                for ha in (0, 1):
-                    np.minimum.at(new[:, hb | isb, ha | isa], q, prev[:, hb, ha] + cc)
-        layers.append((prev, opts_k, isb, isa))
+            for st in range(S):
+                np.minimum.at(new[:, to[st]], q, prev[:, st] + cc)
+        layers.append((prev, opts_k, bits))
         table = new
+    ok = np.ones(S, bool)
+    for r in range(R):
+        if need_before[r]:
+            ok &= ~(((states >> (2 * r + 1)) & 1).astype(bool) & ~((states >> (2 * r)) & 1).astype(bool))
     best_state = None
-    for hb in (0, 1):
-        for ha in (0, 1):
-            if ha and not hb and need_before:
-                continue
-            v = table[need, hb, ha]
-            if v + extra < best[0] - 1e-9:
-                best = (v + extra, None)
-                best_state = (need, hb, ha)
+    for st in np.flatnonzero(ok):
+        v = table[need, st]
+        if v + extra < best[0] - 1e-9:
+            best = (v + extra, None)
+            best_state = (need, int(st))
     if best_state is None:
         return best
     # backtrack through the layers
     chosen = []
     state = best_state
     cur = table
-    for prev, opts_k, isb, isa in reversed(layers):
-        p_, b_, a_ = state
-        target = cur[p_, b_, a_]
-        if np.isclose(prev[p_, b_, a_], target, rtol=1e-12, atol=1e-9):
+    for prev, opts_k, bits in reversed(layers):
+        p_, s_ = state
+        target = cur[p_, s_]
+        if np.isclose(prev[p_, s_], target, rtol=1e-12, atol=1e-9):
             cur = prev
             continue
         found = False
+        froms = [st for st in range(S) if (st | bits) == s_]
         for lab, d, cc in opts_k:
-            for hb in ((0, 1) if isb else (b_,)):
-                if (hb | isb) != b_:
-                    continue
-                for ha in ((0, 1) if isa else (a_,)):
-                    if (ha | isa) != a_:
-                        continue
-                    srcs = pr[np.minimum(pr + d, need) == p_]
-                    vals = prev[srcs, hb, ha] + cc
-                    k = np.flatnonzero(np.isclose(vals, target, rtol=1e-12, atol=1e-9))
-                    if len(k):
-                        chosen.append(lab)
-                        state = (int(srcs[k[0]]), hb, ha)
-                        found = True
-                        break
-                if found:
+            srcs = pr[np.minimum(pr + d, need) == p_]
+            for st in froms:
+                vals = prev[srcs, st] + cc
+                k = np.flatnonzero(np.isclose(vals, target, rtol=1e-12, atol=1e-9))
+                if len(k):
+                    chosen.append(lab)
+                    state = (int(srcs[k[0]]), st)
+                    found = True
                     break
             if found:
                 break

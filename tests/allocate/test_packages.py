@@ -28,7 +28,7 @@ def _instance(rng):
     return df
 
 
-def _brute(df, need, legal, exclude=()):
+def _brute(df, need, legal, exclude=(), prec=PREC):
     """Cheapest cost by enumerating every choice (none or one option per criterion)."""
     best = np.inf
     res = df[df["criterion"] == "resettlement"]
@@ -40,14 +40,14 @@ def _brute(df, need, legal, exclude=()):
     extra = 0.0 if legal else float(leg["cost_rp"].iloc[0])
     ins = df[~df["criterion"].isin(["resettlement", "legalisation"] + list(exclude))]
     crits = sorted(set(ins["criterion"]))
-    has_before = "drain" in crits
     choices = [[None] + list(ins.index[ins["criterion"] == c]) for c in crits]
     for pick in itertools.product(*choices):
         chosen = [p for p in pick if p is not None]
         if not chosen:
             continue
         cs = set(df.loc[chosen, "criterion"])
-        if has_before and (cs & {"road", "path"}) and "drain" not in cs:
+        # rule by rule: at a site with options for the rule's `before`, an `after` work needs a `before` one
+        if any(set(b) & set(crits) and cs & set(a) and not cs & set(b) for b, a in prec):
             continue
         if df.loc[chosen, "delta_score"].sum() < need:
             continue
@@ -55,7 +55,7 @@ def _brute(df, need, legal, exclude=()):
     return best
 
 
-def _check_labels(df, need, legal, cost, labels, exclude=()):
+def _check_labels(df, need, legal, cost, labels, exclude=(), prec=PREC):
     """The returned options are a valid package whose cost is the returned cost."""
     if not np.isfinite(cost):
         assert labels == []
@@ -70,8 +70,10 @@ def _check_labels(df, need, legal, cost, labels, exclude=()):
     assert not (set(cs) & set(exclude))
     assert legal or "legalisation" in cs
     assert sub["delta_score"].sum() >= need
-    if set(cs) & {"road", "path"} and "drain" in set(df["criterion"]) - set(exclude):
-        assert "drain" in cs
+    site = set(df["criterion"]) - set(exclude) - {"resettlement", "legalisation"}
+    for b, a in prec:
+        if set(b) & site and set(cs) & set(a):
+            assert set(cs) & set(b), (b, a, cs)
 
 
 @pytest.mark.parametrize("seed", range(120))
@@ -106,3 +108,19 @@ def test_hand_case_precedence_and_legalisation():
     # resettlement wins a tie
     df.loc[10, "cost_rp"] = 16.0
     assert cheapest_package(df, 5, True, PREC, costcol="cost_rp") == (16.0, [10])
+
+
+#: two rules whose criteria overlap the other's (the case where one merged before/after pair is wrong)
+PREC2 = [(("drain",), ("road",)), (("water", "waste"), ("path", "drain"))]
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_cheapest_package_with_several_precedence_rules(seed):
+    rng = np.random.default_rng(1000 + seed)
+    df = _instance(rng)
+    need = int(rng.integers(1, 14))
+    legal = bool(rng.random() < 0.6)
+    prec = PREC2 if seed % 2 else PREC2[::-1]
+    cost, labels = cheapest_package(df, need, legal, prec, costcol="cost_rp")
+    assert cost == pytest.approx(_brute(df, need, legal, prec=prec), abs=1e-9)
+    _check_labels(df, need, legal, cost, labels, prec=prec)

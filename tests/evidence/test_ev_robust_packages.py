@@ -111,3 +111,31 @@ def test_restriction_can_lose_when_money_does_not_carry_over(tmp_path):
                            mip_rel_gap=0.0, processes=1)
     assert (da["objective"] <= db["objective"] + 1e-6).all()
     assert (da["objective"] < db["objective"] - 1e-3).any()
+
+
+PREC2 = [{"before": ["4a"], "after": ["2a"]}, {"before": ["3a"], "after": ["5a"]}]
+
+
+def test_two_precedence_rules_are_kept_apart(tmp_path):
+    # (review finding) with one merged before/after set, a 3a work counted as the 'before' of a 2a road
+    # (rule 1 broken), and a 4a work was demanded for a 5a work (rule 2 does not ask for it): the model's
+    # valid inequality then cut off the optimum and the plan cleared nothing
+    from kotaku_decide.allocate import allocate
+
+    (tmp_path / "i").mkdir()
+    (tmp_path / "ii").mkdir()
+    x = write(tmp_path / "i", [loc("X", 10.0, v2a=800, v3a=80, v4a=8, v3b=80, v5b=80)], {("kota", 2017): 2e9},
+              frules={"kota": {"carry_over": "yes"}},
+              unit_cost={"2a": 10_000, "3a": 100_000, "4a": 50_000_000, "3b": 5_000_000, "5b": 5_000_000},
+              rules={"precedence": PREC2})
+    sub, groups = package_input(x)
+    assert not ({"2a"} <= set(sub.options["criterion"]) and "4a" not in set(sub.options["criterion"]))
+    o = solve_variant(sub, same_year=groups, solver=EXACT, want_plan=True)
+    assert o.status == "optimal" and check_plan(x, o.plan) == []
+    y = write(tmp_path / "ii", [loc("Y", 10.0, v5a=80, v4a=8, v6a=80, v6b=80)], {("kota", 2017): 5.8e6},
+              frules={"kota": {"carry_over": "yes"}},
+              unit_cost={"5a": 100_000, "4a": 8_000_000, "6a": 50_000_000, "6b": 50_000_000},
+              rules={"precedence": PREC2})
+    res = allocate(inp=y, solver=EXACT)
+    assert res.report.proven_optimal and res.report.objective == pytest.approx(10.0)
+    assert check_plan(y, res.plan) == []
