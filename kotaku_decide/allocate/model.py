@@ -369,6 +369,11 @@ def build_model(inp: AllocationInput, elastic: str | None = None) -> AllocationM
                 st[(i, y)] = prob.add_variable(f"st_{i}_{y}", cat=pulp.LpBinary)
             cc = pulp.LpConstraint(_expr([(st[(i, y)], 1.0) for y in range(Y)]), pulp.LpConstraintLE, rhs=1.0)
             prob.addConstraint(cc)
+            for y in range(Y):  # the start year has a work: a location starts in its first work year
+                cc = pulp.LpConstraint(_expr([(st[(i, y)], 1.0)] + [(x[(o, y)], -1.0) for o in rows]),
+                                       pulp.LpConstraintLE, rhs=0.0)
+                prob.addConstraint(cc)
+                cons["start_has_work"][(i, years[y])] = cc
             crits = sorted({o_crit[o] for o in rows})
             for y in range(Y):
                 for c in crits:  # a work in year y needs the location started by y (one row per criterion: tight)

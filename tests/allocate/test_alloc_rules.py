@@ -168,6 +168,17 @@ def test_capacity_binds(mk):
     assert cleared(rk) == {"B", "C"}
 
 
+def test_capacity_counts_the_first_work_year(mk):
+    # (review finding) the model could mark a location started in a year before its first work: with
+    # no money in 2017 both locations started "in 2017" for the model, and both worked first in 2018
+    # against a cap of one start (the checker in run() counts the first work year)
+    locs = [location(k, area=a, kel="K1", **BASE, **{"5a": 80}) for k, a in (("A", 10), ("B", 8))]
+    b = {("city", 2017): 0.0, ("city", 2018): 100e6}
+    for rule in ({"max_starts_per_kelurahan": 1}, {"max_starts_per_year": 1}):
+        r = run(mk(locs, b, **{"rules": rule}))
+        assert r.report.proven_optimal and cleared(r) == {"A"}
+
+
 def test_least_cost_target(mk):
     locs = [location("A", area=5, kel="K1", **BASE, **{"2b": 800}), location("B", area=8, kel="K2", **BASE, **{"5a": 80})]
     b = {("city", 2017): 100e6, ("city", 2018): 100e6}
