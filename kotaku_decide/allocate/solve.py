@@ -216,9 +216,12 @@ def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, t
         "tie_status": None,
     }
     if workdir and out["values"] is not None:
-        np.savez(os.path.join(workdir, "stage1.npz"), **{k: (v if v is not None else np.nan)
-                                                          for k, v in out.items() if k not in ("version",)})
-    if tie is not None and out["values"] is not None and out["primal_solution_status"] == 2:
+        tmp = os.path.join(workdir, "stage1.tmp.npz")  # written whole, then renamed: the guard may kill us
+        np.savez(tmp, **{k: (v if v is not None else np.nan) for k, v in out.items() if k not in ("version",)})
+        os.replace(tmp, os.path.join(workdir, "stage1.npz"))
+    if tie is not None and opts.tie_break_time_s <= 0:
+        out["tie_status"] = "not run (tie_break_time_s is 0)"
+    elif tie is not None and out["values"] is not None and out["primal_solution_status"] == 2:
         n = len(variables)
         main_cost = np.asarray(h.getLp().col_cost_, dtype=float)
         v1 = float(main_cost @ out["values"])
@@ -442,7 +445,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             rep.best_bound = None if rep.status != SolveStatus.INFEASIBLE else None
         return rep
     finally:
-        for fn in (inc, inc + ".tmp.npz", st1):
+        for fn in (inc, inc + ".tmp.npz", st1, os.path.join(tmpdir, "stage1.tmp.npz")):
             if os.path.exists(fn):
                 os.remove(fn)
         os.rmdir(tmpdir)

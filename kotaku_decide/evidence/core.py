@@ -113,10 +113,11 @@ def with_budget(inp: AllocationInput, budget_rp: np.ndarray) -> AllocationInput:
     if un is not None and len(un):
         tot = dict(zip(fund.sources, b.sum(axis=1)))
         reach = un["sources"].map(lambda ss: sum(tot[s] for s in ss)).to_numpy(float)
-        back = un[un["cost_rp"].to_numpy(float) <= reach + 1e-6]
-        if len(back):
-            opts = _reindex(pd.concat([opts, back], ignore_index=True))
-    return dataclasses.replace(inp, funding=fund, options=opts)
+        ok = un["cost_rp"].to_numpy(float) <= reach + 1e-6
+        if ok.any():  # they move from 'unaffordable' to the options (never twice)
+            opts = _reindex(pd.concat([opts, un[ok]], ignore_index=True))
+            un = un[~ok]
+    return dataclasses.replace(inp, funding=fund, options=opts, unaffordable=un)
 
 
 def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
@@ -142,8 +143,10 @@ def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
         luc = {lid: {w: float(c) * float(factor_by_work.get(w, 1.0)) for w, c in per.items()}
                for lid, per in luc.items()}
         sc = _scenario_with(sc, {"costs.location_unit_cost": luc})
-    return dataclasses.replace(inp, options=scale(inp.options), unaffordable=scale(inp.unaffordable), works=works,
-                               scenario=sc)
+    v = dataclasses.replace(inp, options=scale(inp.options), unaffordable=scale(inp.unaffordable), works=works,
+                            scenario=sc)
+    # options that ``prepare`` dropped as unaffordable come back when the drawn costs make them affordable
+    return with_budget(v, v.funding.budget_rp)
 
 
 def _relaxed_options(inp: AllocationInput, i: int, relax: set) -> AllocationInput:
@@ -232,10 +235,11 @@ def package_start(v: AllocationInput, *, loc_weight=None, mip_rel_gap: float = 0
     """A MIP start for the full model from the package restriction (hectares objective only).
 
     Returns ``(keys, objective)``: the plan's (option_row, year) pairs in ``v.options`` rows and its
-    objective, or ``(None, -inf)`` when the objective is not ``hectares`` or the restriction has no plan.
+    objective, or ``(None, -inf)`` when the objective is not ``hectares``, an equity rule is set or
+    the restriction has no plan.
     """
-    if v.scenario["objective.kind"] != "hectares":
-        return None, -np.inf
+    if v.scenario["objective.kind"] != "hectares" or float(v.scenario["rules.equity_min_share"]) > 0:
+        return None, -np.inf  # whole packages rarely meet equity shares; the start would only mislead
     sub, groups = package_input(v)
     o = solve_variant(sub, loc_weight=loc_weight, same_year=groups,
                       solver=default_solver(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap))

@@ -23,21 +23,27 @@ How a draw is solved (``method``):
   plan of the restriction is a plan of the full model (a subset of its options). What the
   restriction can cost is measured, not assumed: ``benchmarks/bench_evidence.py --validate K``
   solves K draws with the full model to proven optimality and prints the difference (numbers in
-  ``docs/evidence.md``). If the restriction has no plan (e.g. an equity rule needs other works),
-  the draw falls back to the full model.
+  ``docs/evidence.md``). A draw falls back to the full model when the restriction has no plan or
+  does worse than the greedy plan at the draw's costs (a guard: the restriction has no fixed bound
+  on what it can lose, e.g. where yearly money does not carry over). Scenarios with an equity rule
+  or the households objective always use the full model (whole packages rarely meet equity shares).
 * ``"full"``: the full model under a time limit (``time_limit_s``), warm-started from the greedy
   plan under the draw's costs. On the embedded city HiGHS needs 2-12 s per draw to prove
   optimality, so short limits return little more than the greedy plan; the per-draw status and
-  gap say so.
+  gap say so. Full-model draws stop on the clock, so unlike package draws they can differ between
+  a busy and an idle machine.
 
 A location is **cleared** in a draw when the re-scored plan (official scoring) brings it below the
 slum threshold; ``p_cleared_<year>`` is the share of draws in which that happens by ``<year>``,
 ``p_cleared`` the share by the last year. The **robust core** is the set cleared by the last year
-in at least ``core`` (90 %) of the draws.
+in at least ``core`` (90 %) of the draws. Probabilities are shares of the draws *with a plan*; draws
+without one (infeasible, or stopped before any plan) are listed in ``attrs['draws_without_plan']``
+and a warning is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -71,23 +77,60 @@ def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0
     return fac, lw
 
 
+def _weighted_objective(v, keys, lw) -> float:
+    """Hectare-years of a plan given as (option_row, year) keys, each location's area times ``lw``
+    (the draw's objective), from the re-scored end condition (official scoring)."""
+    from ..allocate import end_condition
+    from .core import works_table
+
+    if not keys:
+        return 0.0
+    ec = end_condition(v, works_table(v, keys))
+    loc = v.locations
+    w = np.ones(len(loc)) if lw is None else np.asarray(lw, float)
+    pos = {lid: k for k, lid in enumerate(loc["location_id"])}
+    area = loc["area_ha"].to_numpy(float)
+    yw = np.asarray(v.year_weight, float)
+    years = np.asarray(v.years)
+    tot = 0.0
+    for lid, cy in zip(ec["location_id"], ec["cleared_year"]):
+        if not pd.isna(cy) and bool(loc.at[pos[lid], "slum"]):
+            k = pos[lid]
+            tot += area[k] * w[k] * yw[years >= int(cy)].sum()
+    return float(tot)
+
+
 def _draw(ctx, d):
     inp, seed, spread, weights, method, solver, full_solver = ctx
+    from ..allocate.greedy import greedy_plan
+
     fac, lw = draw_factors(inp, seed, d, spread, weights)
     v = with_costs(inp, fac)
-    o, used = None, method
+    gp, _ = greedy_plan(v, loc_weight=lw)  # always feasible under the draw's costs
+    gkeys = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else set()
+    o, used, note = None, method, ""
     if method == "packages":
         sub, groups = package_input(v)
         o = solve_variant(sub, loc_weight=lw, same_year=groups, solver=solver)
-    if o is None or not o.has_plan:
-        from ..allocate.greedy import greedy_plan
-
+        # guard: the restriction must do at least as well as the greedy plan; first solve it tighter
+        # (still a deterministic stop), then, if it still trails, use the full model
+        g_obj = _weighted_objective(v, gkeys, lw)
+        if o.has_plan and (o.objective or 0.0) < g_obj - 1e-6 and solver.mip_rel_gap > 1e-4:
+            o = solve_variant(sub, loc_weight=lw, same_year=groups,
+                              solver=dataclasses.replace(solver, mip_rel_gap=1e-4))
+            note = "restriction solved to 1e-4 (below the greedy plan at the first gap)"
+        if o.has_plan and (o.objective or 0.0) < g_obj - 1e-6:
+            note = "restriction below the greedy plan"
+            o = None
+        elif not o.has_plan:
+            note = f"restriction: {o.status}"
+            o = None
+    if o is None:
         used = "full"
-        gp, _ = greedy_plan(v, loc_weight=lw)  # always feasible under the draw's costs: the MIP start
-        start = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else None
-        o = solve_variant(v, loc_weight=lw, start=start, solver=full_solver)
+        o = solve_variant(v, loc_weight=lw, start=gkeys or None, solver=full_solver)
     return {"draw": d, "method": used, "status": o.status, "gap": o.gap, "objective": o.objective,
-            "time_s": o.time_s, "cleared_year": dict(o.cleared_year) if o.has_plan else {},
+            "time_s": o.time_s, "note": note, "has_plan": o.has_plan,
+            "cleared_year": dict(o.cleared_year) if o.has_plan else {},
             "funded": sorted(o.funded_years) if o.has_plan else []}
 
 
@@ -108,7 +151,8 @@ def robust_funding(inp, draws: int = 200, seed: int = 2016, *, cost_spread: floa
     (per_location, per_draw): ``per_location`` has ``location_id, name, area_ha,
     p_cleared_<year>`` for each year, ``p_cleared`` (by the last year), ``p_works`` (share of draws
     with any works), ``core`` (p_cleared >= ``core``); ``per_draw`` has the method used, status, gap,
-    objective, time and number of locations cleared per draw. ``per_location.attrs`` records the
+    objective, time, ``has_plan``, ``note`` (why a draw fell back to the full model) and the number
+    of locations cleared per draw. ``per_location.attrs`` records the
     settings.
     """
     t0 = time.perf_counter()
@@ -118,31 +162,40 @@ def robust_funding(inp, draws: int = 200, seed: int = 2016, *, cost_spread: floa
         raise ValueError(f"cost_spread must be in [0, 1), got {cost_spread!r}")
     inp = inp if isinstance(inp, AllocationInput) else prepare(inp)
     kind = inp.scenario["objective.kind"]
-    if method == "packages" and kind == "households":
-        method = "full"  # partial works serve households: whole packages are not the right restriction
+    if method == "packages" and (kind == "households" or float(inp.scenario["rules.equity_min_share"]) > 0):
+        # partial works serve households, and whole packages rarely meet equity shares: the full model
+        method = "full"
     pk = default_solver(time_limit_s=30.0 if time_limit_s is None else time_limit_s,
                         mip_rel_gap=0.02 if mip_rel_gap is None else mip_rel_gap)
     full = default_solver(time_limit_s=0.5 if time_limit_s is None else time_limit_s,
                           mip_rel_gap=1e-4 if mip_rel_gap is None else mip_rel_gap)
     res = parallel_map(_draw, (inp, seed, cost_spread, weights, method, pk, full), range(int(draws)), processes)
     res = sorted(res, key=lambda r: r["draw"])
-    n = len(res)
+    n_all = len(res)
+    no_plan = [r["draw"] for r in res if not r["has_plan"]]
+    if no_plan:
+        import warnings
+
+        warnings.warn(f"{len(no_plan)} of {n_all} draws have no plan (e.g. infeasible or stopped before a plan); "
+                      "the probabilities are over the draws with a plan", stacklevel=2)
+    planned = [r for r in res if r["has_plan"]]
+    n = len(planned)
     loc = inp.locations[inp.locations["slum"]]
     per = pd.DataFrame({"location_id": loc["location_id"].to_numpy(), "name": loc["name"].to_numpy(),
                         "area_ha": loc["area_ha"].to_numpy(float)})
     for y in inp.years:
-        cnt = pd.Series([k for r in res for k, cy in r["cleared_year"].items() if cy is not None and cy <= y],
+        cnt = pd.Series([k for r in planned for k, cy in r["cleared_year"].items() if cy is not None and cy <= y],
                         dtype=object).value_counts()
-        per[f"p_cleared_{y}"] = per["location_id"].map(cnt).fillna(0).to_numpy(float) / max(n, 1)
+        per[f"p_cleared_{y}"] = per["location_id"].map(cnt).fillna(0).to_numpy(float) / n if n else np.nan
     per["p_cleared"] = per[f"p_cleared_{inp.years[-1]}"]
-    fw = pd.Series([c for r in res for c in r["funded"]], dtype=object).value_counts()
-    per["p_works"] = per["location_id"].map(fw).fillna(0).to_numpy(float) / max(n, 1)
+    fw = pd.Series([c for r in planned for c in r["funded"]], dtype=object).value_counts()
+    per["p_works"] = per["location_id"].map(fw).fillna(0).to_numpy(float) / n if n else np.nan
     per["core"] = per["p_cleared"] >= core
     per = per.sort_values(["p_cleared"] + [f"p_cleared_{y}" for y in inp.years] + ["area_ha"],
                           ascending=False).reset_index(drop=True)
     pdraw = pd.DataFrame([{k: v for k, v in r.items() if k not in ("cleared_year", "funded")} for r in res])
     pdraw["n_cleared"] = [sum(1 for cy in r["cleared_year"].values() if cy is not None) for r in res]
-    per.attrs.update(draws=n, seed=seed, cost_spread=cost_spread, weights=weights, core=core, method=method,
+    per.attrs.update(draws=n_all, draws_with_plan=n, draws_without_plan=no_plan, seed=seed, cost_spread=cost_spread, weights=weights, core=core, method=method,
                      mip_rel_gap=(pk if method == "packages" else full).mip_rel_gap,
                      elapsed_s=time.perf_counter() - t0)
     return per, pdraw

@@ -55,3 +55,12 @@ def test_unproven_tie_break_leaves_the_stage_one_plan():
     assert a.report.extra["tie_break_applied"] is False
     cols = ["location_id", "criterion", "option", "year", "source", "cost_rp"]
     pd.testing.assert_frame_equal(a.plan[cols].reset_index(drop=True), b.plan[cols].reset_index(drop=True))
+
+
+def test_tie_break_time_zero_skips_the_stage(case):
+    locs = [location("L0", area=5, **{"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80})]
+    inp = case(locs, {("city", 2017): 250e6, ("city", 2018): 250e6}, unit_cost=UC,
+               options={"targets": ["lt51", "lt25"]}, objective={"tie_break": True})
+    rep = solve_model(build_model(inp), SolverOptions(time_limit_s=30, subprocess=False, tie_break_time_s=0))
+    assert rep.proven_optimal and rep.extra["tie_break_applied"] is False
+    assert rep.extra["tie_break_status"] == "not run (tie_break_time_s is 0)"
