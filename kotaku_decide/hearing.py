@@ -435,17 +435,19 @@ def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
     L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
     kf = hr.key_figures
     pct = lambda x, d: f"{format_number(100 * x, d, hr.lang)} %"  # noqa: E731
+    num = lambda x, d: format_number(float(x), d, hr.lang)  # noqa: E731
     rows = [(L("scenario"), hr.name), (L("description"), kf["description"] or ""),
             (L("regulation"), kf["profile"]), (L("objective"), value_label("objective", kf["objective"], hr.lang)),
             (L("solver_status"), value_label("status", kf["status"], hr.lang)),
             (L("proven_optimal"), value_label("boolean", bool(kf["proven_optimal"]), hr.lang)),
             (L("gap"), "" if kf["gap"] is None else pct(kf["gap"], 4)),
-            (L("slum_ha_baseline"), round(kf["slum_ha_baseline"], 2))]
+            (L("slum_ha_baseline"), num(kf["slum_ha_baseline"], 2))]
     for y, v in kf["slum_ha_left_by_year"].items():
-        rows.append((f"{L('slum_ha_left')} {y}", round(v, 2)))
-    rows += [(L("households_water_served"), kf["households_water_served"]),
-             (L("households_sanitation_served"), kf["households_sanitation_served"]),
-             (L("spent_rp"), round(kf["spent_rp"])), (L("left_rp"), round(kf["left_rp"])),
+        rows.append((f"{L('slum_ha_left')} {y}", num(v, 2)))
+    # whole households and rupiah with the language's thousands separator (the CSVs keep plain numbers)
+    rows += [(L("households_water_served"), num(kf["households_water_served"], 0)),
+             (L("households_sanitation_served"), num(kf["households_sanitation_served"], 0)),
+             (L("spent_rp"), num(kf["spent_rp"], 0)), (L("left_rp"), num(kf["left_rp"], 0)),
              (L("n_funded"), len(kf["funded_locations"]))]
     if kf.get("greedy_vs_optimiser") is not None:
         rows.append((L("greedy_vs_optimiser"), pct(kf["greedy_vs_optimiser"], 1)))

@@ -289,6 +289,9 @@ def test_summary_sheet_values_are_indonesian(small):
     assert s[label("hearing", "objective", "id")] == label("objective", "hectares", "id")
     assert s[label("hearing", "proven_optimal", "id")] in ("ya", "tidak")
     assert "," in s[label("hearing", "gap", "id")] and s[label("hearing", "gap", "id")].endswith(" %")
+    # rupiah with the Indonesian thousands separator, recomputed from the key figures
+    spent = small.key_figures["spent_rp"]
+    assert s[label("hearing", "spent_rp", "id")] == f"{spent:,.0f}".replace(",", ".")
 
 
 def test_comparison_page_is_indonesian(tmp_path):
