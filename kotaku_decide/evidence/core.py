@@ -230,7 +230,6 @@ def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]
     return sub, [[pos[r] for r in p] for p in packs]
 
 
-
 def package_start(v: AllocationInput, *, loc_weight=None, mip_rel_gap: float = 0.01, time_limit_s: float = 10.0):
     """A MIP start for the full model from the package restriction (hectares objective only).
 
