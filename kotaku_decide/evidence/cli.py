@@ -92,6 +92,8 @@ def cmd_sweep(args) -> int:
     if args.source and args.source not in inp.funding.sources:
         print(f"kotaku-decide: error: --source {args.source!r}: expected one of {inp.funding.sources}", file=sys.stderr)
         return 2
+    b0 = inp.funding.budget_rp
+    cur = float(b0[inp.funding.sources.index(args.source)].sum()) if args.source else float(b0.sum())
     if args.budgets:
         try:
             vals = [float(v) for v in args.budgets.split(",") if v.strip()]
@@ -101,8 +103,6 @@ def cmd_sweep(args) -> int:
         if not vals or min(vals) < 0:
             print("kotaku-decide: error: --budgets expects non-negative numbers", file=sys.stderr)
             return 2
-        b0 = inp.funding.budget_rp
-        cur = float(b0[inp.funding.sources.index(args.source)].sum()) if args.source else float(b0.sum())
         factors = [v / cur for v in vals] if args.absolute else vals
         if args.absolute and cur <= 0:
             print("kotaku-decide: error: the current budget is zero; give factors", file=sys.stderr)
@@ -111,8 +111,6 @@ def cmd_sweep(args) -> int:
         factors = None
     sw = budget_sweep(inp, factors, source=args.source, n_points=args.points, time_limit_s=args.time_limit,
                       processes=args.processes)
-    cur = float(inp.funding.budget_rp[inp.funding.sources.index(args.source)].sum()) if args.source \
-        else float(inp.funding.budget_rp.sum())
     figs = {f"frontier_{lang}": frontier(sw, lang, cur) for lang in ("en", "id")}
     _write(Path(args.out), {"sweep": sw}, "sweep.xlsx", figs)
     print(sw[["factor", "total_budget_rp", "cleared_ha", "households_served", "status", "gap", "entered",

@@ -31,7 +31,7 @@ from ..allocate.packages import package_from_arrays
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
            "parallel_map", "default_solver", "budget_matrix", "package_input", "package_start",
-           "greedy_start", "best_start"]
+           "greedy_start", "best_start", "plan_objective"]
 
 #: Rule families that can bind a location, in the order they are tried (see docs/evidence.md).
 FAMILIES = ("budget", "cap", "eligibility", "authority", "legality", "precedence", "capacity", "equity")
@@ -248,16 +248,38 @@ def package_start(v: AllocationInput, *, loc_weight=None, mip_rel_gap: float = 0
     return {(int(full[r]), int(y)) for r, y in o.start_keys()}, float(o.objective)
 
 
-def greedy_start(v: AllocationInput):
-    """The greedy plan as a MIP start: ``(keys, hectare_years)`` or ``(None, -inf)`` without works."""
-    from ..allocate import evaluate_plan, works_from_plan
+def plan_objective(v: AllocationInput, keys, loc_weight=None) -> float:
+    """Hectare-years of a plan given as (option_row, year) keys, from the re-scored end condition
+    (official scoring); with ``loc_weight`` each location's area counts that many times (the
+    priority-weighted objective of robust draws)."""
+    if not keys:
+        return 0.0
+    ec = end_condition(v, works_table(v, keys))
+    loc = v.locations
+    w = np.ones(len(loc)) if loc_weight is None else np.asarray(loc_weight, float)
+    pos = {lid: k for k, lid in enumerate(loc["location_id"])}
+    area = loc["area_ha"].to_numpy(float)
+    slum = loc["slum"].to_numpy(bool)
+    yw = np.asarray(v.year_weight, float)
+    years = np.asarray(v.years)
+    tot = 0.0
+    for lid, cy in zip(ec["location_id"], ec["cleared_year"]):
+        k = pos[lid]
+        if not pd.isna(cy) and slum[k]:
+            tot += area[k] * w[k] * yw[years >= int(cy)].sum()
+    return float(tot)
+
+
+def greedy_start(v: AllocationInput, loc_weight=None):
+    """The greedy plan (benefit weighted by ``loc_weight``) as a MIP start: ``(keys, hectare-years)``
+    (weighted the same way), or ``(None, -inf)`` without works."""
     from ..allocate.greedy import greedy_plan
 
-    gp, _ = greedy_plan(v)
+    gp, _ = greedy_plan(v, loc_weight=loc_weight)
     if not len(gp):
         return None, -np.inf
-    return (set(zip(gp["option_row"].astype(int), gp["year"].astype(int))),
-            float(evaluate_plan(v, works_from_plan(gp))["hectare_years"]))
+    keys = set(zip(gp["option_row"].astype(int), gp["year"].astype(int)))
+    return keys, plan_objective(v, keys, loc_weight)
 
 
 def best_start(*candidates):

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..allocate import AllocationInput, prepare
-from .core import default_solver, package_input, parallel_map, solve_variant, with_costs
+from .core import default_solver, greedy_start, package_input, parallel_map, solve_variant, with_costs
 
 __all__ = ["robust_funding", "draw_factors", "package_input", "METHODS"]
 
@@ -77,44 +77,17 @@ def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0
     return fac, lw
 
 
-def _weighted_objective(v, keys, lw) -> float:
-    """Hectare-years of a plan given as (option_row, year) keys, each location's area times ``lw``
-    (the draw's objective), from the re-scored end condition (official scoring)."""
-    from ..allocate import end_condition
-    from .core import works_table
-
-    if not keys:
-        return 0.0
-    ec = end_condition(v, works_table(v, keys))
-    loc = v.locations
-    w = np.ones(len(loc)) if lw is None else np.asarray(lw, float)
-    pos = {lid: k for k, lid in enumerate(loc["location_id"])}
-    area = loc["area_ha"].to_numpy(float)
-    yw = np.asarray(v.year_weight, float)
-    years = np.asarray(v.years)
-    tot = 0.0
-    for lid, cy in zip(ec["location_id"], ec["cleared_year"]):
-        if not pd.isna(cy) and bool(loc.at[pos[lid], "slum"]):
-            k = pos[lid]
-            tot += area[k] * w[k] * yw[years >= int(cy)].sum()
-    return float(tot)
-
-
 def _draw(ctx, d):
     inp, seed, spread, weights, method, solver, full_solver = ctx
-    from ..allocate.greedy import greedy_plan
-
     fac, lw = draw_factors(inp, seed, d, spread, weights)
     v = with_costs(inp, fac)
-    gp, _ = greedy_plan(v, loc_weight=lw)  # always feasible under the draw's costs
-    gkeys = set(zip(gp["option_row"].astype(int), gp["year"].astype(int))) if len(gp) else set()
+    gkeys, g_obj = greedy_start(v, loc_weight=lw)  # always feasible under the draw's costs
     o, used, note = None, method, ""
     if method == "packages":
         sub, groups = package_input(v)
         o = solve_variant(sub, loc_weight=lw, same_year=groups, solver=solver)
         # guard: the restriction must do at least as well as the greedy plan; first solve it tighter
         # (still a deterministic stop), then, if it still trails, use the full model
-        g_obj = _weighted_objective(v, gkeys, lw)
         if o.has_plan and (o.objective or 0.0) < g_obj - 1e-6 and solver.mip_rel_gap > 1e-4:
             o = solve_variant(sub, loc_weight=lw, same_year=groups,
                               solver=dataclasses.replace(solver, mip_rel_gap=1e-4))
@@ -127,7 +100,7 @@ def _draw(ctx, d):
             o = None
     if o is None:
         used = "full"
-        o = solve_variant(v, loc_weight=lw, start=gkeys or None, solver=full_solver)
+        o = solve_variant(v, loc_weight=lw, start=gkeys, solver=full_solver)
     return {"draw": d, "method": used, "status": o.status, "gap": o.gap, "objective": o.objective,
             "time_s": o.time_s, "note": note, "has_plan": o.has_plan,
             "cleared_year": dict(o.cleared_year) if o.has_plan else {},

@@ -187,3 +187,20 @@ def test_cheaper_draw_brings_back_unaffordable_options_once(tmp_path):
     assert len(v.options) > len(inp.options)
     again = with_budget(v, v.funding.budget_rp * 2)
     assert len(again.options) == len(again.options.drop_duplicates(["loc", "criterion", "option"]))
+
+
+def test_plan_objective_matches_the_plan_evaluation(tmp_path):
+    # the objective used by the greedy guard and the sweep starts, against the allocation module's own
+    # evaluation of the same plan (unweighted), and scaled by location weights by hand
+    from kotaku_decide.allocate import evaluate_plan, works_from_plan
+    from kotaku_decide.allocate.greedy import greedy_plan
+    from kotaku_decide.evidence.core import plan_objective
+
+    inp = _rules(tmp_path)
+    gp, _ = greedy_plan(inp)
+    keys = set(zip(gp["option_row"].astype(int), gp["year"].astype(int)))
+    assert keys and plan_objective(inp, keys) == pytest.approx(
+        evaluate_plan(inp, works_from_plan(gp))["hectare_years"], rel=1e-12)
+    lw = np.full(len(inp.locations), 2.5)
+    assert plan_objective(inp, keys, lw) == pytest.approx(2.5 * plan_objective(inp, keys), rel=1e-12)
+    assert plan_objective(inp, set()) == 0.0
