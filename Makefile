@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m kotaku_decide.demo --out reports
+	$(BIN)/kotaku-decide demo --out reports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

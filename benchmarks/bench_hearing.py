@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kotaku_decide.batch import read_scenario_set, run_batch
-from kotaku_decide.hearing import run_scenario
-from kotaku_decide.scenario import load_scenario
+from kotaku_decide.data.scenario import load_scenario
+from kotaku_decide.hearing.batch import read_scenario_set, run_batch
+from kotaku_decide.hearing.run import run_scenario
 
 SET = Path(__file__).resolve().parent.parent / "data" / "scenarios" / "hearing_2016.yaml"
 

@@ -43,9 +43,10 @@ def _shares(m, n=16, seed=0):
 
 
 def run_case(name: str) -> dict:
+    import pandas as pd
+
     from kotaku_decide.rank import AHPSampler, smaa, topsis
     from kotaku_decide.rank.weights import aspect_matrix
-    import pandas as pd
 
     if name == "topsis":
         x = _shares(1_000_000)

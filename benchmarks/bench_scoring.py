@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from kotaku_decide.profiles import load_profile
-from kotaku_decide.scoring import denominator_matrix, score_permen, score_table, volume_matrix
+from kotaku_decide.data.profiles import load_profile
+from kotaku_decide.score.scoring import denominator_matrix, score_permen, score_table, volume_matrix
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:

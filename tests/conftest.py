@@ -2,7 +2,6 @@
 so that test folders with their own conftest.py do not shadow it)."""
 
 import pytest
-
 from kd_testutil import write_csv
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from .checker import check_plan
-from .data import AllocationInput, prepare
 from .diagnose import diagnose
+from .inputs import AllocationInput, prepare
 from .model import build_model
-from .results import (AllocationResult, end_condition, evaluate_plan, money_table, plan_from_model,
-                      works_from_plan, yearly_indicators)
+from .results import (
+    AllocationResult,
+    end_condition,
+    evaluate_plan,
+    money_table,
+    plan_from_model,
+    works_from_plan,
+    yearly_indicators,
+)
 from .solve import SolverOptions, solve_model
 
 __all__ = ["allocate", "result_from_plan"]

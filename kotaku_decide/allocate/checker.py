@@ -7,15 +7,14 @@ plans and the greedy rule's plans both go through :func:`check_plan` in the test
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..scoring import criterion_scores, criterion_shares, denominator_matrix, score_permen, volume_matrix
+from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, score_permen, volume_matrix
 from .costing import LOCATION_WORKS, TARGETS
-from .data import AllocationInput
+from .inputs import AllocationInput
 
 __all__ = ["Violation", "check_plan"]
 

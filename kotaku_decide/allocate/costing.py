@@ -3,7 +3,7 @@
 For a location and a criterion the options are: bring the share below the next score bands
 (below 76, 51 or 25 %) or to zero. The quantity is the volume to remove, rounded up to the
 criterion unit's step (whole buildings, households and metres; 0.01 ha), and is checked with the
-official scoring (:func:`kotaku_decide.scoring.criterion_scores`) so that the remaining share
+official scoring (:func:`kotaku_decide.score.scoring.criterion_scores`) so that the remaining share
 really scores the target band after the profile's rounding. Cost = quantity x unit cost x price
 index x location factor.
 
@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..profiles import Profile
-from ..scoring import criterion_scores, criterion_shares, denominator_matrix, volume_matrix
+from ..data.profiles import Profile
+from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, volume_matrix
 
 __all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "TARGETS", "UNIT_STEP",
            "LOCATION_WORKS", "GENERIC_CATALOGUE"]
 
-GENERIC_CATALOGUE = Path(__file__).resolve().parents[1] / "config" / "cost_catalogue.csv"
+GENERIC_CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "config" / "cost_catalogue.csv"
 #: Target labels -> band lower bound the share must fall below [%] (None = remove everything).
 TARGETS = {"lt76": 76.0, "lt51": 51.0, "lt25": 25.0, "zero": None}
 #: Rounding step of a quantity by unit (quantities are rounded up to it).
@@ -70,7 +70,7 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
     # catalogue serves every profile: key 4c (poor drain construction) is criterion 4c under 14/2018 and
     # 4e under 02/2016; keys of another profile's criteria (drain_unconnected, ...) are skipped here.
     key_to_code = dict(zip(profile.criteria["input_key"], profile.criteria["code"]))
-    from ..validate import known_criterion_keys
+    from ..data.validate import known_criterion_keys
 
     other_keys = known_criterion_keys(profile) - set(key_to_code)
     if raw["work_id"].duplicated().any():
@@ -144,7 +144,7 @@ def _quantities(V: np.ndarray, D: np.ndarray, bound: float | None, step: np.ndar
     """
     if bound is None:
         return V.copy()
-    from ..scoring import score_thresholds
+    from ..score.scoring import score_thresholds
 
     target = criterion_scores(np.array([bound - 0.01]), profile)[0]
     # the raw-share edge at which a share starts to score at the bound (rounding rule included)
@@ -180,7 +180,7 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
 
     Parameters
     ----------
-    baseline : validated baseline (see :func:`kotaku_decide.validate.load_baseline`)
+    baseline : validated baseline (see :func:`kotaku_decide.data.validate.load_baseline`)
     works : one work per criterion (from :func:`choose_works`)
     locations : bool mask of the locations that may receive works (default all)
     legal : bool per location, land legal (needed for the resettlement / legalisation rows)

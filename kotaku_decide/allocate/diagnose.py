@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from .data import AllocationInput
+from .inputs import AllocationInput
 from .model import build_model
 from .solve import SolverOptions, solve_model
 

@@ -12,12 +12,11 @@ money of a year stays available in the next years.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..profiles import AUTHORITIES, Profile
+from ..data.profiles import AUTHORITIES, Profile
 from .costing import LOCATION_WORKS
 
 __all__ = ["Funding", "FundingError", "load_funding", "authority_of"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .costing import LOCATION_WORKS
-from .data import SANITATION, WATER, AllocationInput
+from .inputs import SANITATION, WATER, AllocationInput
 from .packages import package_from_arrays
 from .results import _plan_rows
 from .solve import SolveReport, SolveStatus
@@ -125,7 +125,6 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     cap_y, cap_k = sc["rules.max_starts_per_year"], sc["rules.max_starts_per_kelurahan"]
     wallet = _Wallet(inp)
     recs = []  # (option_row, year, source, amount, package id)
-    pkg_of = {}
     pkg_id = [0]
     precedence = inp.precedence
     crit_of = opts["criterion"].to_dict()

@@ -26,7 +26,7 @@ import numpy as np
 import pulp
 
 from .costing import LOCATION_WORKS
-from .data import SANITATION, WATER, AllocationInput
+from .inputs import SANITATION, WATER, AllocationInput
 
 __all__ = ["AllocationModel", "build_model", "TIE_BREAK_SHARE"]
 
@@ -364,7 +364,6 @@ def build_model(inp: AllocationInput, elastic: str | None = None) -> AllocationM
     cap_y, cap_k = sc["rules.max_starts_per_year"], sc["rules.max_starts_per_kelurahan"]
     if cap_y is not None or cap_k is not None:
         for i, rows in sorted(by_loc.items()):
-            ncrit = len({o_crit[o] for o in rows})
             for y in range(Y):
                 st[(i, y)] = prob.add_variable(f"st_{i}_{y}", cat=pulp.LpBinary)
             cc = pulp.LpConstraint(_expr([(st[(i, y)], 1.0) for y in range(Y)]), pulp.LpConstraintLE, rhs=1.0)

@@ -4,7 +4,7 @@ Everything here works from a *works table* (one row per chosen option: ``option_
 ``year``) or a *plan table* (one row per work and source), never from the model's internals,
 so the same functions serve the optimiser, the greedy rule and any plan a user edits by hand.
 The end condition is re-scored with the official scoring functions
-(:func:`kotaku_decide.scoring.score_permen`).
+(:func:`kotaku_decide.score.scoring.score_permen`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
-from ..profiles import SLUM_LEVELS
-from .data import SANITATION, WATER, AllocationInput
+from ..data.profiles import SLUM_LEVELS
+from ..score.scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
+from .inputs import SANITATION, WATER, AllocationInput
 
 __all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "yearly_indicators",
            "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
@@ -90,7 +90,6 @@ def plan_from_model(model) -> pd.DataFrame:
             ch = [o for o in rows if (o, yi) in chosen]
             if not ch:
                 continue
-            gcost = sum(cost[o] for o in ch)
             paid = {s: max(model.m[(i, g, yi, s)].varValue or 0.0, 0.0) * 1e6 for s in srcs}
             tot = sum(paid.values())
             for s in srcs:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..scenario import EMBEDDED
+from ..data.embedded import EMBEDDED
 
 __all__ = ["make_baseline", "make_instance"]
 

@@ -14,8 +14,17 @@ from .core import FAMILIES, Outcome, default_solver, solve_variant, with_budget,
 from .robust import draw_factors, robust_funding
 from .sweep import budget_sweep, knees
 from .targets import least_cost_targets, no_slum_goal, reachability, unlimited_budget
-from .why import (Explanation, base_outcome, binding_constraint, budget_cuts, enter_budget, enters, explain,
-                  marginal_values, sentences)
+from .why import (
+                  Explanation,
+                  base_outcome,
+                  binding_constraint,
+                  budget_cuts,
+                  enter_budget,
+                  enters,
+                  explain,
+                  marginal_values,
+                  sentences,
+)
 
 __all__ = ["FAMILIES", "Outcome", "default_solver", "solve_variant", "with_budget", "with_costs", "Explanation",
            "base_outcome", "binding_constraint", "budget_cuts", "enter_budget", "enters", "explain",

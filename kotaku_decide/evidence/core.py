@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from ..allocate import (AllocationInput, SolverOptions, build_model, end_condition, solve_model)
+from ..allocate import AllocationInput, SolverOptions, build_model, end_condition, solve_model
 from ..allocate.costing import LOCATION_WORKS, build_options
 from ..allocate.packages import package_from_arrays
 

@@ -20,8 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ..allocate import AllocationInput, prepare
-from .core import (best_start, budget_matrix, default_solver, greedy_start, package_start, parallel_map, solve_variant,
-                   with_budget)
+from .core import (
+    best_start,
+    budget_matrix,
+    default_solver,
+    greedy_start,
+    package_start,
+    parallel_map,
+    solve_variant,
+    with_budget,
+)
 
 __all__ = ["budget_sweep", "knees"]
 

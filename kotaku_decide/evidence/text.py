@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..labels import label
+from ..data.labels import label
 
 __all__ = ["L", "money", "number", "join", "years_text", "source_name"]
 

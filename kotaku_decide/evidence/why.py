@@ -31,8 +31,16 @@ import numpy as np
 import pandas as pd
 
 from ..allocate import AllocationInput, SolverOptions, prepare
-from .core import (FAMILIES, Outcome, budget_matrix, cheapest_cost, default_solver, parallel_map, solve_variant,
-                   with_budget)
+from .core import (
+    FAMILIES,
+    Outcome,
+    budget_matrix,
+    cheapest_cost,
+    default_solver,
+    parallel_map,
+    solve_variant,
+    with_budget,
+)
 from .text import L, join, money, number, source_name, years_text
 
 __all__ = ["Explanation", "explain", "base_outcome", "enters", "enter_budget", "binding_constraint",
@@ -527,7 +535,7 @@ def _reason(b, r, inp, lang):
             loss = r.get("forced_loss_ha_years")
             parts.append(L("reason_budget", lang).format(loss=number(loss if pd.notna(loss) else 0.0, 2, lang)))
         elif f == "authority":
-            from ..labels import label
+            from ..data.labels import label
 
             parts.append(L("reason_authority", lang).format(authority=label("authority", r["authority"], lang)))
         else:

@@ -13,15 +13,44 @@ figures     rank-interval chart, criterion heatmap, method comparison chart (sea
 cli         ``ahp`` and ``rank`` sub-commands (``register(subparsers)``)
 """
 
-from .weights import (RankInputError, WeightSet, aspect_matrix, aspect_weights, criterion_weights,
-                      equal_weights, normalise_weights, parse_number, read_weights)
-from .ahp import (AHPResult, GroupAHPResult, ahp_weights, diagnose_inconsistency, group_ahp,
-                  perturb_pairwise, random_index, read_pairwise, read_pairwise_workbook,
-                  validate_pairwise)
-from .methods import (METHODS, MethodResult, VikorResult, official_total, rank_all_methods,
-                      rank_from_scores, rank_table, tiebreak_keys, topsis, vikor, weighted_sum)
+from .ahp import (
+                      AHPResult,
+                      GroupAHPResult,
+                      ahp_weights,
+                      diagnose_inconsistency,
+                      group_ahp,
+                      perturb_pairwise,
+                      random_index,
+                      read_pairwise,
+                      read_pairwise_workbook,
+                      validate_pairwise,
+)
 from .compare import agreement_matrix, rank_agreement, rank_moves
+from .methods import (
+                      METHODS,
+                      MethodResult,
+                      VikorResult,
+                      official_total,
+                      rank_all_methods,
+                      rank_from_scores,
+                      rank_table,
+                      tiebreak_keys,
+                      topsis,
+                      vikor,
+                      weighted_sum,
+)
 from .robustness import AHPSampler, SimplexSampler, SMAAResult, smaa
+from .weights import (
+                      RankInputError,
+                      WeightSet,
+                      aspect_matrix,
+                      aspect_weights,
+                      criterion_weights,
+                      equal_weights,
+                      normalise_weights,
+                      parse_number,
+                      read_weights,
+)
 
 __all__ = [
     "RankInputError", "WeightSet", "aspect_matrix", "aspect_weights", "criterion_weights",

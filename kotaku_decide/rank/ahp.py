@@ -33,7 +33,6 @@ Forman, E., & Peniwati, K. (1998). Aggregating individual judgments and prioriti
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path

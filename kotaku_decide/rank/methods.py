@@ -458,7 +458,7 @@ def _weights_vector(weights, codes) -> np.ndarray:
 def rank_table(table: pd.DataFrame, criteria, method: str = "official", weights=None, *,
                basis: str = "scores", directions=None, v: float = 0.5,
                normalisation: str = "none") -> pd.DataFrame:
-    """Rank the locations of a scored table (from ``kotaku_decide.scoring.score_table``).
+    """Rank the locations of a scored table (from ``kotaku_decide.score.scoring.score_table``).
 
     Parameters
     ----------

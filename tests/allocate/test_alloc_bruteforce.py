@@ -11,10 +11,9 @@ import math
 
 import numpy as np
 import pytest
+from alloc_cases import location
 
 from kotaku_decide.allocate import allocate, check_plan
-
-from alloc_cases import location
 
 CRITS = {"2b": 1000, "4b": 1000, "5a": 100}  # denominators in the helper's locations
 UC = {"2b": 500_000, "4b": 600_000, "5a": 2_000_000}

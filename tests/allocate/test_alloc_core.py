@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from alloc_cases import location, write_case
-from kotaku_decide.allocate import (CostError, allocate, build_model, check_plan, prepare, solve_model)
+
+from kotaku_decide.allocate import CostError, allocate, build_model, check_plan, prepare, solve_model
 from kotaku_decide.allocate.solve import SolverOptions, SolveStatus
-from kotaku_decide.scenario import ScenarioError, load_scenario
+from kotaku_decide.data.scenario import ScenarioError, load_scenario
 
 BASE = {"1a": 80, "1c": 80, "6a": 30}
 
@@ -183,7 +183,7 @@ def test_missing_cost_is_refused_with_the_work_named(tmp_path):
 
 
 def test_precedence_with_unknown_criteria_and_non_slum_lock_refused_before_solving(case):
-    from kotaku_decide.scenario import ScenarioError
+    from kotaku_decide.data.scenario import ScenarioError
 
     locs = [location("A", area=5, **BASE, **{"2b": 800}), location("N", area=3, kel="K2", **{"6a": 30})]
     with pytest.raises(ScenarioError) as e:

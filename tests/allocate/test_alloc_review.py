@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from kotaku_decide.allocate.costing import _quantities
-from kotaku_decide.profiles import load_profile
-from kotaku_decide.scoring import criterion_scores, criterion_shares
+from kotaku_decide.data.profiles import load_profile
+from kotaku_decide.score.scoring import criterion_scores, criterion_shares
 
 P = load_profile("permen-14-2018")
 
@@ -32,11 +32,11 @@ def test_reported_case_bpn_o11_4c():
 
 
 def test_plan_workbook_escapes_text_cells(tmp_path):
-    from kotaku_decide.allocate.cli import write_outputs
-    from kotaku_decide.allocate import allocate
-    from kotaku_decide.scenario import load_scenario
-
     from pathlib import Path
+
+    from kotaku_decide.allocate import allocate
+    from kotaku_decide.cli.allocate import write_outputs
+    from kotaku_decide.data.scenario import load_scenario
 
     data = Path(__file__).resolve().parents[2] / "data"
     base = pd.read_csv(data / "balikpapan_2016_baseline.csv", comment="#", dtype=str)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from alloc_cases import location
+
 from kotaku_decide.allocate import allocate, check_plan
 
 # a location with total 16 (slum, needs 1 point): 1a 80 % (5), 1c 80 % (5), 2b 80 % (5), 6a 30 % (1)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from alloc_cases import location
+
 from kotaku_decide.allocate import allocate, build_model, prepare, solve_model
 from kotaku_decide.allocate.solve import SolverOptions
-from kotaku_decide.scenario import load_scenario
+from kotaku_decide.data.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 UC = {"2b": 100_000, "4b": 100_000, "5a": 1_000_000}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kotaku_decide.allocate import SolverOptions, allocate, prepare
-from kotaku_decide.scenario import load_scenario
+from kotaku_decide.data.scenario import load_scenario
 
 CODES = ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4a", "4b", "4c", "5a", "5b", "6a", "6b", "7a", "7b"]
 DEN = {"1a": "buildings", "1b": "area_ha", "1c": "buildings", "2a": "road_length_ideal_m", "2b": "road_length_ideal_m",

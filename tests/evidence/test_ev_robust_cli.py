@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from ev_util import four, write  # noqa: E402
 
+from kotaku_decide.cli.evidence import main  # noqa: E402
 from kotaku_decide.evidence import draw_factors, robust_funding  # noqa: E402
-from kotaku_decide.evidence.cli import main  # noqa: E402
 
 LOCS = [four("A", 10.0), four("B", 6.0, crits=("6a", "6b", "7a", "7b")),
         four("C", 4.5, crits=("1a", "1c", "3a", "3b"))]
@@ -47,8 +47,9 @@ def test_draw_factors_seeded_and_bounded(tmp_path):
 
 def test_costs_up_by_half_can_drop_a_location(tmp_path):
     # an independent check of the cost draw: all costs x 1.5 leaves money for fewer locations
-    from kotaku_decide.evidence import solve_variant, with_costs
     from ev_util import EXACT
+
+    from kotaku_decide.evidence import solve_variant, with_costs
 
     inp = _inp(tmp_path)
     base = solve_variant(inp, solver=EXACT)

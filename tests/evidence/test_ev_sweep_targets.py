@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ev_util import EXACT, brute_cheapest, four, write, write_budget  # noqa: E402
 
 from kotaku_decide.allocate import allocate, prepare  # noqa: E402
+from kotaku_decide.data.scenario import load_scenario  # noqa: E402
 from kotaku_decide.evidence import budget_sweep, knees, least_cost_targets, no_slum_goal  # noqa: E402
-from kotaku_decide.scenario import load_scenario  # noqa: E402
 
 LOCS = [four("A", 10.0), four("B", 6.0, crits=("6a", "6b", "7a", "7b")),
         four("C", 4.5, crits=("1a", "1c", "3a", "3b")), four("D", 3.0, crits=("3a", "3b", "6a", "6b"))]

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ev_util import EXACT, brute_cheapest, four, fresh_cleared, loc, write, write_budget  # noqa: E402
 
 from kotaku_decide.allocate import prepare  # noqa: E402
+from kotaku_decide.data.scenario import load_scenario  # noqa: E402
 from kotaku_decide.evidence import binding_constraint, enter_budget, explain, solve_variant  # noqa: E402
-from kotaku_decide.scenario import load_scenario  # noqa: E402
 
 TOL = 1e6
 

@@ -7,8 +7,15 @@ import pandas as pd
 import pytest
 
 from kotaku_decide.rank import RankInputError, ahp_weights, group_ahp, read_pairwise
-from kotaku_decide.rank.ahp import (SAATY_SCALE, from_saaty_position, perturb_pairwise, random_index,
-                                    read_pairwise_workbook, saaty_position, simulate_random_index)
+from kotaku_decide.rank.ahp import (
+    SAATY_SCALE,
+    from_saaty_position,
+    perturb_pairwise,
+    random_index,
+    read_pairwise_workbook,
+    saaty_position,
+    simulate_random_index,
+)
 
 # --------------------------------------------------------------------------------------------
 # Published example: Saaty's "relative wealth of nations" matrix (judgements made in 1972 on the

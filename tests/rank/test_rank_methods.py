@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kotaku_decide.rank import (RankInputError, official_total, rank_from_scores, rank_table, topsis,
-                                vikor, weighted_sum)
+from kotaku_decide.rank import RankInputError, official_total, rank_from_scores, rank_table, topsis, vikor, weighted_sum
 
 # --------------------------------------------------------------------------------------------
 # Published example: Hwang, C.-L. & Yoon, K. (1981) Multiple Attribute Decision Making, Springer

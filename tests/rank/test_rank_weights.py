@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kotaku_decide.rank import (RankInputError, aspect_weights, criterion_weights, equal_weights,
-                                parse_number, read_weights)
+from kotaku_decide.rank import (
+    RankInputError,
+    aspect_weights,
+    criterion_weights,
+    equal_weights,
+    parse_number,
+    read_weights,
+)
 from kotaku_decide.rank.weights import aspect_matrix
 
 CRIT = pd.DataFrame({

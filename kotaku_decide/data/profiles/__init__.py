@@ -1,0 +1,293 @@
+"""Regulation profiles: the official scoring rules as data tables with their sources.
+
+A profile is a folder of CSV tables and a ``profile.yaml``. Tables that both regulations share
+(other considerations, legality, priority, class codes, handling pattern, authority) live in
+``common/``; a profile folder may override any of them by holding a file of the same name.
+
+Every table row carries ``status`` (confirmed / corroborated / unconfirmed) and ``source``,
+so that the reports can say which defaults still need a city's confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+__all__ = ["Profile", "ProfileError", "load_profile", "available_profiles", "DEFAULT_PROFILE"]
+
+_HERE = Path(__file__).parent
+DEFAULT_PROFILE = "permen-14-2018"
+
+SLUM_LEVELS = ("berat", "sedang", "ringan", "tidak_kumuh")
+OTHER_CLASSES = ("tinggi", "sedang", "rendah")
+DENSITY_CLASSES = ("low", "medium", "high")
+AUTHORITIES = ("city", "province", "central")
+LEGALITY_RULES = ("all", "any", "tenure")
+
+
+class ProfileError(ValueError):
+    """A regulation profile table is missing or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Ordered lower-bound bands: value ``x`` falls in the band with the largest lower bound below it.
+
+    ``lower`` ascending; ``inclusive[i]`` says whether ``x == lower[i]`` belongs to band ``i``.
+    """
+
+    lower: np.ndarray
+    inclusive: np.ndarray
+    labels: tuple
+
+    def index(self, x: np.ndarray) -> np.ndarray:
+        """Band index for each value (``-1`` below the first band). Vectorised."""
+        x = np.asarray(x, dtype=float)
+        idx = np.full(x.shape, -1, dtype=np.int64)
+        for i, (lo, inc) in enumerate(zip(self.lower, self.inclusive)):
+            hit = (x >= lo) if inc else (x > lo)
+            idx[hit] = i
+        return idx
+
+    def classify(self, x: np.ndarray) -> np.ndarray:
+        idx = self.index(x)
+        labels = np.asarray(self.labels, dtype=object)
+        out = np.where(idx >= 0, labels[np.clip(idx, 0, None)], None)
+        return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One regulation profile, loaded from its tables. Immutable.
+
+    Attributes
+    ----------
+    name, title, regulation : str
+    criteria : DataFrame
+        One row per criterion: ``code, input_key, aspect, aspect_label_id, aspect_label_en,
+        label_id, label_en, unit, denominator, status, source``.
+    score_min_pct, score_values : ndarray
+        Score bands, ascending lower bounds [%] (inclusive, after rounding) and their scores.
+    total_bands : DataFrame
+        ``slum_level, min_total, max_total``.
+    rounding : dict
+        ``decimals`` and ``method`` (``half_up`` or ``none``).
+    """
+
+    name: str
+    title: str
+    regulation: str
+    criteria: pd.DataFrame
+    score_min_pct: np.ndarray
+    score_values: np.ndarray
+    total_bands: pd.DataFrame
+    rounding: dict
+    other_points: pd.DataFrame
+    density_classes: Bands
+    other_classes: Bands
+    legality_rule: str
+    priority: pd.DataFrame
+    priority_class: pd.DataFrame
+    handling: pd.DataFrame
+    authority: Bands
+    tables: dict = field(repr=False)
+    meta: dict = field(repr=False)
+
+    # --- convenience views -------------------------------------------------------------------
+    @property
+    def codes(self) -> tuple:
+        return tuple(self.criteria["code"])
+
+    @property
+    def input_keys(self) -> tuple:
+        return tuple(self.criteria["input_key"])
+
+    @property
+    def aspects(self) -> tuple:
+        return tuple(dict.fromkeys(self.criteria["aspect"]))
+
+    @property
+    def max_total(self) -> int:
+        return int(len(self.criteria) * self.score_values.max())
+
+    @property
+    def slum_threshold(self) -> int:
+        """Lowest total that still counts as slum (kumuh ringan)."""
+        tb = self.total_bands.set_index("slum_level")
+        return int(tb.loc["ringan", "min_total"])
+
+    def score_edges(self) -> np.ndarray:
+        """Lower band edges on the *unrounded* share [%] that reproduce the profile's rounding rule.
+
+        With half-up rounding to ``d`` decimals, ``round(p) >= T`` exactly when ``p >= T - 0.5 x 10^-d``
+        (less a 0.5e-6 x 10^-d allowance for binary noise). Comparing raw shares with these edges
+        avoids rounding millions of values.
+        """
+        t = self.score_min_pct.astype(float)
+        r = self.rounding
+        if r.get("method") == "half_up":
+            f = 10.0 ** int(r.get("decimals", 2))
+            t = (t * f - 0.5 - 0.5e-6) / f
+        return t
+
+    def band_scores(self, pct) -> np.ndarray:
+        """Score of each share [%] under this profile's bands and rounding rule (vectorised)."""
+        pct = np.asarray(pct, dtype=float)
+        idx = np.zeros(pct.shape, dtype=np.int8)
+        for e in self.score_edges()[1:]:  # the first band starts at 0 %
+            idx += pct >= e
+        return self.score_values.astype(np.int8)[idx]
+
+    def level_bands(self) -> Bands:
+        tb = self.total_bands.sort_values("min_total")
+        return Bands(
+            lower=tb["min_total"].to_numpy(float),
+            inclusive=np.ones(len(tb), bool),
+            labels=tuple(tb["slum_level"]),
+        )
+
+    def unconfirmed(self) -> pd.DataFrame:
+        """Every table row of this profile whose status is ``unconfirmed``, with its source."""
+        rows = []
+        for tname, t in self.tables.items():
+            if "status" in t.columns:
+                for _, r in t[t["status"] == "unconfirmed"].iterrows():
+                    key = ", ".join(f"{c}={r[c]}" for c in t.columns[:2])
+                    rows.append({"table": tname, "row": key, "source": r.get("source", "")})
+        for key in ("rounding",):
+            if self.meta.get(key, {}).get("status") == "unconfirmed":
+                rows.append({"table": "profile.yaml", "row": key, "source": self.meta[key].get("source", "")})
+        return pd.DataFrame(rows, columns=["table", "row", "source"])
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.name for p in _HERE.iterdir() if (p / "profile.yaml").exists())
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame:
+    for base in (folder, _HERE / "common"):
+        path = base / name
+        if path.exists():
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            df.attrs["path"] = str(path)
+            return df
+    raise ProfileError(f"profile table {name!r} not found in {folder} or {_HERE / 'common'}")
+
+
+def _read_yaml(folder: Path, name: str) -> dict:
+    for base in (folder, _HERE / "common"):
+        path = base / name
+        if path.exists():
+            with open(path, encoding="utf-8") as fh:
+                return yaml.safe_load(fh) or {}
+    raise ProfileError(f"profile file {name!r} not found in {folder} or {_HERE / 'common'}")
+
+
+def _bool(s: pd.Series, table: str) -> np.ndarray:
+    m = {"true": True, "false": False}
+    bad = ~s.str.lower().isin(m)
+    if bad.any():
+        raise ProfileError(f"{table}: expected true/false, got {s[bad].iloc[0]!r}")
+    return s.str.lower().map(m).to_numpy(bool)
+
+
+def _bands(df: pd.DataFrame, label_col: str, lower_col: str, table: str) -> Bands:
+    df = df.copy()
+    df["_lo"] = df[lower_col].astype(float)
+    df = df.sort_values("_lo")
+    return Bands(
+        lower=df["_lo"].to_numpy(float),
+        inclusive=_bool(df["lower_inclusive"], table),
+        labels=tuple(df[label_col]),
+    )
+
+
+def load_profile(name: str | Path = DEFAULT_PROFILE) -> Profile:
+    """Load a regulation profile by name (``permen-14-2018``, ``permen-02-2016``) or from a folder.
+
+    A folder path lets a city keep its own variant (for instance confirmed density cut-offs): copy a
+    profile folder, edit the tables, and pass the folder.
+    """
+    return _load_profile_cached(str(name))
+
+
+@lru_cache(maxsize=16)
+def _load_profile_cached(name: str) -> Profile:
+    folder = Path(name)
+    if not (folder / "profile.yaml").exists():
+        folder = _HERE / name
+    if not (folder / "profile.yaml").exists():
+        raise ProfileError(
+            f"unknown regulation profile {name!r}; expected one of {available_profiles()} or a folder holding profile.yaml"
+        )
+    meta = _read_yaml(folder, "profile.yaml")
+    tables = {}
+    for t in ("criteria", "score_bands", "total_bands", "other_points", "density_classes", "other_classes",
+              "priority", "priority_class", "handling", "authority"):
+        tables[t] = _read_table(folder, f"{t}.csv")
+    legality = _read_yaml(folder, "legality.yaml")
+    rule = legality.get("rule")
+    if rule not in LEGALITY_RULES:
+        raise ProfileError(f"legality.yaml: rule must be one of {LEGALITY_RULES}, got {rule!r}")
+
+    crit = tables["criteria"]
+    if crit["code"].duplicated().any():
+        raise ProfileError(f"criteria.csv: duplicate code {crit.loc[crit['code'].duplicated(), 'code'].iloc[0]!r}")
+    sb = tables["score_bands"].copy()
+    sb["min_pct"] = sb["min_pct"].astype(float)
+    sb["score"] = sb["score"].astype(int)
+    sb = sb.sort_values("min_pct")
+    if sb["min_pct"].iloc[0] != 0:
+        raise ProfileError("score_bands.csv: the lowest band must start at 0 %")
+    tb = tables["total_bands"].copy()
+    tb["min_total"] = tb["min_total"].astype(float)
+    tb["max_total"] = tb["max_total"].astype(float)
+    if set(tb["slum_level"]) != set(SLUM_LEVELS):
+        raise ProfileError(f"total_bands.csv: levels must be {SLUM_LEVELS}")
+    rounding = dict(meta.get("rounding") or {"decimals": 2, "method": "half_up"})
+    if rounding.get("method") not in ("half_up", "none"):
+        raise ProfileError(f"profile.yaml: rounding.method must be half_up or none, got {rounding.get('method')!r}")
+
+    op = tables["other_points"].copy()
+    op["points"] = op["points"].astype(int)
+    pr = tables["priority"].copy()
+    pr["priority"] = pr["priority"].astype(int)
+    pc = tables["priority_class"].copy()
+    pc["legal"] = _bool(pc["legal"], "priority_class.csv")
+    hd = tables["handling"].copy()
+    hd["legal"] = _bool(hd["legal"], "handling.csv")
+    for t, col, allowed in (("priority", "slum_level", SLUM_LEVELS), ("priority", "other_considerations", OTHER_CLASSES),
+                            ("handling", "slum_level", SLUM_LEVELS)):
+        bad = set(tables[t][col]) - set(allowed)
+        if bad:
+            raise ProfileError(f"{t}.csv: unknown {col} {sorted(bad)}; expected {allowed}")
+
+    oc = tables["other_classes"].copy()
+    oc["lower_inclusive"] = "true"
+    meta = dict(meta)
+    meta["legality"] = legality
+    return Profile(
+        name=meta.get("name", folder.name),
+        title=meta.get("title", folder.name),
+        regulation=meta.get("regulation", ""),
+        criteria=crit,
+        score_min_pct=sb["min_pct"].to_numpy(float),
+        score_values=sb["score"].to_numpy(np.int64),
+        total_bands=tb,
+        rounding=rounding,
+        other_points=op,
+        density_classes=_bands(tables["density_classes"], "density_class", "lower_people_per_ha", "density_classes.csv"),
+        other_classes=_bands(oc, "other_considerations", "min_points", "other_classes.csv"),
+        legality_rule=rule,
+        priority=pr,
+        priority_class=pc,
+        handling=hd,
+        authority=_bands(tables["authority"], "authority", "lower_ha", "authority.csv"),
+        tables=tables,
+        meta=meta,
+    )

@@ -1,0 +1,307 @@
+"""Scenario files: one validated default, files hold overrides only.
+
+A scenario is a YAML mapping merged key by key onto ``kotaku_decide/data/config/default_scenario.yaml``.
+Every key in a scenario file must exist in the default (a misspelled key is refused with its full
+path and a close match); every value is type- and bounds-checked. Paths are relative to the
+scenario file. The resolved scenario (defaults + overrides, absolute paths) is what the
+allocation uses and what it saves next to its results.
+
+Later issues (batch grids, report language, ranking options) extend :data:`SPEC` and the default
+file; the loading rules stay the same.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .embedded import EMBEDDED
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "default_scenario", "DEFAULT_SCENARIO_PATH",
+           "EMBEDDED", "SPEC"]
+
+_PKG = Path(__file__).parent
+DEFAULT_SCENARIO_PATH = _PKG / "config" / "default_scenario.yaml"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names every bad key path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid scenario:\n  " + "\n  ".join(problems))
+
+
+# Types and bounds by key path. Keys whose default is not null take their type from the default
+# unless listed here. ``free`` marks mappings whose keys are user data (location ids, criteria).
+_NUM = (int, float)
+SPEC: dict[str, dict] = {
+    "schema_version": {"type": int, "choices": [1]},
+    "profile": {"type": str},
+    "data.baseline": {"type": str, "nullable": True, "path": True},
+    "data.costs": {"type": str, "nullable": True, "path": True},
+    "data.budget": {"type": str, "nullable": True, "path": True},
+    "data.funding_rules": {"type": str, "nullable": True, "path": True},
+    "data.level": {"type": str, "choices": ["rt", "kawasan", "kelurahan"]},
+    "years.start": {"type": int, "min": 1990, "max": 2100},
+    "years.end": {"type": int, "min": 1990, "max": 2100},
+    "costs.price_index": {"type": _NUM, "min": 1e-6, "max": 1e3},
+    "costs.work_choice": {"type": dict, "free": True, "values": str},
+    "costs.location_factor": {"type": dict, "free": True, "values": _NUM},
+    "costs.location_unit_cost": {"type": dict, "free": True, "values": dict},
+    "options.targets": {"type": list, "items": str, "choices_items": ["lt76", "lt51", "lt25", "zero"]},
+    "options.legalised": {"type": list, "items": str},
+    "funding.budget_factor": {"type": _NUM, "min": 0.0, "max": 1e3},
+    "funding.swadaya_share": {"type": _NUM, "min": 0.0, "max": 1.0},
+    "funding.source_factor": {"type": dict, "free": True, "values": _NUM},
+    "ranking.method": {"type": str, "choices": ["official", "wsm", "topsis", "vikor"]},
+    "ranking.basis": {"type": str, "choices": ["scores", "shares"]},
+    "ranking.weights": {"type": str, "nullable": True, "path": True},
+    "ranking.ahp": {"type": list, "items": str},
+    "ranking.draws": {"type": int, "min": 0, "max": 1_000_000},
+    "ranking.seed": {"type": int, "min": 0},
+    "ranking.top_k": {"type": int, "min": 1},
+    "report.lang": {"type": str, "choices": ["en", "id"]},
+    "report.dpi": {"type": int, "min": 50, "max": 600},
+    "report.processes": {"type": int, "min": 1, "max": 64},
+    "report.explain_time_limit_s": {"type": _NUM, "min": 0.1, "max": 3600},
+    "funding.carry_over": {"type": bool, "nullable": True},
+    "funding.authority_cutoffs_ha": {"type": list, "nullable": True, "items": _NUM, "length": 2},
+    "rules.precedence": {"type": list, "items": dict},
+    "rules.locked_in": {"type": list, "items": str},
+    "rules.locked_out": {"type": list, "items": str},
+    "rules.equity_min_share": {"type": _NUM, "min": 0.0, "max": 1.0},
+    "rules.max_starts_per_year": {"type": int, "nullable": True, "min": 0},
+    "rules.max_starts_per_kelurahan": {"type": int, "nullable": True, "min": 0},
+    "objective.kind": {"type": str, "choices": ["hectares", "households", "least_cost"]},
+    "objective.discount_rate": {"type": _NUM, "min": 0.0, "max": 1.0},
+    "objective.target_hectares": {"type": (int, float, str), "nullable": True},
+    "objective.target_year": {"type": int, "nullable": True},
+    "solver.time_limit_s": {"type": _NUM, "min": 0.01},
+    "solver.guard_s": {"type": _NUM, "nullable": True, "min": 0.01},
+    "solver.mip_rel_gap": {"type": _NUM, "min": 0.0, "max": 1.0},
+    "solver.threads": {"type": int, "min": 1},
+    "solver.seed": {"type": int, "min": 0},
+    "solver.tie_break_time_s": {"type": _NUM, "min": 0.0},
+}
+
+
+@dataclass
+class Scenario:
+    """A resolved scenario: ``values`` (defaults + overrides, absolute paths) and where it came from."""
+
+    values: dict
+    source: str = "<default>"
+    overrides: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        """Dotted access: ``scenario['solver.time_limit_s']``."""
+        cur: Any = self.values
+        for part in key.split("."):
+            cur = cur[part]
+        return cur
+
+    def replace(self, overrides: dict) -> "Scenario":
+        """A new scenario with more overrides (validated the same way); paths relative to the cwd."""
+        base = copy.deepcopy(self.overrides)
+        # paths already resolved against the original file stay as they were resolved
+        for k, v in self.values["data"].items():
+            if k != "level" and v is not None:
+                base.setdefault("data", {})[k] = v
+        if self.values["ranking"]["weights"] is not None:
+            base.setdefault("ranking", {})["weights"] = self.values["ranking"]["weights"]
+        if self.values["ranking"]["ahp"]:
+            base.setdefault("ranking", {})["ahp"] = list(self.values["ranking"]["ahp"])
+        merged = _deep_merge(base, overrides)
+        return _resolve(merged, Path.cwd(), self.source)
+
+    def data_path(self, key: str) -> Path:
+        """Path of a data file (``baseline``, ``costs``, ``budget``, ``funding_rules``)."""
+        p = self.values["data"][key]
+        return Path(p) if p is not None else EMBEDDED[key]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.values, sort_keys=False, allow_unicode=True)
+
+
+def default_scenario() -> dict:
+    """The default scenario as a plain dict (a fresh copy)."""
+    with open(DEFAULT_SCENARIO_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _deep_merge(base: dict, over: dict, prefix: str = "") -> dict:
+    """Merge ``over`` into ``base`` key by key; a free mapping (e.g. ``funding.source_factor``) is
+    replaced as a whole, so ``{}`` clears it."""
+    for k, v in over.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and isinstance(base.get(k), dict) and not SPEC.get(path, {}).get("free"):
+            base[k] = _deep_merge(base[k], v, path + ".")
+        else:
+            base[k] = v
+    return base
+
+
+def _type_name(t) -> str:
+    ts = t if isinstance(t, tuple) else (t,)
+    return " or ".join({int: "integer", float: "number", str: "text", bool: "true/false", list: "list",
+                        dict: "mapping"}.get(x, x.__name__) for x in ts)
+
+
+def _is_type(v, t) -> bool:
+    ts = t if isinstance(t, tuple) else (t,)
+    if isinstance(v, bool) and bool not in ts:
+        return False  # yes/no is not a number
+    if float in ts and isinstance(v, int) and not isinstance(v, bool):
+        return True
+    return isinstance(v, ts)
+
+
+def _check(over: dict, default: dict, prefix: str, problems: list[str]) -> None:
+    for k, v in over.items():
+        path = f"{prefix}{k}"
+        if k not in default:
+            close = difflib.get_close_matches(str(k), [str(x) for x in default], n=1, cutoff=0.6)
+            hint = f"; did you mean {prefix}{close[0]!r}?" if close else f"; known keys here: {sorted(default)}"
+            problems.append(f"{path}: unknown key{hint}")
+            continue
+        spec = SPEC.get(path, {})
+        dv = default[k]
+        if v is None:
+            if not spec.get("nullable") and dv is not None:
+                problems.append(f"{path}: must not be empty (null)")
+            continue
+        t = spec.get("type", type(dv) if dv is not None else object)
+        if t is float or t is int and isinstance(dv, float):
+            t = _NUM
+        if not _is_type(v, t):
+            problems.append(f"{path}: expected {_type_name(t)}, got {type(v).__name__} {v!r}")
+            continue
+        if isinstance(v, dict) and not spec.get("free"):
+            _check(v, dv if isinstance(dv, dict) else {}, path + ".", problems)
+            continue
+        if isinstance(v, dict) and "values" in spec:
+            for kk, vv in v.items():
+                if not _is_type(vv, spec["values"]):
+                    problems.append(f"{path}.{kk}: expected {_type_name(spec['values'])}, got {vv!r}")
+        if "choices" in spec and v not in spec["choices"]:
+            close = difflib.get_close_matches(str(v), [str(c) for c in spec["choices"]], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{path}: {v!r} is not one of {spec['choices']}{hint}")
+        if "min" in spec and isinstance(v, _NUM) and v < spec["min"]:
+            problems.append(f"{path}: {v!r} is below the minimum {spec['min']}")
+        if "max" in spec and isinstance(v, _NUM) and v > spec["max"]:
+            problems.append(f"{path}: {v!r} is above the maximum {spec['max']}")
+        if isinstance(v, list):
+            if "length" in spec and len(v) != spec["length"]:
+                problems.append(f"{path}: expected {spec['length']} items, got {len(v)}")
+            for i, item in enumerate(v):
+                if "items" in spec and not _is_type(item, spec["items"]):
+                    problems.append(f"{path}[{i}]: expected {_type_name(spec['items'])}, got {item!r}")
+                elif "choices_items" in spec and item not in spec["choices_items"]:
+                    problems.append(f"{path}[{i}]: {item!r} is not one of {spec['choices_items']}")
+
+
+def _check_semantics(v: dict, problems: list[str]) -> None:
+    if v["years"]["end"] < v["years"]["start"]:
+        problems.append(f"years.end ({v['years']['end']}) is before years.start ({v['years']['start']})")
+    ty = v["objective"]["target_year"]
+    if ty is not None and not (v["years"]["start"] <= ty <= v["years"]["end"]):
+        problems.append(f"objective.target_year: {ty} is outside the years {v['years']['start']}-{v['years']['end']}")
+    th = v["objective"]["target_hectares"]
+    if isinstance(th, str) and th != "all":
+        problems.append(f"objective.target_hectares: expected a number of hectares or 'all', got {th!r}")
+    if isinstance(th, (int, float)) and th < 0:
+        problems.append("objective.target_hectares: must be >= 0")
+    if v["objective"]["kind"] == "least_cost" and th is None:
+        problems.append("objective.target_hectares: the least_cost objective needs a target (hectares or 'all')")
+    for i, rule in enumerate(v["rules"]["precedence"]):
+        if set(rule) != {"before", "after"} or not all(isinstance(rule[k], list) for k in rule):
+            problems.append(f"rules.precedence[{i}]: expected a mapping with lists 'before' and 'after', got {rule!r}")
+    cut = v["funding"]["authority_cutoffs_ha"]
+    if cut is not None and len(cut) == 2 and not (0 < cut[0] <= cut[1]):
+        problems.append(f"funding.authority_cutoffs_ha: expected 0 < city/province <= province/central, got {cut}")
+    both = set(v["rules"]["locked_in"]) & set(v["rules"]["locked_out"])
+    if both:
+        problems.append(f"rules.locked_in and rules.locked_out both name {sorted(both)}")
+
+
+def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
+    default = default_scenario()
+    problems: list[str] = []
+    if not isinstance(overrides, dict):
+        raise ScenarioError([f"{source}: expected a mapping of overrides at the top level"])
+    _check(overrides, default, "", problems)
+    if problems:
+        raise ScenarioError(problems)
+    values = _deep_merge(default, copy.deepcopy(overrides))
+    _check_semantics(values, problems)
+    for key in ("baseline", "costs", "budget", "funding_rules"):
+        p = values["data"][key]
+        if p is not None:
+            path = Path(p)
+            if not path.is_absolute():
+                path = (base_dir / path).resolve()
+            if not path.exists():
+                problems.append(f"data.{key}: file not found: {path}")
+            values["data"][key] = str(path)
+
+    def _file(p, where):
+        path = Path(p)
+        if not path.is_absolute():
+            path = (base_dir / path).resolve()
+        if not path.exists():
+            problems.append(f"{where}: file not found: {path}")
+        return str(path)
+
+    if values["ranking"]["weights"] is not None:
+        values["ranking"]["weights"] = _file(values["ranking"]["weights"], "ranking.weights")
+    values["ranking"]["ahp"] = [_file(p, f"ranking.ahp[{i}]") for i, p in enumerate(values["ranking"]["ahp"])]
+    if values["ranking"]["weights"] is not None and values["ranking"]["ahp"]:
+        problems.append("ranking: give weights or ahp, not both")
+    for src, f in values["funding"]["source_factor"].items():
+        if isinstance(f, (int, float)) and f < 0:
+            problems.append(f"funding.source_factor.{src}: must be >= 0, got {f}")
+    if problems:
+        raise ScenarioError(problems)
+    return Scenario(values=values, source=source, overrides=overrides)
+
+
+def load_scenario(path: str | Path | dict | None = None, **overrides) -> Scenario:
+    """Load and validate a scenario.
+
+    Parameters
+    ----------
+    path : path to a YAML file, a dict of overrides, or None for the default scenario
+        Relative paths inside a file are resolved against the file's folder; inside a dict,
+        against the current directory.
+    **overrides : nested dicts merged after the file (e.g. ``solver={"time_limit_s": 5}``)
+
+    Raises
+    ------
+    ScenarioError
+        Listing every unknown key (with a close match), wrong type, out-of-bounds value and
+        missing file.
+    """
+    if path is None:
+        raw, base, src = {}, Path.cwd(), "<default>"
+    elif isinstance(path, dict):
+        raw, base, src = copy.deepcopy(path), Path.cwd(), "<dict>"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ScenarioError([f"scenario file not found: {p}"])
+        try:
+            with open(p, encoding="utf-8") as fh:
+                raw = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as e:
+            raise ScenarioError([f"{p}: not valid YAML: {e}"]) from None
+        base, src = p.resolve().parent, str(p)
+    if overrides:
+        raw = _deep_merge(raw, overrides)
+    return _resolve(raw, base, src)

@@ -1,0 +1,192 @@
+"""The interactive budget explorer behind ``notebooks/04_budget_explorer.ipynb``.
+
+A precomputed budget sweep (:func:`kotaku_decide.evidence.budget_sweep`) answers a slider move at
+once: slum hectares cleared, households served and the locations that enter or leave, at the nearest
+swept budget. Changing a source's budget for a year, the objective or the regulation and pressing
+**Apply** re-solves the full model (a few seconds on the embedded city).
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.labels import label
+from .tables import display_frame, format_number, source_labels, source_short_name, value_label
+
+__all__ = ["BudgetExplorer"]
+
+
+@dataclass
+class BudgetExplorer:
+    """Budgets, a precomputed sweep and re-solves for one scenario.
+
+    Parameters
+    ----------
+    scenario : scenario path / dict / Scenario (default: the embedded Balikpapan example)
+    sweep_points : points of the precomputed sweep (0 = none)
+    lang : report language
+    """
+
+    scenario: object = None
+    sweep_points: int = 12
+    lang: str = "en"
+    sweep: pd.DataFrame | None = field(default=None, init=False)
+    result: object = field(default=None, init=False)
+
+    def __post_init__(self):
+        from ..allocate import prepare
+        from ..data.embedded import DEFAULT_SCENARIO_FILE
+        from ..data.scenario import load_scenario
+
+        if self.scenario is None:
+            self.scenario = DEFAULT_SCENARIO_FILE
+        self.sc = load_scenario(self.scenario) if not hasattr(self.scenario, "values") else self.scenario
+        self.inp = prepare(self.sc)
+        f = self.inp.funding
+        self.budgets = pd.DataFrame(f.budget_rp, index=f.sources, columns=f.years)  # Rp, source x year
+        if self.sweep_points:
+            from ..evidence import budget_sweep
+
+            self.sweep = budget_sweep(self.inp, n_points=self.sweep_points, processes=1)
+
+    # ---- the precomputed answer ----------------------------------------------------------------
+    def at_factor(self, factor: float) -> dict:
+        """The swept point nearest to ``factor`` x today's budgets (no solve)."""
+        if self.sweep is None or not len(self.sweep):
+            raise ValueError("no precomputed sweep (sweep_points=0)")
+        k = int(np.argmin(np.abs(self.sweep["factor"].to_numpy(float) - factor)))
+        r = self.sweep.iloc[k]
+        return {"factor": float(r["factor"]), "total_budget_rp": float(r["total_budget_rp"]),
+                "cleared_ha": float(r["cleared_ha"]), "households_served": float(r["households_served"]),
+                "status": r["status"], "gap": r["gap"], "entered": r.get("entered", ""), "left": r.get("left", "")}
+
+    # ---- a full re-solve ------------------------------------------------------------------------
+    def solve(self, budgets: pd.DataFrame | None = None, objective: str | None = None,
+              regulation: str | None = None):
+        """Re-solve with a source x year budget table [Rp] (default: the current one), an objective
+        (``hectares`` / ``households``) and a regulation profile."""
+        from ..allocate import allocate
+
+        b = self.budgets if budgets is None else budgets
+        bad = [(s, y) for s in b.index for y in b.columns if not np.isfinite(b.at[s, y]) or b.at[s, y] < 0]
+        if bad:
+            raise ValueError(f"budgets must be numbers >= 0 (Rp); check {bad[:3]}")
+        prov = _comment_lines(self.sc.data_path("budget"))
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / "budget.csv"
+            rows = [{"source": s, "year": int(y), "budget_rp": float(b.at[s, y])} for s in b.index for y in b.columns]
+            with open(p, "w", encoding="utf-8") as fh:
+                for line in prov:
+                    fh.write(f"# {line}\n")
+                pd.DataFrame(rows).to_csv(fh, index=False)
+            over = {"data": {"budget": str(p)}, "funding": {"budget_factor": 1.0, "source_factor": {}}}
+            if objective:
+                over["objective"] = {"kind": objective}
+            if regulation:
+                over["profile"] = regulation
+            sc = self.sc.replace(over)
+            self.result = allocate(sc)
+        return self.result
+
+    # ---- what the widget shows ------------------------------------------------------------------
+    def point_table(self, factor: float) -> pd.DataFrame:
+        """The swept point nearest to ``factor`` as a one-column table for display, in ``lang``."""
+        p = pd.DataFrame([self.at_factor(factor)])
+        return display_frame(p, self.lang).T.set_axis([label("explorer", "swept_point", self.lang)], axis=1)
+
+    def result_table(self, res=None) -> pd.DataFrame:
+        """Key figures of a re-solve (default: the last) for display, in ``lang``: status, slum hectares
+        cleared and money spent. The solver's own message, if any, follows in ``res.report.message``."""
+        res = self.result if res is None else res
+        r, e = res.report, res.evaluation or {}
+        H = lambda k: label("hearing", k, self.lang)  # noqa: E731
+        rows = [(H("solver_status"), value_label("status", getattr(r.status, "value", str(r.status)), self.lang)),
+                (H("proven_optimal"), value_label("boolean", bool(r.proven_optimal), self.lang)),
+                (H("objective"), value_label("objective", r.objective_kind, self.lang))]
+        if e:
+            rows += [(label("explorer", "cleared_ha", self.lang), format_number(e["cleared_ha"], 2, self.lang)),
+                     (H("slum_ha_baseline"), format_number(e["slum_ha_before"], 2, self.lang)),
+                     (H("spent_rp"), format_number(e["cost_rp"], 0, self.lang))]
+        return pd.DataFrame(rows, columns=[H("item"), H("value")]).set_index(H("item"))
+
+    # ---- the widget -----------------------------------------------------------------------------
+    def widget(self):
+        """Slider (answered from the sweep), budget grid, objective and regulation, Apply button."""
+        import ipywidgets as w
+        from IPython.display import Markdown, display
+
+        L = lambda k: label("explorer", k, self.lang)  # noqa: E731
+        H = lambda k: label("hearing", k, self.lang)  # noqa: E731
+        out_fast, out_full = w.Output(), w.Output()
+        slider = w.FloatSlider(value=1.0, min=float(self.sweep["factor"].min()) if self.sweep is not None else 0.1,
+                               max=float(self.sweep["factor"].max()) if self.sweep is not None else 2.0, step=0.05,
+                               description=L("factor"), continuous_update=True, readout_format=".2f",
+                               style={"description_width": "initial"}, layout=w.Layout(width="60%"))
+        names = source_labels(self.sc.data_path("funding_rules"), self.lang)
+        cells = {}
+        grid = []
+        for s in self.budgets.index:
+            row = [w.Label(source_short_name(s, self.lang, names), layout=w.Layout(width="110px"))]
+            for y in self.budgets.columns:
+                cells[(s, y)] = w.FloatText(value=round(self.budgets.at[s, y] / 1e9, 3), description=str(y),
+                                            layout=w.Layout(width="170px"))
+                row.append(cells[(s, y)])
+            grid.append(w.HBox(row))
+        kinds = ("hectares", "households")
+        objective = w.Dropdown(options=[(value_label("objective", k, self.lang), k) for k in kinds],
+                               value=self.sc["objective.kind"] if self.sc["objective.kind"] in kinds else "hectares",
+                               description=H("objective"))
+        regulation = w.Dropdown(options=["permen-14-2018", "permen-02-2016"], value=self.sc["profile"],
+                                description=H("regulation"), style={"description_width": "initial"})
+        apply = w.Button(description=L("apply"), button_style="primary")
+
+        def on_slide(change):
+            with out_fast:
+                out_fast.clear_output(wait=True)
+                if self.sweep is not None:
+                    display(self.point_table(change["new"]))
+                else:
+                    display(Markdown(L("no_sweep")))
+
+        def on_apply(_):
+            b = pd.DataFrame({y: {s: cells[(s, y)].value * 1e9 for s in self.budgets.index}
+                              for y in self.budgets.columns})
+            with out_full:
+                out_full.clear_output(wait=True)
+                try:
+                    res = self.solve(b, objective.value, regulation.value)
+                    display(self.result_table(res))
+                    if res.report.message:  # the solver's own diagnosis (English)
+                        display(Markdown(f"*{res.report.message}*"))
+                    display(display_frame(res.yearly, self.lang))
+                except ValueError as exc:
+                    print(f"{L('error')}: {exc}")
+
+        slider.observe(on_slide, names="value")
+        apply.on_click(on_apply)
+        self._apply = on_apply  # for tests and scripted use
+        self._slider = slider
+        on_slide({"new": 1.0})
+        return w.VBox([w.HTML(f"<b>{html.escape(L('slider'))}</b>"), slider, out_fast,
+                       w.HTML(f"<b>{html.escape(L('budgets'))}</b>"), *grid,
+                       w.HBox([objective, regulation, apply]), out_full])
+
+
+def _comment_lines(path) -> list[str]:
+    out = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("#"):
+                    out.append(line[1:].strip())
+                else:
+                    break
+    except OSError:
+        pass
+    return out

@@ -1,0 +1,200 @@
+"""Batch hearing runs through papermill with a real kernel, and the HTML report in headless Chromium."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from kd_testutil import REPO
+
+from kotaku_decide.hearing.batch import SCENARIO_NOTEBOOK, BatchError, read_scenario_set, run_batch
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _set(tmp_path, scenarios, base=None):
+    import yaml
+
+    base = base or {"ranking": {"draws": 100}, "solver": {"time_limit_s": 30}, "report": {"explain": False}}
+    p = tmp_path / "set.yaml"
+    p.write_text(yaml.safe_dump({"base": base, "scenarios": scenarios}))
+    return p
+
+
+def test_unknown_scenario_key_is_refused_before_anything_runs(tmp_path):
+    p = _set(tmp_path, [{"name": "ok"}, {"name": "typo", "funding": {"budjet_factor": 0.8}}])
+    with pytest.raises(BatchError) as ei:
+        read_scenario_set(p)
+    msg = str(ei.value)
+    assert "nothing was run" in msg and "'typo'" in msg and "funding.budjet_factor" in msg
+    assert "did you mean" in msg and "budget_factor" in msg
+
+
+def test_reserved_scenario_names_are_refused(tmp_path):
+    with pytest.raises(BatchError, match="reserved"):
+        read_scenario_set(_set(tmp_path, [{"name": "comparison.csv"}]))
+    with pytest.raises(BatchError, match="reserved"):
+        read_scenario_set(_set(tmp_path, [{"name": "x.FAILED"}]))
+
+
+def test_scenario_names_must_be_unique_and_safe(tmp_path):
+    with pytest.raises(BatchError, match="used twice"):
+        read_scenario_set(_set(tmp_path, [{"name": "a"}, {"name": "A"}]))
+    with pytest.raises(BatchError, match="folder"):
+        read_scenario_set(_set(tmp_path, [{"name": "../evil"}]))
+
+
+def test_grid_expands_every_combination(tmp_path):
+    import yaml
+
+    p = tmp_path / "grid.yaml"
+    p.write_text(yaml.safe_dump({"base": {"ranking": {"draws": 0}},
+                                 "grid": {"funding.budget_factor": [0.8, 1.0], "costs.price_index": [1.0, 1.2]}}))
+    specs = read_scenario_set(p)
+    assert len(specs) == 4
+    combos = {(s.overrides["funding"]["budget_factor"], s.overrides["costs"]["price_index"]) for s in specs}
+    assert combos == {(0.8, 1.0), (0.8, 1.2), (1.0, 1.0), (1.0, 1.2)}
+    assert all(s.overrides["ranking"]["draws"] == 0 for s in specs)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Two good scenarios (one hit by a kernel-start failure, retried) and one that fails in the notebook."""
+    import papermill
+
+    tmp = tmp_path_factory.mktemp("batch")
+    bad_weights = tmp / "bad_weights.csv"
+    bad_weights.write_text("aspect,weight\nwatr,1\n")  # exists (passes the upfront check), wrong inside
+    p = _set(tmp, [{"name": "base"}, {"name": "cut", "funding": {"budget_factor": 0.8}},
+                   {"name": "broken", "ranking": {"weights": str(bad_weights)}}])
+    specs = read_scenario_set(p)
+    calls = {"n": 0}
+
+    def flaky(nb, out, **kw):
+        calls["n"] += 1
+        if "/base-" in out.replace(os.sep, "/") and not os.path.exists(os.path.join(os.path.dirname(out), "retry.txt")):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return papermill.execute_notebook(nb, out, **kw)
+
+    out = tmp / "out"
+    (out / "cut").mkdir(parents=True)
+    (out / "cut" / "stale.txt").write_text("an older run")  # replaced atomically by the new result
+    (out / "base.FAILED").mkdir()  # an older failure of a scenario that now succeeds
+    (out / "broken").mkdir()  # an older success of a scenario that now fails
+    (out / "broken" / "summary.json").write_text("{}")
+    res = run_batch(specs, out, workers=2, progress=False, execute=flaky)
+    return res, out
+
+
+@pytest.mark.slow
+def test_failing_scenario_is_reported_and_the_others_finish(batch):
+    res, out = batch
+    assert res.status == {"base": "ok", "cut": "ok", "broken": "failed"}
+    assert "watr" in res.errors["broken"]
+    assert (out / "broken.FAILED" / "error.txt").read_text().count("watr") >= 1
+    assert not (out / "broken").exists() and (out / "broken.previous-run" / "summary.json").exists()
+    assert not (out / "base.FAILED").exists()
+    for n in ("base", "cut"):
+        for f in ("report.html", "scenario.ipynb", "results.xlsx", "run.json", "summary.json", "plan.csv"):
+            assert (out / n / f).exists(), (n, f)
+    assert (out / "base" / "retry.txt").exists()  # the kernel-start failure was retried once
+    assert not (out / "cut" / "stale.txt").exists()
+    assert not (out / ".work").exists() and not list(out.glob(".*old*"))
+    manifest = json.loads((out / "batch.json").read_text())
+    assert [s["status"] for s in manifest["scenarios"]] == ["ok", "ok", "failed"]
+
+
+@pytest.mark.slow
+def test_comparison_matches_the_per_scenario_results(batch):
+    res, out = batch
+    comp = pd.read_csv(out / "comparison.csv").set_index("scenario")
+    assert list(comp.index) == ["base", "cut"]
+    for n in comp.index:
+        plan = pd.read_csv(out / n / "plan.csv")
+        yearly = pd.read_csv(out / n / "yearly.csv")
+        money = pd.read_csv(out / n / "money.csv")
+        row = comp.loc[n]
+        assert row["spent_rp"] == pytest.approx(plan["cost_rp"].sum(), rel=1e-9)
+        assert row["n_funded"] == plan["location_id"].nunique()
+        assert row["budget_rp"] == pytest.approx(money["budget_rp"].sum())
+        for y in yearly["year"].iloc[1:]:
+            left = yearly.loc[yearly["year"] == y, "slum_ha"].item()
+            assert row[f"slum_ha_left_{y}"] == pytest.approx(left, abs=0.005)
+            assert row[f"cleared_ha_{y}"] == pytest.approx(yearly["slum_ha"].iloc[0] - left, abs=0.01)
+        assert row["status"] == json.loads((out / n / "run.json").read_text())["solver_report"]["status"]
+    # a 20 % cut never clears more than the baseline budget, and costs no more
+    assert comp.loc["cut", "spent_rp"] <= comp.loc["base", "budget_rp"]
+    diff = pd.read_csv(out / "scenario_diff.csv")
+    everywhere = set(pd.read_csv(out / "funded_everywhere.csv")["location_id"])
+    fb = set(pd.read_csv(out / "base" / "plan.csv")["location_id"])
+    fc = set(pd.read_csv(out / "cut" / "plan.csv")["location_id"])
+    assert everywhere == fb & fc and set(diff["location_id"]) == fb ^ fc
+    html = (out / "comparison.html").read_text()
+    assert "SYNTHETIC" in html and "base" in html
+
+
+@pytest.mark.slow
+def test_notebook_refuses_a_misspelled_papermill_parameter(tmp_path):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as ei:
+        papermill.execute_notebook(str(SCENARIO_NOTEBOOK), str(tmp_path / "o.ipynb"),
+                                   parameters={"scenaro": {"funding": {"budget_factor": 0.5}},
+                                               "out_dir": str(tmp_path / "out")},
+                                   kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    assert "scenaro" in str(ei.value) and "did you mean 'scenario'" in str(ei.value)
+    assert not (tmp_path / "out").exists()
+
+
+def _chromium():
+    for c in ("chromium", "chromium-browser"):
+        if shutil.which(c):
+            return shutil.which(c)
+    return None
+
+
+@pytest.mark.slow
+def test_html_report_renders_in_headless_chromium(batch, tmp_path):
+    res, out = batch
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed on this machine")
+    html = out / "base" / "report.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,4000"]
+    dom = subprocess.run([exe, *flags, "--virtual-time-budget=5000", "--dump-dom", html.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<img") >= 4 and dom.stdout.count("<table") >= 5
+    assert "data:image/png;base64," in dom.stdout
+    assert "Traceback" not in dom.stdout and "Error" not in dom.stdout.split("<body", 1)[-1][:200]
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "hearing_report_base.png"
+    r = subprocess.run([exe, *flags, f"--screenshot={shot}", html.as_uri()], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and shot.exists()
+    from matplotlib.image import imread
+
+    img = imread(shot)
+    assert img.shape[0] >= 1000 and img.shape[1] >= 1000
+    assert len({tuple(px) for px in img[::25, ::25, :3].reshape(-1, 3).round(2).tolist()}) > 20  # not blank
+
+
+@pytest.mark.slow
+def test_compare_notebook_runs_on_a_batch_folder(batch, tmp_path):
+    import papermill
+
+    res, out = batch
+    nb = tmp_path / "cmp.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / "03_compare_scenarios.ipynb"), str(nb),
+                               parameters={"batch_dir": str(out), "lang": "id"}, kernel_name="python3",
+                               progress_bar=False)
+    cells = json.loads(nb.read_text())["cells"]
+    kinds = [k for c in cells if c["cell_type"] == "code" for o in c["outputs"] for k in o.get("data", {})]
+    assert "image/png" in kinds and kinds.count("text/html") >= 4
