@@ -131,6 +131,7 @@ def _comparison_html(comp, diff, everywhere, lang, summaries, figures=None) -> s
     # the key figures with scenarios as columns: as many rows as figures, as few columns as scenarios
     shown = display_frame(comp, lang).set_index(label("columns", "scenario", lang)).T
     shown.index.name = None
+    shown.columns.name = None
     table = shown.to_html(na_rep="", escape=True, border=0, float_format=lambda v: format_number(v, 2, lang))
     diff_d, every_d = display_frame(diff, lang), display_frame(everywhere, lang)
     parts = [page_head(L("comparison_title"), lang), f"<h1>{_h.escape(L('comparison_title'))}</h1>",

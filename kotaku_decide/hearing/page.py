@@ -271,7 +271,12 @@ def _goal(kf: dict, lang: str) -> str:
         return f"{c} {R('ev_goal_not_proven').format(gap=_num(100 * (r.get('gap') or 0), 2, lang))}"
 
     has = lambda r: r.get("status") in ("optimal", "feasible_not_proven") and r.get("cost_rp") is not None  # noqa: E731
-    given = R("ev_goal_given_ok").format(cost=cost_text(gv)) if has(gv) else R("ev_goal_given_no")
+    if has(gv):
+        given = R("ev_goal_given_ok").format(cost=cost_text(gv))
+    elif gv.get("status") == "infeasible":
+        given = R("ev_goal_given_no")
+    else:  # stopped without a plan: not proven impossible
+        given = R("ev_goal_given_unknown").format(status=value_label("status", gv.get("status"), lang))
     text = R("ev_goal_text").format(reachable=_num(g["reachable_ha"], 1, lang), slum=_num(g["slum_ha"], 1, lang),
                                     year=g["year"], unlimited=cost_text(un) if has(un) else "-", given=given)
     extra = []
