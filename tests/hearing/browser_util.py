@@ -18,7 +18,8 @@ OVERFLOW_JS = """() => {
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
-    if ((r.right > vw + 0.5 || r.left < -0.5) && !scrolls(el)) bad.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+    if ((r.right > vw + 0.5 || r.left < -0.5) && !scrolls(el))
+      bad.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
   }
   return {vw: vw, scrollWidth: document.documentElement.scrollWidth, bad: bad.slice(0, 10)};
 }"""

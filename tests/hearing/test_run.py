@@ -9,7 +9,6 @@ from kd_testutil import DATA
 from kotaku_decide.hearing.run import refuse_unknown_parameters, run_scenario
 
 
-
 @pytest.fixture(scope="module")
 def hearing(hearing_full):
     """The embedded city with every piece of evidence (conftest.py: one run for the hearing tests)."""
