@@ -76,6 +76,9 @@ def score_distribution(scored: pd.DataFrame, profile: Profile, lang: str = "en")
 def location_map(scored: pd.DataFrame, lang: str = "en") -> Figure:
     """Locations by ``lat``/``lon``, coloured by slum level, sized by area (no background tiles: offline).
 
+    A quick scatter on bare axes; the reports and notebooks draw :func:`kotaku_decide.hearing.maps.location_map`
+    (polygons or circles to scale, kecamatan context, labels placed without collisions).
+
     Raises ValueError if the table has no coordinates.
     """
     if not {"lat", "lon"} <= set(scored.columns) or scored[["lat", "lon"]].isna().all().any():
