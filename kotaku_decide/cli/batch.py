@@ -18,7 +18,8 @@ def cmd_batch(args) -> int:
         return 1
     out = Path(args.out) if args.out else Path("reports") / Path(args.scenarios).stem
     print(f"{len(specs)} scenario(s) validated: {', '.join(s.name for s in specs)}")
-    res = run_batch(specs, out, workers=args.workers, lang=args.lang, timeout=args.timeout)
+    res = run_batch(specs, out, workers=args.workers, lang=args.lang, timeout=args.timeout, pdf=args.pdf,
+                    verbose=args.verbose)
     for name in res.status:
         secs = res.seconds.get(name, 0.0)
         line = f"  {name}: {res.status[name]} ({secs:.1f} s)"
@@ -40,4 +41,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="output folder (default reports/<set name>)")
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="report language for every scenario")
     p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print each report.html and comparison.html to A4 PDF (needs chromium, Chrome or Edge)")
+    p.add_argument("--verbose", action="store_true", help="log what the notebooks print (solver output included)")
     p.set_defaults(func=cmd_batch)

@@ -159,7 +159,7 @@ def _read_csv_grid(path: Path) -> tuple[list[list], list[str], str]:
     comments = []
     for line in lines:
         # a comment line starts with '#' and is not a header whose first column is named '#'
-        if line.startswith("#") and not line[1:2] in (",", ";", "\t"):
+        if line.startswith("#") and line[1:2] not in (",", ";", "\t"):
             comments.append(line[1:].strip())
         else:
             break

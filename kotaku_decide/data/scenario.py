@@ -241,7 +241,7 @@ def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
         raise ScenarioError(problems)
     values = _deep_merge(default, copy.deepcopy(overrides))
     _check_semantics(values, problems)
-    for key in ("baseline", "costs", "budget", "funding_rules"):
+    for key in ("baseline", "costs", "budget", "funding_rules", "boundaries"):
         p = values["data"][key]
         if p is not None:
             path = Path(p)

@@ -8,11 +8,13 @@ What a run guarantees:
   the whole batch with the scenario and the key path named (papermill alone would only warn and run
   the default);
 * each scenario runs in a work folder ``OUT/.work/NAME-<random>`` and is moved to ``OUT/NAME`` only when
-  its notebook, HTML report and results are all written, so an interrupted run never leaves a
+  its notebook, HTML report (:mod:`kotaku_decide.hearing.page`) and results are all written, so an interrupted run never leaves a
   half-written folder that looks complete; a finished scenario replaces an older one atomically;
 * a scenario that fails is kept as ``OUT/NAME.FAILED`` with ``error.txt`` (and the notebook as far as
   it ran); the others still finish; a kernel that fails to start is retried once;
-* afterwards a comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
+* notebook kernels are reached over local IPC sockets, not TCP ports (:func:`kernel_manager_class`);
+* afterwards every report is rendered again with the comparison against the baseline scenario, and a
+  comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
   ``OUT/scenario_diff.csv`` (locations whose funding changes), ``OUT/funded_everywhere.csv``, and
   ``OUT/batch.json`` listing every scenario with its status, time and error.
 """
@@ -41,7 +43,8 @@ __all__ = ["ScenarioSpec", "BatchResult", "read_scenario_set", "grid", "run_batc
            "SCENARIO_NOTEBOOK", "BatchError"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-_RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "scenario_diff.csv", "funded_everywhere.csv",
+_RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "comparison.pdf", "scenario_diff.csv",
+             "funded_everywhere.csv",
              "batch.json"}
 
 
@@ -165,7 +168,9 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
     Paths inside are relative to the set file.
     """
     from ..allocate import prepare
+    from ..data.boundaries import check_boundaries
     from ..data.scenario import ScenarioError, load_scenario
+    from .run import boundaries_path
 
     path = Path(path)
     if not path.exists():
@@ -209,7 +214,11 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
             s.overrides.setdefault("description", s.title)
         try:
             sc = load_scenario(s.overrides)
-            prepare(sc)  # data files, costs and funding rules are read and checked too
+            inp = prepare(sc)  # data files, costs and funding rules are read and checked too
+            bpath = boundaries_path(sc)
+            if bpath is not None:  # and the delineation polygons the maps will draw
+                rep = check_boundaries(bpath, inp.locations)
+                problems += [f"scenario {s.name!r}: {p}" for p in rep.errors]
         except ScenarioError as exc:
             problems += [f"scenario {s.name!r}: {p}" for p in exc.problems]
         except ValueError as exc:  # BaselineError, CostError, FundingError, ...
@@ -257,8 +266,27 @@ def export_html(notebook: Path, html: Path, title: str | None = None, lang: str 
     return html
 
 
+def kernel_manager_class():
+    """The kernel manager for notebook runs: kernels reached over local IPC sockets (files readable by
+    this user only) instead of TCP ports on localhost, where the platform has them (not Windows).
+
+    ipykernel warns on every start that a kernel "is running over TCP without encryption"; over IPC
+    there is no TCP port to eavesdrop on and no warning. Returns None (the default TCP manager) where
+    IPC is not available.
+    """
+    if os.name != "posix":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
+
+
 def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, timeout: int,
-             execute=None) -> None:
+             execute=None, verbose: bool = False) -> None:
     """Run one scenario's notebook into ``work`` (retrying once if the kernel does not start)."""
     import papermill
 
@@ -266,12 +294,18 @@ def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, t
     if lang:
         params["lang"] = lang
     run = execute or papermill.execute_notebook
+    extra = {}
+    km = kernel_manager_class()
+    if km is not None:
+        extra["kernel_manager_class"] = km
+    if verbose:  # what the kernel's cells print (solver banners included) goes to this process's log
+        extra["log_output"] = True
     for attempt in (1, 2):
         try:
             # no ``cwd``: papermill changes the working folder of the whole process for it, which
             # races between parallel scenarios; the notebook writes to the absolute out_dir instead
             run(str(notebook), str(work / "scenario.ipynb"), parameters=params, kernel_name="python3",
-                progress_bar=False, start_timeout=120, execution_timeout=timeout)
+                progress_bar=False, start_timeout=120, execution_timeout=timeout, **extra)
             return
         except Exception as exc:  # noqa: BLE001 - classified below
             if attempt == 1 and _is_kernel_start_failure(exc):
@@ -292,10 +326,23 @@ def _finish(work: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def baseline_name(names: list[str]) -> str | None:
+    """The scenario the others are compared with: the one named ``baseline``, else the first."""
+    for n in names:
+        if n.lower() == "baseline":
+            return n
+    return names[0] if names else None
+
+
 def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, notebook: Path | None = None,
-              lang: str | None = None, timeout: int = 1800, progress: bool = True, execute=None) -> BatchResult:
+              lang: str | None = None, timeout: int = 1800, progress: bool = True, execute=None,
+              pdf: bool = False, verbose: bool = False) -> BatchResult:
     """Run every scenario through the scenario notebook; write per-scenario folders and a comparison.
 
+    Each scenario's ``report.html`` is written by the notebook's run; once all have finished, every
+    report is rendered again with the comparison against the set's baseline scenario
+    (:func:`baseline_name`). ``pdf`` also prints each report and the comparison to A4 PDF
+    (:func:`kotaku_decide.hearing.pdf.html_to_pdf`). ``verbose`` logs what the notebooks' cells print.
     ``execute`` replaces ``papermill.execute_notebook`` (tests use it to inject a kernel failure).
     """
     notebook = Path(notebook or SCENARIO_NOTEBOOK)
@@ -316,12 +363,10 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
         work = out / ".work" / f"{spec.name}-{uuid.uuid4().hex[:8]}"
         work.mkdir(parents=True)
         try:
-            _execute(spec, notebook, work, lang, timeout, execute)
-            missing = [f for f in ("run.json", "summary.json") if not (work / f).exists()]
+            _execute(spec, notebook, work, lang, timeout, execute, verbose)
+            missing = [f for f in ("run.json", "summary.json", "report.html") if not (work / f).exists()]
             if missing:
                 raise RuntimeError(f"the notebook finished without writing {missing}")
-            report_lang = json.loads((work / "run.json").read_text(encoding="utf-8")).get("lang")
-            export_html(work / "scenario.ipynb", work / "report.html", title=spec.title or spec.name, lang=report_lang)
             _finish(work, out / spec.name)
             shutil.rmtree(out / f"{spec.name}.FAILED", ignore_errors=True)  # an older failure is no longer current
             shutil.rmtree(out / f"{spec.name}.previous-run", ignore_errors=True)
@@ -361,7 +406,22 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     res.status = {n: res.status[n] for n in ordered}
     from .comparison import write_comparison
 
-    res.comparison = write_comparison(out, [n for n in ordered if res.status[n] == "ok"], lang=lang or "en")
+    ok = [n for n in ordered if res.status[n] == "ok"]
+    base = baseline_name(ok)
+    from .page import write_report
+
+    for n in ok:  # now that the baseline has finished, each report says how it differs from it
+        try:
+            write_report(out / n, out / base)
+        except Exception as exc:  # noqa: BLE001 - the report from the run stays; the batch goes on
+            res.errors[n] = f"report not re-rendered with the baseline: {exc}"
+    res.comparison = write_comparison(out, ok, lang=lang or _report_lang(out, ok))
+    if pdf and ok:
+        from .pdf import html_to_pdf
+
+        for f in [out / n / "report.html" for n in ok] + [out / "comparison.html"]:
+            if f.exists():
+                html_to_pdf(f)
     manifest = {"status": "finished",
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": str(notebook), "workers": workers,
@@ -371,6 +431,16 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     with atomic_path(out / "batch.json") as tmp:
         tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return res
+
+
+def _report_lang(out: Path, names: list[str]) -> str:
+    """The language the scenarios' reports were written in (the comparison page follows it)."""
+    for n in names:
+        try:
+            return json.loads((out / n / "summary.json").read_text(encoding="utf-8")).get("lang") or "en"
+        except (OSError, ValueError):
+            continue
+    return "en"
 
 
 def _error_text(exc: BaseException) -> str:
