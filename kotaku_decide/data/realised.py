@@ -266,10 +266,15 @@ def validate_realised(table: pd.DataFrame | str | Path, baseline: pd.DataFrame, 
         firsts = raw.index[(raw[key] == raw.loc[idx, key]).all(axis=1)]
         P("duplicate_row", "warning", idx, None, None, "each realised work once",
           f"rows {[int(i) + first for i in firsts]} are identical: entered twice?")
-    zero = (num["volume"] == 0) & (num["cost_rp"] > 0)
+    # money spent on a location, criterion and year with no volume recorded on any of its rows (a work
+    # paid by several sources may carry its volume on one row only)
+    g = pd.DataFrame({"loc": loc, "crit": crit, "year": yr, "vol": num["volume"], "cost": num["cost_rp"]})
+    tot = g.groupby(["loc", "crit", "year"], dropna=False)[["vol", "cost"]].transform("sum")
+    zero = (tot["vol"] == 0) & (tot["cost"] > 0) & (num["cost_rp"] > 0)
     for idx in raw.index[zero.fillna(False)]:
         P("money_without_volume", "info", idx, "volume", raw.at[idx, "volume"], "a volume done",
-          "money was spent and nothing is recorded as done (a work not finished or failed)")
+          "money was spent and nothing is recorded as done for this location, criterion and year "
+          "(a work not finished, or failed)")
 
     report = RealisedReport(probs)
     if report.ok:

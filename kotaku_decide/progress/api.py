@@ -124,7 +124,8 @@ def track_progress(baseline: pd.DataFrame, profile: Profile | str, plan: pd.Data
     yr_p = yearly_indicators(baseline, prof, pw, years, rule, condition=cond_p)
     yearly = yr_p.merge(yr_r, on="year", suffixes=("_planned", "_realised"))
     for c in [c for c in yearly.columns if c.endswith("_realised")]:
-        yearly[c] = yearly[c].where(yearly["year"] <= as_of)  # nothing is known after the as-of year
+        kept = yearly[c].where(yearly["year"] <= as_of)  # nothing is known after the as-of year
+        yearly[c] = kept.astype("Int64") if c.endswith("_locations_realised") else kept
     works = compare_works(plan, real, as_of=as_of, years=years, cost_tolerance=cost_tolerance)
     money = compare_money(plan, real, as_of)
     sy = compare_source_year(plan, real)
