@@ -10,7 +10,8 @@ module turns realised works into what the engine must hold fixed:
 - ``spent``: money spent per source and year before ``from_year`` [Rp] (taken off those budgets);
 - ``volumes_left``: the baseline's ``vol_<input_key>`` columns after the realised works, floored at
   0, ready to be scored as the new starting condition;
-- ``resettled``: locations whose households were all resettled (off the slum list at their site).
+- ``resettled``: locations whose households were all resettled (off the slum list at their site);
+- ``legalised``: locations whose whole area was legalised (in-situ works allowed from ``from_year``).
 
 Pure functions: no solver, no files.
 """
@@ -46,6 +47,8 @@ class FixedPast:
         The baseline with its ``vol_`` columns reduced by the realised works.
     resettled : tuple of str
         Location ids resettled before ``from_year``.
+    legalised : tuple of str
+        Location ids whose whole area (``area_ha``) was legalised before ``from_year``.
     """
 
     from_year: int
@@ -53,6 +56,7 @@ class FixedPast:
     spent: pd.DataFrame
     volumes_left: pd.DataFrame
     resettled: tuple
+    legalised: tuple = ()
 
     def spent_by(self, source: str, year: int) -> float:
         """Money already spent by ``source`` in ``year`` [Rp] (0 if none)."""
@@ -95,6 +99,10 @@ def fixed_past(baseline: pd.DataFrame, profile: Profile, realised: pd.DataFrame,
     left = baseline.copy()
     for j, key in enumerate(profile.input_keys):
         left[f"vol_{key}"] = V[:, j]
+    left = left.drop(columns=[c for c in left.columns if c.startswith("pct_")])  # the volumes are the data now
     ids = baseline["location_id"].astype(str).to_numpy()
+    leg = w[w["criterion"] == "legalisation"].groupby("location_id")["volume"].sum() if len(w) else pd.Series()
+    area = pd.Series(baseline["area_ha"].to_numpy(float), index=ids)
+    legalised = tuple(i for i in ids if i in leg.index and leg[i] >= area[i] * (1 - _TOL))
     return FixedPast(from_year=int(from_year), works=works.reset_index(drop=True), spent=spent,
-                     volumes_left=left, resettled=tuple(ids[res]))
+                     volumes_left=left, resettled=tuple(ids[res]), legalised=legalised)

@@ -48,3 +48,14 @@ def test_nothing_realised_before_the_first_year_fixes_nothing(base):
     f = fixed_past(base, P14, realised(), 2017, plan())
     assert len(f.works) == 0 and len(f.spent) == 0
     pd.testing.assert_series_equal(f.volumes_left["vol_2b"], base["vol_2b"], check_dtype=False)
+
+
+def test_resettled_and_legalised_locations(base):
+    r = pd.DataFrame({"location_id": ["L1", "L2", "L2"], "criterion": ["resettlement", "legalisation", "legalisation"],
+                      "year": [2017, 2017, 2018], "volume": [100.0, 4.0, 6.0], "cost_rp": [9.0, 1.0, 1.0],
+                      "source": ["apbn"] * 3})
+    # L1: all 100 households moved in 2017; L2: 4 of 10 ha legalised in 2017, the other 6 in 2018
+    f18 = fixed_past(base, P14, r, 2018)
+    assert f18.resettled == ("L1",) and f18.legalised == ()
+    f19 = fixed_past(base, P14, r, 2019)
+    assert f19.legalised == ("L2",) and f19.spent_by("apbn", 2018) == 1.0
