@@ -82,3 +82,32 @@ def test_scenario_is_taken_from_beside_the_plan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0 and "clearance rule: services_80" in out
     assert (tmp_path / "o" / "report_en.html").exists() and not (tmp_path / "o" / "report_id.html").exists()
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(out, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed on this machine")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1300,3000"]
+    page = out / "report_id.html"
+    dom = subprocess.run([exe, *flags, "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<img") == 3 and dom.stdout.count("<table") >= 5
+    shot = tmp_path / "progress.png"
+    r = subprocess.run([exe, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and shot.exists()
+    from matplotlib.image import imread
+
+    img = imread(shot)
+    assert img.shape[0] >= 1000 and len({tuple(px) for px in img[::25, ::25, :3].reshape(-1, 3).round(2).tolist()}) > 20
