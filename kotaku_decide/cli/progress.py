@@ -44,10 +44,7 @@ def run(args) -> int:
         return 1
     for w in inp.warnings:
         print(w, file=sys.stderr)
-    from ..data.realised import validate_realised
-
-    notes = validate_realised(args.done, inp.baseline, inp.profile, inp.years, inp.sources).to_frame()
-    notes = notes[notes["severity"] != "info"] if not args.verbose else notes
+    notes = inp.notes if args.verbose else inp.notes[inp.notes["severity"] != "info"]
     langs = LANGUAGES if args.lang == "both" else (args.lang,)
     files = write_progress(res, args.out, inp.profile, inp.sources, langs=langs,
                            notes=notes.drop(columns=["file"]) if len(notes) else None)

@@ -101,7 +101,8 @@ def run_progress(out: Path, data: Path = DATA) -> list[Path]:
     inp = load_progress_inputs(data / PROGRESS_PLAN, data / PROGRESS_REALISED, data / PROGRESS_SCENARIO)
     res = track_progress(inp.baseline, inp.profile, inp.plan, inp.realised, inp.years)
     dest = out / "progress_balikpapan"
-    files = write_progress(res, dest, inp.profile, inp.sources)
+    notes = inp.notes[inp.notes["severity"] != "info"].drop(columns=["file"])
+    files = write_progress(res, dest, inp.profile, inp.sources, notes=notes if len(notes) else None)
     st = res.works["status"].value_counts().to_dict()
     print(f"\n== progress of the adopted plan as of {res.as_of} (SYNTHETIC realised works) -> {dest}")
     print(f"works: {st}; locations behind plan: {len(res.behind)}")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.profiles import ClearanceRule, Profile, load_profile
-from ..data.realised import load_realised
+from ..data.realised import RealisedError, validate_realised
 from ..score.clearance import resolve_rule
 from .compare import as_of_year, compare_money, compare_source_year, compare_works
 from .condition import condition_by_year, work_volumes, yearly_indicators
@@ -168,7 +168,7 @@ def track_progress(baseline: pd.DataFrame, profile: Profile | str, plan: pd.Data
         cl[c] = cl["location_id"].map(now[c])
     cl = cl[["location_id", "name", "kelurahan", "area_ha", "total_before", "total_now", "cleared_year",
              "planned_cleared_year", "aspects_addressed"] + svc]
-    prov = _provenance(baseline) + _provenance(realised)
+    prov = list(dict.fromkeys(_provenance(baseline) + _provenance(plan) + _provenance(realised)))
     return ProgressResult(as_of=as_of, years=years, rule=rule, yearly=yearly, condition=cond_r,
                           condition_planned=cond_p, works=works, money=money, source_year=sy,
                           behind=behind.reset_index(drop=True), cleared=cl.reset_index(drop=True),
@@ -196,6 +196,7 @@ class ProgressInputs:
     sources: dict  # source -> label given by the funding rules (en and id where given)
     scenario: object
     warnings: list = field(default_factory=list)
+    notes: pd.DataFrame | None = None  # every problem the realised table's validation found (none blocking)
 
 
 def read_plan(path: str | Path, baseline: pd.DataFrame, profile: Profile) -> pd.DataFrame:
@@ -203,7 +204,13 @@ def read_plan(path: str | Path, baseline: pd.DataFrame, profile: Profile) -> pd.
     p = Path(path)
     if not p.exists():
         raise PlanError(f"{p}: plan file not found")
-    plan = pd.read_csv(p, dtype={"location_id": str}, comment="#")
+    with open(p, encoding="utf-8-sig") as fh:
+        comments = []
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            comments.append(line[1:].strip())
+    plan = pd.read_csv(p, dtype={"location_id": str}, skiprows=len(comments), encoding="utf-8-sig")
     miss = [c for c in PLAN_REQUIRED if c not in plan.columns]
     if miss:
         raise PlanError(f"{p}: missing column(s) {miss}; expected the plan.csv that 'kotaku-decide allocate' writes")
@@ -222,6 +229,7 @@ def read_plan(path: str | Path, baseline: pd.DataFrame, profile: Profile) -> pd.
             raise PlanError(f"{p}, row {i + 2}, column {col!r}: found {plan[col].iloc[i]!r}; expected a number >= 0")
     plan["year"] = plan["year"].astype(int)
     plan.attrs["source"] = str(p)
+    plan.attrs["comments"] = comments
     return plan
 
 
@@ -253,6 +261,9 @@ def load_progress_inputs(plan_path: str | Path, realised_path: str | Path, scena
         s = str(r["source"]).strip()
         sources[s] = {"en": r.get("label") or s, "id": r.get("label_id") or r.get("label") or s}
     plan = read_plan(plan_path, base, prof)
-    real = load_realised(realised_path, base, prof, years, sources)
-    return ProgressInputs(baseline=base, profile=prof, plan=plan, realised=real, years=years, sources=sources,
-                          scenario=sc, warnings=list(real.attrs.get("warnings", [])))
+    report = validate_realised(realised_path, base, prof, years, sources)
+    if not report.ok:
+        raise RealisedError(report)
+    return ProgressInputs(baseline=base, profile=prof, plan=plan, realised=report.data, years=years,
+                          sources=sources, scenario=sc, warnings=[str(p) for p in report.warnings],
+                          notes=report.to_frame())

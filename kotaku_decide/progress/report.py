@@ -300,7 +300,8 @@ def write_progress(res: ProgressResult, out: str | Path, profile: Profile, sourc
         about = pd.DataFrame({_L("item", lang): [it[1] for it in secs[0][1]]})  # the data section's lines
         show = lambda df, lang=lang: display_table(df, lang, profile, sources)  # noqa: E731
         sheets = {"about": about, "summary": key_figures(res, lang), "yearly": show(res.yearly),
-                  "behind_plan": show(res.behind), "cleared": show(res.cleared), "works": show(res.works),
+                  "behind_plan": show(res.behind[[c for c in _BEHIND_COLS if c in res.behind]]),
+                  "cleared": show(res.cleared), "works": show(res.works[[c for c in _WORK_COLS if c in res.works]]),
                   "money_by_location": show(res.money), "money_by_source_year": show(res.source_year)}
         if notes is not None and len(notes):
             sheets["notes"] = show(notes)
