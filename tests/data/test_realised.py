@@ -93,3 +93,18 @@ def test_duplicates_warn_and_money_without_volume_is_noted(tmp_path, baseline):
     assert r.ok and [(p.check, p.row) for p in r.warnings] == [("duplicate_row", 3)]
     assert ("money_without_volume", 4) in {(p.check, p.row) for p in r.problems if p.severity == "info"}
     assert isinstance(r.data, pd.DataFrame) and len(r.data) == 3
+
+
+def test_excel_with_indonesian_headers(tmp_path, baseline):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Kode Lokasi", "Kode Kriteria", "Tahun Anggaran", "Volume", "Nilai (Rp)", "Sumber Pendanaan"])
+    ws.append(["L1", "5a", 2018, 40, 80000000, "apbd_kota"])
+    ws.append(["L2", "2b", 2019, 12.5, 6750000, "csr"])
+    p = tmp_path / "investasi.xlsx"
+    wb.save(p)
+    df = load_realised(p, baseline, "permen-14-2018", YEARS, SOURCES)
+    assert list(df["criterion"]) == ["5a", "2b"] and list(df["volume"]) == [40.0, 12.5]
+    assert list(df["cost_rp"]) == [80000000.0, 6750000.0] and list(df["source_row"]) == [2, 3]
