@@ -26,7 +26,7 @@ import numpy as np
 from ..data.profiles import ClearanceRule, Profile
 from .scoring import round_half_up, score_permen
 
-__all__ = ["ClearanceResult", "clearance", "cleared", "service_levels", "resolve_rule"]
+__all__ = ["ClearanceResult", "clearance", "cleared", "service_levels", "resolve_rule", "service_constraints"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,41 @@ def cleared(volumes: np.ndarray, denominators: np.ndarray, profile: Profile,
             rule: ClearanceRule | str | None = None, resettled: np.ndarray | None = None) -> np.ndarray:
     """Boolean array: each location cleared under the rule (see :func:`clearance`)."""
     return clearance(volumes, denominators, profile, rule, resettled).cleared
+
+
+def service_constraints(profile: Profile,
+                        rule: ClearanceRule | str | None = None) -> list[tuple[str, np.ndarray, float]]:
+    """The rule's service condition as linear constraints on shares, for an optimisation model.
+
+    Returns
+    -------
+    list of (aspect, criterion column indices, limit [%])
+        A location meets the rule's services when, for every item, the sum of its shares [%] over the
+        columns is at most ``limit``: ``aspect_average`` gives one item per aspect, limit
+        ``n x (100 - min_service_pct + r)``; ``each_criterion`` one item per criterion, limit
+        ``100 - min_service_pct + r``; ``r`` is half the profile's rounding step (0.005 with 2 decimals,
+        so 79.995 % reads 80.00 %) less 1e-9 so that a plan meeting the limits always passes
+        :func:`clearance`. Empty when the rule names no services.
+
+    Notes
+    -----
+    Shares are linear in the volumes left (``100 x volume / denominator``), so each item is a linear
+    constraint on the works chosen. A model that clears location ``i`` in year ``y`` (``z[i, y] = 1``)
+    needs, for each item, ``sum(share_after) <= limit + M x (1 - z[i, y])`` with ``M`` the sum of the
+    baseline shares over the columns (or resettlement of the location).
+    """
+    rule = resolve_rule(profile, rule)
+    if not rule.services:
+        return []
+    r = profile.rounding
+    half = 0.5 * 10.0 ** -int(r.get("decimals", 2)) if r.get("method") == "half_up" else 0.0
+    room = 100.0 - rule.min_service_pct + half - 1e-9
+    crit_aspect = profile.criteria["aspect"].to_numpy()
+    out = []
+    for a in rule.services:
+        cols = np.flatnonzero(crit_aspect == a)
+        if rule.service_basis == "aspect_average":
+            out.append((a, cols, len(cols) * room))
+        else:
+            out += [(a, np.array([c]), room) for c in cols]
+    return out

@@ -139,3 +139,41 @@ def test_a_city_folder_without_clearance_csv_gets_the_plain_total_rule(tmp_path)
     (dst / "clearance.csv").unlink()
     r = load_profile(dst).clearance_rule()
     assert r.name == "total_below_threshold" and r.total_below == 16 and r.services == ()
+
+
+@pytest.mark.parametrize("basis", ["aspect_average", "each_criterion"])
+def test_linear_service_constraints_agree_with_the_rule(basis):
+    """The linear form an optimisation model uses gives the same verdict as clearance() on shares drawn
+    around the 80 % boundary (every pair of shares an aspect can have, on a fine grid near the edge)."""
+    from kotaku_decide.score.clearance import service_constraints
+
+    rule = replace(P16.clearance_rule(), service_basis=basis)
+    cons = service_constraints(P16, rule)
+    rng = np.random.default_rng(14)
+    n = 4000
+    V = np.zeros((n, len(P16.codes)))
+    codes = list(P16.codes)
+    for i in range(n):  # one service aspect per location, right at the edge (20 % average or 20 % share)
+        a = rule.services[rng.integers(len(rule.services))]
+        cols = [codes.index(c) for c in P16.criteria.loc[P16.criteria["aspect"] == a, "code"]]
+        edge = round(20 + rng.uniform(-0.02, 0.02), int(rng.integers(2, 7)))
+        if basis == "aspect_average":
+            w = rng.dirichlet(np.ones(len(cols)))
+            V[i, cols] = edge * len(cols) * w
+        else:
+            V[i, cols] = rng.uniform(0, 19.9, len(cols))
+            V[i, cols[rng.integers(len(cols))]] = edge
+    D = np.full_like(V, 100.0)
+    r = clearance(V, D, P16, rule)
+    pct = 100 * V / D
+    linear = np.ones(n, bool)
+    edge = np.zeros(n, bool)
+    for _aspect, cols, limit in cons:
+        total = pct[:, cols].sum(axis=1)
+        linear &= total <= limit
+        edge |= np.abs(total - limit) < 1e-6
+    assert 0.2 < r.services_ok.mean() < 0.8  # both verdicts are well represented
+    assert not (linear & ~r.services_ok).any()  # a plan within the limits always passes the rule
+    # the other way round only exactly on the edge (79.995 % reads 80.00 %; the limit keeps 1e-9 away)
+    assert not (r.services_ok & ~linear & ~edge).any() and (r.services_ok & ~linear).sum() < 0.01 * n
+    assert service_constraints(P14) == []  # 14/2018's default rule has no services
