@@ -58,7 +58,8 @@ def run(args) -> int:
     print("works: " + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("done", "late", "behind", "not_due",
                                                                      "not_in_plan")))
     print(f"locations behind plan: {len(res.behind)}")
-    print(f"wrote {len(files)} files to {args.out} (open report_en.html / report_id.html)")
+    pages = " / ".join(f"report_{lang}.html" for lang in langs)
+    print(f"wrote {len(files)} files to {args.out} (open {pages})")
     return 0
 
 
