@@ -312,7 +312,13 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     t["rank"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    inp = prepare(sc)
+    import warnings
+
+    from ..data.validate import BaselineWarning
+
+    with warnings.catch_warnings():  # the same baseline was validated above: its warnings are in res.validation
+        warnings.simplefilter("ignore", BaselineWarning)
+        inp = prepare(sc)
     with _quiet_native_output(not sc["solver.msg"]):
         alloc = allocate(sc, inp=inp)
     t["allocate"] = time.perf_counter() - t0
