@@ -46,9 +46,12 @@ __all__ = ["solve_decomposed", "COUPLING"]
 
 #: Families of rows shared by several locations (priced in the check; everything else is local).
 COUPLING = ("budget", "cap", "equity", "capacity", "capacity_kelurahan")
-#: Deterministic work limit of the completion / tie-break MIP (nodes).
+#: Deterministic work limit of the completion MIP (nodes).
 COMPLETION_NODES = 1000
+#: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).
+MAX_NO_GOOD = 6
 _TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
+_DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
 
 
 class _Master:
@@ -73,11 +76,16 @@ class _Master:
         sub = A[:, zc].tocsr()[keep]
         self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
         pass_arrays(self.h, cost, lb, ub, sub, model.row_lo[keep], model.row_up[keep], np.ones(n, bool), maximize=True)
+        # a few dozen rows and columns: presolve and primal heuristics cost more than they save (measured)
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("mip_heuristic_effort", 0.0)
         self.n_cuts = 0
+        self.cuts = []  #: (master columns, coefficients, lo, up) of every cut, valid for every integer plan
 
     def add_row(self, coef: np.ndarray, lo: float, up: float) -> None:
         nz = np.flatnonzero(np.abs(coef) > 1e-12)
         self.h.addRow(lo, up, len(nz), nz.astype(np.int32), coef[nz].astype(float))
+        self.cuts.append((nz, coef[nz].astype(float), lo, up))
         self.n_cuts += 1
 
     def fix_zero(self, j: int) -> None:
@@ -125,13 +133,71 @@ class _Check:
         return r
 
 
+def _money_knapsacks(model):
+    """Knapsack rows over the works implied by the money rows (Gale's condition on the funding network).
+
+    For a set T of sources (a union of eligibility sets) and a year y: the works whose every eligible
+    source is in T are paid from T alone, so sum k_o x[o, y] <= sum_{s in T} B[s, y] when no source
+    of T carries money over, and cumulatively (years <= y) in every case. The LP already implies them;
+    written over the binary works they let the solver cut like in a knapsack, which is what proves
+    quickly that a set of clearings has no integer plan. Not written for a variant whose budgets are
+    relaxed for one location.
+    """
+    if "budget" in model.spec.relax:
+        return None
+    inp = model.inp
+    f = inp.funding
+    src = inp.options["sources"].to_numpy()
+    cost = inp.options["cost_m"].to_numpy(float)
+    Y = model.xcol.shape[1]
+    sets = {frozenset(x) for x in src}
+    closure = set(sets)
+    grew = True
+    while grew:
+        grew = False
+        for a in list(closure):
+            for b in sets:
+                u = a | b
+                if u not in closure:
+                    closure.add(u)
+                    grew = True
+    rr, cc, vv, up = [], [], [], []
+    for T in sorted(closure, key=lambda t: sorted(t)):
+        rows = [o for o in range(len(src)) if frozenset(src[o]) <= T]
+        if not rows:
+            continue
+        si = [f.sources.index(s) for s in T]
+        carry = any(f.carry_over[s] for s in T)
+        for y in range(Y):
+            for cum in ((False, True) if y > 0 else (False,)):
+                if not cum and carry:
+                    continue
+                ys = range(y + 1) if cum else [y]
+                k = len(up)
+                for o in rows:
+                    for yy in ys:
+                        rr.append(k)
+                        cc.append(model.xcol[o, yy])
+                        vv.append(cost[o])
+                up.append(float(sum(f.budget_rp[i, yy] for i in si for yy in ys)) / 1e6)
+    if not up:
+        return None
+    A = sp.csr_matrix((vv, (rr, cc)), shape=(len(up), model.n_cols))
+    return A, np.full(len(up), -INF), np.asarray(up)
+
+
 class _Completion:
     """The full MIP with z fixed, as a feasibility problem; optionally restricted to a set of options."""
 
     def __init__(self, model, opts):
         self.model = model
         self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
-        pass_arrays(self.h, np.zeros(model.n_cols), model.col_lb, model.col_ub, model.A, model.row_lo, model.row_up,
+        A, lo, up = model.A, model.row_lo, model.row_up
+        extra = _money_knapsacks(model)
+        if extra is not None:
+            A = sp.vstack([A, extra[0]], format="csr")
+            lo, up = np.concatenate([lo, extra[1]]), np.concatenate([up, extra[2]])
+        pass_arrays(self.h, np.zeros(model.n_cols), model.col_lb, model.col_ub, A, lo, up,
                     model.col_integer, maximize=True)
         self.h.setOptionValue("mip_max_nodes", int(COMPLETION_NODES))
         o_loc = model.inp.options["loc"].to_numpy().astype(np.int64)
@@ -305,8 +371,22 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
         if np.any(coef > 0):
             master.add_row(coef, -INF, rhs)
     zc = master.zc
-    best = None
+    best = None  # (values, objective) of the best integer plan found
     max_iter = 200
+    gap_tol = opts.mip_rel_gap
+
+    def keep(values):
+        nonlocal best
+        vals, out["pruned"] = prune(model, values)
+        obj = float(model.col_cost @ vals)
+        if best is None or obj > best[1] + 1e-9:
+            best = (vals, obj)
+            if incumbent_cb is not None:
+                incumbent_cb(vals, obj, out["bound"])
+
+    def proven(bound) -> bool:
+        return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
+
     while True:
         if time.perf_counter() > deadline:
             out["termination"] = "time_limit"
@@ -318,13 +398,19 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
         t1 = time.perf_counter()
         mr = master.solve(deadline - time.perf_counter())
         out["time_master"] += time.perf_counter() - t1
+        if _DEBUG:
+            print(f"it {out['iterations']}: master {mr.model_status} obj {mr.objective} bound {mr.bound} "
+                  f"{time.perf_counter() - t1:.2f}s", flush=True)
         if mr.model_status == "kInfeasible":
-            out["termination"] = "infeasible"
+            out["termination"] = "optimal" if best is not None else "infeasible"
             break
         if mr.values is None:
             out["termination"] = "time_limit"
             break
         out["bound"] = mr.bound if mr.model_status == "kOptimal" else max(mr.bound, mr.objective)
+        if proven(out["bound"]):  # the best plan found reaches the master's bound
+            out["termination"] = "optimal"
+            break
         zval = np.round(mr.values)
         t1 = time.perf_counter()
         cr = check.solve(zc, zval)
@@ -346,37 +432,46 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
                 master.fix_zero(j)
             if np.any(np.abs(coef) > 1e-12):
                 master.add_row(coef, -INF, rhs)
-            out["cuts"] += 2
             continue
         t1 = time.perf_counter()
         # integer works for these clearings: first among each location's cheapest package, then also
-        # the options the LP used, then everything (only the last proves there is none)
+        # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
         allowed = _package_options(model, master.keys, zval)
         comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
-        out["completion_stage"] = "package"
+        stage = "package"
         if comp_r.values is None:
             allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
             comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
-            out["completion_stage"] = "lp_support"
+            stage = "lp_support"
         if comp_r.values is None:
-            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), None)
-            out["completion_stage"] = "full"
-        out["time_completion"] += time.perf_counter() - t1
+            # the whole MIP over the works: only it proves that these clearings have no integer plan
+            # (works that cannot help clear a location by its year only spend money, so they stay
+            # out unless an equity minimum asks for spend)
+            stage = "full"
+            useful = None if float(model.inp.scenario["rules.equity_min_share"]) > 0 else np.ones(len(allowed), bool)
+            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
         if comp_r.values is None:
-            if comp_r.model_status in ("kInfeasible",):
+            out["time_completion"] += time.perf_counter() - t1
+            if comp_r.model_status == "kInfeasible":
                 _no_good(master, zval)
                 out["no_good"] += 1
+                if out["no_good"] >= MAX_NO_GOOD:
+                    # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
+                    # the whole MIP is better at this packing; it starts from the greedy plan
+                    out["termination"] = "no_good_limit"
+                    break
                 continue
-            out["termination"] = "time_limit" if comp_r.model_status == "kTimeLimit" else "completion_failed"
+            out["termination"] = "time_limit" if comp_r.model_status == "kTimeLimit" else "completion_limit"
             out["completion_status"] = comp_r.model_status
             break
-        vals, out["pruned"] = prune(model, comp_r.values)
-        obj = float(model.col_cost @ vals)
-        best = (vals, obj)
-        if incumbent_cb is not None:
-            incumbent_cb(vals, obj, out["bound"])
-        out["termination"] = "optimal" if mr.model_status == "kOptimal" else "time_limit"
-        break
+        keep(comp_r.values)
+        out["completion_stage"] = stage
+        out["time_completion"] += time.perf_counter() - t1
+        if _DEBUG:
+            print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}", flush=True)
+        if proven(out["bound"]):
+            out["termination"] = "optimal"
+            break
     if best is not None:
         out["values"], out["objective"] = best
         b = out["bound"] if out["bound"] is not None else best[1]
@@ -384,11 +479,18 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
         out["gap"] = (out["bound"] - best[1]) / max(abs(best[1]), 1e-9) if best[1] else (
             0.0 if out["bound"] <= 1e-9 else np.inf)
     out["cuts"] = master.n_cuts
+    # the cuts as rows over the model's columns (for the whole MIP if it takes over)
+    out["cut_rows"] = [(zc[cols], vals, lo, up) for cols, vals, lo, up in master.cuts]
     out["time"] = time.perf_counter() - t0
     return out
 
 
 def _no_good(master: _Master, zval: np.ndarray) -> None:
-    """sum_{z* = 1} (1 - z) + sum_{z* = 0} z >= 1: these clearings have no integer plan."""
-    coef = np.where(zval > 0.5, -1.0, 1.0)
-    master.add_row(coef, 1.0 - float((zval > 0.5).sum()), INF)
+    """sum_{z* = 1} (1 - z) >= 1: at least one of these clearings must go (or come later).
+
+    Valid because a plan is monotone in z: a plan that clears everything z* clears, by the same
+    years or earlier, is also a plan for z*. So if z* has no integer plan, no z >= z* has one, and
+    one cut removes them all (not only z* itself).
+    """
+    on = zval > 0.5
+    master.add_row(np.where(on, -1.0, 0.0), 1.0 - float(on.sum()), INF)

@@ -208,6 +208,22 @@ def _monolithic(arr, opts: SolverOptions, start, workdir, deadline) -> dict:
     return out
 
 
+def _greedy_start(model: AllocationModel) -> dict | None:
+    """The greedy plan's works as a (partial) MIP start: column -> 1 for its works, 0 for the other works."""
+    from .greedy import greedy_plan
+
+    try:
+        plan, _ = greedy_plan(model.inp)
+    except Exception:  # a start is a help, never a requirement
+        return None
+    if not len(plan):
+        return None
+    yi = {y: k for k, y in enumerate(model.inp.years)}
+    on = {(int(o), yi[int(y)]) for o, y in zip(plan["option_row"], plan["year"])}
+    O, Y = model.xcol.shape
+    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(O) for y in range(Y)}
+
+
 def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:
     """The tie-break stage on a plan that keeps the main objective (:mod:`.topup`, deterministic)."""
     from .topup import top_up
@@ -248,7 +264,7 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
                 _save(inc, sol=values, obj=obj, bound=bound if bound is not None else obj, gap=0.0)
 
         d = solve_decomposed(model, opts, deadline, incumbent_cb=cb)
-        raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k != "values"},
+        raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
                "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
         if d["termination"] == "optimal" or (d["termination"] == "infeasible" and d["values"] is None):
             gap = d["gap"]
@@ -257,11 +273,25 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
                                                                else "kTimeLimit"),
                        primal_solution_status=2 if d["values"] is not None else 0, objective=d["objective"],
                        bound=d["bound"], gap=gap, values=d["values"])
-        else:  # fall back on the whole MIP for the time left, from the best plan found
+        else:  # fall back on the whole MIP for the time left, from the best plan found (or the greedy plan)
             st = None
             if d["values"] is not None:
                 st = {int(k): float(v) for k, v in enumerate(d["values"])}
+            elif not model.edited:
+                st = _greedy_start(model)
             left = deadline - time.perf_counter()
+            cuts = d.get("cut_rows") or []
+            if cuts and not model.edited:  # the decomposition's cuts hold for every integer plan: keep them
+                import scipy.sparse as sp
+
+                rr = np.concatenate([np.full(len(c), k) for k, (c, _, _, _) in enumerate(cuts)])
+                cc = np.concatenate([c for c, _, _, _ in cuts])
+                vv = np.concatenate([v for _, v, _, _ in cuts])
+                C = sp.csr_matrix((vv, (rr, cc)), shape=(len(cuts), model.n_cols))
+                cost, lb, ub, integer, A, lo, up, tie, sense, variables = arr
+                arr = (cost, lb, ub, integer, sp.vstack([A, C], format="csr"),
+                       np.concatenate([lo, [c[2] for c in cuts]]), np.concatenate([up, [c[3] for c in cuts]]),
+                       tie, sense, variables)
             mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, 1.0))
             raw.update(mono)
             raw["method"] = "decomposed+monolithic"
