@@ -122,6 +122,9 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         baseline = load_baseline(sc.data_path("baseline"), prof)
     baseline = aggregate(baseline, sc["data.level"], prof)
     loc = score_table(baseline, prof).reset_index(drop=True)
+    # pandas deep-copies attrs on every operation: keep only the small ones (the reader's header map and
+    # comments made each column access of the evidence's thousands of re-solves cost a deep copy)
+    loc.attrs = {k: v for k, v in loc.attrs.items() if k in ("source", "profile", "first_row")}
     ids = loc["location_id"].astype(str)
     loc["location_id"] = ids
     years = list(range(sc["years.start"], sc["years.end"] + 1))

@@ -200,6 +200,20 @@ class AllocationModel:
         if self._pulp is not None:
             self._pulp.sync_bounds()
 
+    def set_budgets(self, budget_rp: np.ndarray) -> None:
+        """Replace every budget [Rp] (sources x years) in place; a kept decomposition re-solves warm."""
+        f = self.inp.funding
+        b = np.asarray(budget_rp, dtype=float)
+        if b.shape != f.budget_rp.shape:
+            raise ValueError(f"budget matrix has shape {b.shape}; expected {f.budget_rp.shape}")
+        f.budget_rp[:, :] = b
+        for (s, y), r in self.rows.get("budget", {}).items():
+            si, j = f.sources.index(s), f.years.index(y)
+            rhs = b[si, : j + 1].sum() if f.carry_over[s] else b[si, j]
+            self.row_up[r] = rhs / 1e6
+        if self._pulp is not None:
+            self._pulp.sync_bounds()
+
     def value(self, col) -> float:
         """Solution value of a column (0.0 without a solution)."""
         return 0.0 if self.values is None else float(self.values[col])
