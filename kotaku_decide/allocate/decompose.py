@@ -49,7 +49,7 @@ COUPLING = ("budget", "cap", "equity", "capacity", "capacity_kelurahan")
 #: Deterministic work limit of the completion MIP (nodes).
 COMPLETION_NODES = 1000
 #: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).
-MAX_NO_GOOD = 6
+MAX_NO_GOOD = 3
 _TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
 _DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
 
