@@ -295,7 +295,7 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
         u = np.zeros(len(crow_rows))
         for k, (fam, key) in enumerate(zip(fam_of, key_of)):
             if fam == "budget":
-                s, yr = key
+                s, yr = key[0], key[1]  # (source, year) or, for a scoped pool, (source, year, scope)
                 yi = years.index(yr)
                 if (f.carry_over[s] and yi == y) or (not f.carry_over[s] and yi <= y):
                     u[k] = 1.0
