@@ -266,7 +266,8 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
             y = int(row["year"])
             v = float(row["budget_rp"])
         except ValueError:
-            problems.append(f"budget row {i + 2}: year {row['year']!r} / budget_rp {row['budget_rp']!r} must be numbers")
+            problems.append(f"budget row {i + 2}: year {row['year']!r} / budget_rp {row['budget_rp']!r} "
+                            "must be numbers")
             continue
         if s not in sources:
             problems.append(f"budget row {i + 2}: source {s!r} has no row in the rules table ({sources})")
@@ -318,9 +319,7 @@ def _resolve_scope(raw: str, places: pd.DataFrame | None) -> tuple[str, str, str
         return "all", "", ""
     if places is None:
         return ("province" if v.lower().startswith("province:") else "city"), v.split(":", 1)[-1].strip(), ""
-    provs = {str(x).strip().casefold(): str(x).strip() for x in places.get("province", pd.Series(dtype=object)).dropna()
-             if str(x).strip()}
-    cities = {str(x).strip().casefold(): str(x).strip() for x in places["city"].dropna() if str(x).strip()}
+    provs, cities = _names(places, "province"), _names(places, "city")
     low = v.casefold()
     for prefix, kind, known in (("province:", "province", provs), ("provinsi:", "province", provs),
                                 ("city:", "city", cities), ("kota:", "city", cities), ("kabupaten:", "city", cities)):
@@ -343,13 +342,34 @@ def _resolve_scope(raw: str, places: pd.DataFrame | None) -> tuple[str, str, str
                     f"(province:NAME / city:NAME)" + (f"; did you mean {close[0]!r}?" if close else ""))
 
 
+def _normalised(places: pd.DataFrame, kind: str) -> np.ndarray | None:
+    """The ``city`` / ``province`` column stripped and case-folded (computed once per table)."""
+    cache = places.attrs.setdefault("_normalised", {})
+    if kind not in cache:
+        col = places.get(kind)
+        cache[kind] = None if col is None else np.array(
+            ["" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x).strip().casefold() for x in col],
+            dtype=object)
+    return cache[kind]
+
+
+def _names(places: pd.DataFrame, kind: str) -> dict:
+    """Case-folded name -> name as written, for the places' ``city`` or ``province`` column."""
+    cache = places.attrs.setdefault("_names", {})
+    if kind not in cache:
+        col = places.get(kind)
+        cache[kind] = {} if col is None else {str(x).strip().casefold(): str(x).strip() for x in col.dropna()
+                                             if str(x).strip()}
+    return cache[kind]
+
+
 def _members(kind: str, name: str, places: pd.DataFrame) -> np.ndarray:
     if kind == "all":
         return np.ones(len(places), bool)
-    col = places.get(kind)
+    col = _normalised(places, kind)
     if col is None:
         return np.zeros(len(places), bool)
-    return col.astype(str).str.strip().str.casefold().to_numpy() == name.casefold()
+    return col == name.casefold()
 
 
 def _place_problems(pools, kinds, names, pool_rows, pool_locs, places, bname) -> list[str]:

@@ -249,12 +249,14 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         col = {c: j for j, c in enumerate(prof.codes)}
         blocked = np.zeros(len(opts), bool)
         have = set(zip(opts["loc"], opts["criterion"]))
+        o_loc_all = opts["loc"].to_numpy()
         for before, after in [(tuple(r["before"]), tuple(r["after"])) for r in sc["rules.precedence"]]:
             bj = [col[c] for c in before if c in col]
             needs = (S0[:, bj] > 0).any(axis=1) if bj else np.zeros(len(loc), bool)
-            for i in np.flatnonzero(needs):
-                if not any((i, c) in have for c in before):
-                    blocked |= (opts["loc"].to_numpy() == i) & opts["criterion"].isin(list(after)).to_numpy()
+            stuck = np.array([bool(needs[i]) and not any((i, c) in have for c in before) for i in range(len(loc))],
+                             dtype=bool)
+            if stuck.any():
+                blocked |= stuck[o_loc_all] & opts["criterion"].isin(list(after)).to_numpy()
         if blocked.any():
             ids = sorted(set(opts.loc[blocked, "location_id"]))
             notes.append(f"{int(blocked.sum())} road option(s) at {len(ids)} site(s) dropped: the site needs drainage "
