@@ -105,8 +105,10 @@ class CityRunner:
                     self._client = Client(scheduler, timeout="30s")
                     self._own = [self._client]
                 else:
+                    # worker processes talk over TCP on 127.0.0.1; threads in this process in-process
+                    where = {"host": "127.0.0.1"} if processes else {}
                     cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=processes,
-                                           host="127.0.0.1", dashboard_address=None)
+                                           dashboard_address=None, **where)
                     self._client = Client(cluster)
                     self._own = [self._client, cluster]
         elif kind == "processes":
