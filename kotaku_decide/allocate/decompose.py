@@ -386,7 +386,7 @@ class Decomposition:
         C = np.zeros(len(years))
         for k, (fam, key) in enumerate(zip(self.fam_of, self.key_of)):
             if fam == "budget":
-                s, yr = key
+                s, yr = key[0], key[1]  # (source, year) or, for a scoped pool, (source, year, scope)
                 yi = years.index(yr)
                 up = model.row_up[self.crow_rows[k]]  # carry-over rows are cumulative already
                 if f.carry_over[s]:

@@ -224,20 +224,35 @@ def yearly_indicators(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame
 
 
 def money_table(inp: AllocationInput, plan: pd.DataFrame) -> pd.DataFrame:
-    """Money per source and year [Rp]: budget, available (with carry-over), used, left."""
+    """Money per source and year [Rp]: budget, available (with carry-over), used, left.
+
+    With scoped budgets (a province's or a city's money) one row per source, scope and year, with a
+    ``scope`` column (``national``, ``province:NAME``, ``city:NAME``); the money used is what the plan
+    spends at the locations in that scope.
+    """
     f = inp.funding
-    used = plan.groupby(["source", "year"])["cost_rp"].sum() if len(plan) else pd.Series(dtype=float)
     rows = []
-    for si, s in enumerate(f.sources):
+    n_loc = len(inp.locations)
+    ids = inp.locations["location_id"].to_numpy()
+    for p, (s, _scope) in enumerate(f.pools):
+        if len(plan):
+            inside = pd.Series(f.locations_of(p, n_loc), index=ids)
+            mine = plan[(plan["source"] == s) & plan["location_id"].map(inside).fillna(False).astype(bool)]
+            used = mine.groupby("year")["cost_rp"].sum()
+        else:
+            used = pd.Series(dtype=float)
         carried = 0.0
         for yi, y in enumerate(f.years):
-            budget = float(f.budget_rp[si, yi])
+            budget = float(f.pool_budget_rp[p, yi])
             avail = budget + (carried if f.carry_over[s] else 0.0)
-            u = float(used.get((s, y), 0.0))
+            u = float(used.get(y, 0.0))
             left = avail - u
-            rows.append({"source": s, "label": f.labels.get(s, s), "year": y, "budget_rp": budget,
-                         "available_rp": avail, "used_rp": u, "left_rp": left,
-                         "carried_to_next_rp": left if f.carry_over[s] else 0.0})
+            row = {"source": s, "label": f.labels.get(s, s), "year": y, "budget_rp": budget,
+                   "available_rp": avail, "used_rp": u, "left_rp": left,
+                   "carried_to_next_rp": left if f.carry_over[s] else 0.0}
+            if f.scoped:
+                row = {"source": s, "scope": f.pool_label(p), **{k: v for k, v in row.items() if k != "source"}}
+            rows.append(row)
             carried = left
     return pd.DataFrame(rows)
 
