@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, score_permen, volume_matrix
-from .costing import LOCATION_WORKS, TARGETS
+from .costing import LOCATION_WORKS, target_bands
 from .inputs import AllocationInput
 
 __all__ = ["Violation", "check_plan"]
@@ -93,6 +93,7 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
     lf = sc["costs.location_factor"]
     luc = sc["costs.location_unit_cost"]
     codes = list(prof.codes)
+    bands = target_bands(prof)
     V = volume_matrix(inp.locations, prof)
     D = denominator_matrix(inp.locations, prof)
     S0 = criterion_scores(criterion_shares(V, D), prof)
@@ -118,9 +119,9 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             rem = V[i, j] - float(w.quantity)
             if rem < -1e-9:
                 v.append(Violation("quantity", key, w.quantity, V[i, j], "more than the affected volume"))
-            band = TARGETS.get(w.option, "bad")
+            band = bands.get(w.option, "bad")
             if band == "bad":
-                v.append(Violation("option", key, w.option, list(TARGETS), "unknown target"))
+                v.append(Violation("option", key, w.option, list(bands), "unknown target"))
             elif band is None:
                 if rem > 1e-9:
                     v.append(Violation("quantity", key, w.quantity, V[i, j], "'zero' must remove all the volume"))

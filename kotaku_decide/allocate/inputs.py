@@ -27,11 +27,17 @@ from ..score.scoring import (
 from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue
 from .funding import Funding, authority_of, load_funding
 
-__all__ = ["AllocationInput", "prepare", "WATER", "SANITATION"]
+__all__ = ["AllocationInput", "prepare", "water_codes", "sanitation_codes"]
 
-#: Criteria whose households count for the 100-0-100 water and sanitation objective.
-WATER = ("3a", "3b")
-SANITATION = ("5a", "5b")
+
+def water_codes(profile: Profile) -> tuple:
+    """Criteria whose households count for 100 % drinking water (the profile's ``water`` aspect: 3a, 3b)."""
+    return profile.aspect_codes("water")
+
+
+def sanitation_codes(profile: Profile) -> tuple:
+    """Criteria whose households count for 100 % sanitation (the profile's ``wastewater`` aspect: 5a, 5b)."""
+    return profile.aspect_codes("wastewater")
 
 
 @dataclass
@@ -66,6 +72,14 @@ class AllocationInput:
     unaffordable: pd.DataFrame | None = None
 
     # --- rules in plain form ------------------------------------------------------------------
+    @property
+    def water(self) -> tuple:
+        return water_codes(self.profile)
+
+    @property
+    def sanitation(self) -> tuple:
+        return sanitation_codes(self.profile)
+
     @property
     def threshold(self) -> int:
         return self.profile.slum_threshold

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .costing import LOCATION_WORKS
-from .inputs import SANITATION, WATER, AllocationInput
+from .inputs import AllocationInput
 from .packages import package_from_arrays
 
 __all__ = ["AllocationModel", "ModelSpec", "build_model", "RELAXABLE", "TIE_BREAK_SHARE", "kelurahan_keys"]
@@ -728,10 +728,10 @@ def define_households(ctx: _Ctx) -> float:
         return 0.0
     loc = ctx.inp.locations
     key = ctx.inp.profile.criteria.set_index("code")["input_key"]
-    V = {c: loc[f"vol_{key[c]}"].to_numpy(float) for c in WATER + SANITATION}
+    V = {c: loc[f"vol_{key[c]}"].to_numpy(float) for c in ctx.inp.water + ctx.inp.sanitation}
     yw = ctx.inp.year_weight
     const = 0.0
-    for name, crits, store in (("uw", WATER, ctx.uwcol), ("us", SANITATION, ctx.uscol)):
+    for name, crits, store in (("uw", ctx.inp.water, ctx.uwcol), ("us", ctx.inp.sanitation, ctx.uscol)):
         for i in np.flatnonzero(ctx.cand):
             i = int(i)
             vmax = max(V[c][i] for c in crits)
