@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..score.clearance import cleared
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, score_permen, volume_matrix
-from .costing import LOCATION_WORKS, target_bands
+from .costing import LOCATION_WORKS, SERVICE_TARGET, target_bands
 from .inputs import AllocationInput
 
 __all__ = ["Violation", "check_plan"]
@@ -120,7 +121,19 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             if rem < -1e-9:
                 v.append(Violation("quantity", key, w.quantity, V[i, j], "more than the affected volume"))
             band = bands.get(w.option, "bad")
-            if band == "bad":
+            if w.option == SERVICE_TARGET:
+                rule = inp.clearance
+                aspect = prof.criteria.set_index("code").at[w.criterion, "aspect"]
+                served = 100.0 - 100.0 * max(rem, 0.0) / D[i, j]
+                dec = int(prof.rounding.get("decimals", 2))
+                served_r = np.floor(served * 10 ** dec + 0.5 + 1e-9) / 10 ** dec  # half up, as the shares
+                if aspect not in rule.services:
+                    v.append(Violation("option", key, w.option, list(rule.services),
+                                       f"a service work on an aspect the clearance rule {rule.name} does not name"))
+                elif served_r < rule.min_service_pct:
+                    v.append(Violation("quantity", key, served_r, rule.min_service_pct,
+                                       "the service level after the work stays below the rule's minimum"))
+            elif band == "bad":
                 v.append(Violation("option", key, w.option, list(bands), "unknown target"))
             elif band is None:
                 if rem > 1e-9:
@@ -210,7 +223,7 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
     first = works.groupby(["location_id", "criterion"])["year"].min()
     for before, after in inp.precedence:
         for lid in sorted(set(works["location_id"])):
-            if not any((lid, c) in has for c in before):
+            if lid in inp.precedence_done or not any((lid, c) in has for c in before):
                 continue
             yb = [first.get((lid, c)) for c in before if (lid, c) in first.index]
             yb = min(yb) if yb else None
@@ -248,8 +261,7 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             elif w.criterion in codes:
                 j = codes.index(w.criterion)
                 Vy[i, j] = max(Vy[i, j] - float(w.quantity), 0.0)
-        t = score_permen(Vy, Dm, prof)["total"]
-        return (tot0 >= thr) & ((t < thr) | res)
+        return (tot0 >= thr) & cleared(Vy, Dm, prof, inp.clearance, res)  # the scenario's clearance rule
 
     last = cleared_by(years[-1])
     for lid in sc["rules.locked_in"]:

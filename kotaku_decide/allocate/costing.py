@@ -23,7 +23,8 @@ from ..data.profiles import Profile
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, volume_matrix
 
 __all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "target_bands", "resolve_targets", "UNIT_STEP",
-           "LOCATION_WORKS", "GENERIC_CATALOGUE"]
+           "LOCATION_WORKS", "GENERIC_CATALOGUE",
+           "SERVICE_TARGET", "service_targets"]
 
 GENERIC_CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "config" / "cost_catalogue.csv"
 
@@ -38,6 +39,31 @@ def target_bands(profile: Profile) -> dict:
     out = {f"lt{e:g}": e for e in edges}
     out["zero"] = None
     return out
+
+
+#: Option name of the work that brings a criterion to a clearance rule's service level.
+SERVICE_TARGET = "service"
+
+
+def service_targets(profile: Profile, rule=None) -> tuple[set, float]:
+    """(criterion codes of the rule's service aspects, the largest share [%] that still reads as served).
+
+    Empty and 100 when the rule names no services. The share limit is the one
+    :func:`~kotaku_decide.score.clearance.service_constraints` uses per criterion
+    (``100 - min_service_pct`` plus half the rounding step, less 1e-9).
+    """
+    from ..score.clearance import resolve_rule, service_constraints
+
+    if rule is None:
+        return set(), 100.0
+    rule = resolve_rule(profile, rule)
+    if not rule.services:
+        return set(), 100.0
+    crit_aspect = profile.criteria.set_index("code")["aspect"]
+    codes = {c for c, a in crit_aspect.items() if a in set(rule.services)}
+    items = service_constraints(profile, rule)
+    room = min(limit / len(cols) for _a, cols, limit in items)
+    return codes, float(room)
 
 
 def resolve_targets(names, profile: Profile) -> tuple:
@@ -198,7 +224,7 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
                   location_factor: dict | None = None, location_unit_cost: dict | None = None,
                   locations: np.ndarray | None = None, legal: np.ndarray | None = None,
                   resettlement: bool = True, resettlement_on_legal_land: bool = False,
-                  legalisation: bool = True) -> pd.DataFrame:
+                  legalisation: bool = True, service_rule=None) -> pd.DataFrame:
     """All options per location and criterion, plus resettlement / legalisation rows.
 
     Parameters
@@ -210,6 +236,10 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
         per location and work unit cost [Rp])
     locations : bool mask of the locations that may receive works (default all)
     legal : bool per location, land legal (needed for the resettlement / legalisation rows)
+    service_rule : ClearanceRule, optional
+        A clearance rule that names services (:mod:`kotaku_decide.score.clearance`): each criterion of
+        its service aspects also gets the option ``service``, the least work that leaves a share whose
+        service level (100 - share, rounded like the profile's shares) reaches the rule's minimum.
 
     Returns
     -------
@@ -255,6 +285,20 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
                 continue
             frames.append(pd.DataFrame({
                 "loc": idx, "criterion": code, "option": t, "score_before": S0[idx, j], "score_after": sa[idx],
+                "volume_before": V[idx, j], "quantity": q[idx], "unit": units[j]}))
+    svc_codes, svc_room = service_targets(profile, service_rule)
+    for j, code in enumerate(codes):
+        if code not in svc_codes:
+            continue
+        step = np.full(n, UNIT_STEP.get(units[j], 0.01))
+        keep = svc_room / 100.0 * D[:, j]  # the remaining volume may be at most this
+        q = np.clip(np.ceil(np.round((V[:, j] - keep) / step, 9)) * step, 0.0, V[:, j])
+        ok = mask & (q > 0) & (q < V[:, j])  # where nothing remains, 'zero' is the same work
+        idx = np.flatnonzero(ok)
+        if idx.size:
+            sa = criterion_scores(criterion_shares(V[idx, j] - q[idx], D[idx, j]), profile)
+            frames.append(pd.DataFrame({
+                "loc": idx, "criterion": code, "option": SERVICE_TARGET, "score_before": S0[idx, j], "score_after": sa,
                 "volume_before": V[idx, j], "quantity": q[idx], "unit": units[j]}))
     opts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["loc", "criterion", "option", "score_before", "score_after", "volume_before", "quantity", "unit"])
@@ -312,7 +356,8 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
     opts["cost_rp"] = opts["quantity"] * opts["unit_cost_rp"]
     order = {c: k for k, c in enumerate(codes + list(LOCATION_WORKS))}
     opts["_c"] = opts["criterion"].map(order)
-    opts["_t"] = opts["option"].map({t: k for k, t in enumerate(list(bands) + ["resettle", "legalise"])})
+    opts["_t"] = opts["option"].map({t: k for k, t in enumerate(list(bands) + [SERVICE_TARGET, "resettle",
+                                                                                  "legalise"])})
     opts = opts.sort_values(["loc", "_c", "_t"]).drop(columns=["_c", "_t"]).reset_index(drop=True)
     # a band option that costs as much as a lower target is dominated in every objective but households
     return opts[["loc", "location_id", "criterion", "option", "score_before", "score_after", "delta_score",

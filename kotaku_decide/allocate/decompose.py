@@ -289,9 +289,10 @@ def _lagrangian_cut(model, master, crow_u, crow_rows, by_loc, mcols):
     crit = opts["criterion"].to_numpy()
     delta = opts["delta_score"].to_numpy()
     cost = opts["cost_m"].to_numpy(float)
-    need = np.maximum(inp.locations["total_score"].to_numpy(float) - (inp.threshold - 1), 0).astype(int)
+    need = inp.need().astype(int)
     legal = inp.locations["legal_alloc"].to_numpy(bool)
     prec = inp.precedence
+    prec_done = inp.locations["location_id"].astype(str).isin(inp.precedence_done).to_numpy()
     relax_loc = model.spec.relax_loc if "precedence" in model.spec.relax else None
     coef = np.zeros(len(master.keys))
     const = 0.0
@@ -311,7 +312,7 @@ def _lagrangian_cut(model, master, crow_u, crow_rows, by_loc, mcols):
             keep = ~free
             ph, never = priced_clearing_bounds(crit[rows], delta[rows], c_by_t[:, keep], c_any,
                                                int(need[i]) if has_z else 0, bool(legal[i]),
-                                               () if i == relax_loc else prec)
+                                               () if i == relax_loc or prec_done[i] else prec)
             phi[keep] = ph
             phi[~keep] = np.minimum(phi[~keep], never) if np.isfinite(never) else phi[~keep]
         const += never
@@ -374,7 +375,10 @@ class Decomposition:
     def _rhs(self, u: np.ndarray) -> float:
         m = self.model
         r = self.crow_rows
-        return float(np.where(np.isfinite(m.row_up[r]), u * m.row_up[r], -u * m.row_lo[r]).sum())
+        up, lo = m.row_up[r], m.row_lo[r]
+        fin = np.isfinite(up)
+        side = np.where(fin, up, -np.where(np.isfinite(lo), lo, 0.0))  # no inf x 0 (a free row has u = 0)
+        return float((u * side).sum())
 
     def _new_master(self) -> _Master:
         """The master: rows in z only, one deadline-knapsack row per year, and the Lagrangian cuts so far."""

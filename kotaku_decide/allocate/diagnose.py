@@ -69,7 +69,7 @@ def _location_reasons(inp: AllocationInput, lids) -> list[str]:
     opts = inp.options
     loc = inp.locations.set_index("location_id")
     out = []
-    thr = inp.threshold
+    thr = inp.clearance.total_below  # points to lose: total - (total_below - 1)
     for lid in lids:
         o = opts[opts["location_id"] == lid]
         need = int(loc.at[lid, "total_score"]) - (thr - 1)

@@ -26,7 +26,7 @@ import pandas as pd
 from ..data.profiles import AUTHORITIES, Profile
 from .costing import LOCATION_WORKS
 
-__all__ = ["Funding", "FundingError", "load_funding", "authority_of"]
+__all__ = ["Funding", "FundingError", "load_funding", "authority_of", "provenance_note"]
 
 _YES = {"yes": True, "ya": True, "true": True, "1": True, "no": False, "tidak": False, "false": False, "0": False}
 
@@ -145,7 +145,7 @@ def _read(path, what) -> pd.DataFrame:
         raise FundingError(f"{what} file {path} is empty; expected a header row and one row per entry") from None
 
 
-def _provenance(path) -> str:
+def provenance_note(path) -> str:
     """The leading ``#`` comment lines of a CSV (its data-status note)."""
     if isinstance(path, pd.DataFrame) or path is None:
         return ""
@@ -303,7 +303,7 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
         problems.append(f"funding.swadaya_source {swadaya_source!r} is not a source in the rules table ({sources})")
     if problems:
         raise FundingError("; ".join(problems))
-    status = " ".join(x for x in (_provenance(budget), _provenance(rules)) if x)
+    status = " ".join(x for x in (provenance_note(budget), provenance_note(rules)) if x)
     if not has_scope or all(kinds[p] == "all" for p in pools):
         # no scopes: one pool per source over the whole data set (as before scopes existed)
         return Funding(sources, list(years), B, eligible, auths, caps, carry, labels, prov, status)

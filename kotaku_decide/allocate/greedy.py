@@ -25,6 +25,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from ..score.clearance import service_constraints
+from ..score.scoring import denominator_matrix, volume_matrix
 from .costing import LOCATION_WORKS
 from .inputs import AllocationInput
 from .packages import package_from_arrays
@@ -100,7 +102,6 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     opts = inp.options
     loc = inp.locations
     years = inp.years
-    thr = inp.threshold
     area = loc["area_ha"].to_numpy(float)
     if loc_weight is not None:
         lw = np.asarray(loc_weight, dtype=float)
@@ -128,6 +129,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     recs = []  # (option_row, year, source, amount, package id)
     pkg_id = [0]
     precedence = inp.precedence
+    prec_done = inp.locations["location_id"].astype(str).isin(inp.precedence_done).to_numpy()
     crit_of = opts["criterion"].to_dict()
     cost_of = opts["cost_rp"].to_dict()
     delta_of = opts["delta_score"].to_dict()
@@ -135,6 +137,14 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     loc_of = opts["loc"].to_dict()
     th, ty = inp.target()
     yw = inp.year_weight
+    # the clearance rule: total below total_below and, if it names services, each served well enough
+    tb = inp.clearance.total_below
+    codes = list(inp.profile.codes)
+    col = {c: j for j, c in enumerate(codes)}
+    svc_items = [([codes[j] for j in cols], limit) for _a, cols, limit in service_constraints(inp.profile, inp.clearance)]
+    Vleft = volume_matrix(loc, inp.profile).astype(float)  # volumes still affected, updated as works are bought
+    Dm = denominator_matrix(loc, inp.profile)
+    qty_of = opts["quantity"].to_dict()
 
     def can_start(i, yi):
         if i in started:
@@ -172,12 +182,45 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 legal[i] = True
             else:
                 total[i] -= delta_of[lab]
+                if c in col:
+                    Vleft[i, col[c]] = max(Vleft[i, col[c]] - float(qty_of[lab]), 0.0)
         for r in rows:
             recs.append(r + (pkg_id[0],))
         return True
 
+    def shares(i):
+        return {c: (100.0 * Vleft[i, j] / Dm[i, j] if Dm[i, j] > 0 else 0.0) for c, j in col.items()}
+
+    def services_ok(i):
+        if not svc_items:
+            return True
+        sh = shares(i)
+        return all(sum(sh[c] for c in cs) <= lim for cs, lim in svc_items)
+
     def cleared(i):
-        return resettled[i] or total[i] < thr
+        return bool(resettled[i] or (total[i] < tb and services_ok(i)))
+
+    def cleared_all():
+        ok = total < tb
+        if svc_items:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                S = np.where(Dm > 0, 100.0 * Vleft / Dm, 0.0)
+            for cs, lim in svc_items:
+                ok &= S[:, [col[c] for c in cs]].sum(axis=1) <= lim
+        return resettled | ok
+
+    def clearing_package(i):
+        """Cheapest package that clears i under the rule (points and services): (cost, labels) or (inf, [])."""
+        crit, delta, cost, labels = arrays[i]
+        need = int(max(total[i] - (tb - 1), 0))
+        svc = None
+        if svc_items:
+            removes = [100.0 * float(qty_of[lab]) / Dm[i, col[c]] if c in col and Dm[i, col[c]] > 0 else 0.0
+                       for c, lab in zip(crit, labels)]
+            svc = (removes, shares(i), svc_items)
+        return package_from_arrays(crit, delta, cost, labels, need, bool(legal[i]),
+                                   () if prec_done[i] else precedence,
+                                   exclude=done_crit[i], services=svc)
 
     fmin = float(sc["rules.equity_min_share"])
     grp = loc["equity_group"].to_numpy()
@@ -193,9 +236,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 for i, rows in by_loc.items():
                     if not slum[i] or cleared(i):
                         continue
-                    need = int(total[i] - (thr - 1))
-                    c, labs = package_from_arrays(*arrays[i], need, bool(legal[i]), precedence,
-                                                  exclude=done_crit[i])
+                    c, labs = clearing_package(i)
                     if not np.isfinite(c) or not labs:
                         continue
                     benefit = barea[i] * yw[yi:].sum()
@@ -204,7 +245,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 cands.sort()
                 while cands:
                     if kind == "least_cost" and th is not None:
-                        got = float(area[slum & (resettled | (total < thr))].sum())
+                        got = float(area[slum & cleared_all()].sum())
                         if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in by_loc):
                             break
                     if fmin > 0:  # serve the groups below their minimum share first
@@ -275,7 +316,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 if c in done_crit[i] or resettled[i] or not legal[i]:
                     continue
                 ok = True
-                for before, after in precedence:
+                for before, after in () if prec_done[i] else precedence:
                     if c in after and any((c2 in before) for c2 in set(by_loc[i]["criterion"])):
                         if not (done_crit[i] & set(before)):
                             ok = False

@@ -24,7 +24,7 @@ from ..score.scoring import (
     score_table,
     volume_matrix,
 )
-from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue
+from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue, service_targets
 from .funding import Funding, authority_of, load_funding
 
 __all__ = ["AllocationInput", "prepare", "water_codes", "sanitation_codes"]
@@ -82,7 +82,19 @@ class AllocationInput:
 
     @property
     def threshold(self) -> int:
+        """Lowest total that is slum at the baseline (the profile's kumuh ringan cut-off)."""
         return self.profile.slum_threshold
+
+    @property
+    def clearance(self):
+        """What "cleared" means (:class:`~kotaku_decide.data.profiles.ClearanceRule`): the scenario's
+        ``options.clearance_rule`` or the profile's default (``clearance.csv``)."""
+        return self.profile.clearance_rule(self.scenario["options.clearance_rule"])
+
+    def need(self) -> np.ndarray:
+        """Points each location must lose to be cleared by its total: total - (rule's total_below - 1), >= 0."""
+        total = self.locations["total_score"].to_numpy(float)
+        return np.maximum(total - (self.clearance.total_below - 1), 0.0)
 
     @property
     def swadaya_source(self) -> str | None:
@@ -96,6 +108,15 @@ class AllocationInput:
     @property
     def precedence(self) -> list:
         return [(tuple(r["before"]), tuple(r["after"])) for r in self.scenario["rules.precedence"]]
+
+    @property
+    def precedence_done(self) -> frozenset:
+        """Location ids whose ``before`` works were done before the horizon (``rules.precedence_done``)."""
+        return frozenset(self.scenario["rules.precedence_done"])
+
+    def precedence_at(self, lid: str) -> list:
+        """The precedence rules that bind at location ``lid`` (none where its ``before`` works are done)."""
+        return [] if lid in self.precedence_done else self.precedence
 
     def target(self) -> tuple[float | None, int]:
         """(target hectares or None, target year)."""
@@ -154,7 +175,7 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
     # rules on locations
     known = set(ids)
     problems = []
-    for key in ("rules.locked_in", "rules.locked_out", "options.legalised"):
+    for key in ("rules.locked_in", "rules.locked_out", "options.legalised", "rules.precedence_done"):
         bad = sorted(set(sc[key]) - known)
         if bad:
             problems.append(f"{key}: unknown location_id(s) {bad}")
@@ -172,6 +193,10 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
             if bad:
                 problems.append(f"rules.precedence[{k}].{side}: unknown criterion code(s) {bad}; expected codes of "
                                 f"profile {sc['profile']}: {', '.join(codes)}")
+    rule_name = sc["options.clearance_rule"]
+    if rule_name is not None and rule_name not in [r.name for r in prof.clearance]:
+        problems.append(f"options.clearance_rule: {rule_name!r} is not a rule of profile {sc['profile']}; expected one "
+                        f"of {[r.name for r in prof.clearance]} (its clearance.csv)")
     slum_now = dict(zip(ids, loc["total_score"].to_numpy() >= prof.slum_threshold))
     not_slum = sorted(lid for lid in set(sc["rules.locked_in"]) & known if not slum_now[lid])
     if not_slum:
@@ -193,6 +218,7 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         & ~loc["locked_out"].to_numpy()
     loc["candidate"] = cand
 
+    rule = prof.clearance_rule(rule_name)  # the scenario's clearance rule (checked above)
     cat = load_catalogue(sc.data_path("costs"), prof)
     works = choose_works(cat, sc["costs.work_choice"])
     opts = build_options(loc, prof, works, targets=tuple(sc["options.targets"]), price_index=sc["costs.price_index"],
@@ -200,7 +226,7 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
                          locations=cand, legal=loc["legal_alloc"].to_numpy(bool),
                          resettlement=sc["options.resettlement"],
                          resettlement_on_legal_land=sc["options.resettlement_on_legal_land"],
-                         legalisation=sc["options.legalisation"])
+                         legalisation=sc["options.legalisation"], service_rule=rule)
     legal = loc["legal_alloc"].to_numpy(bool)
     if not sc["options.legalisation"]:
         insitu = ~opts["criterion"].isin(list(LOCATION_WORKS))
@@ -255,7 +281,10 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
     # than another of the same location and criterion is dominated (the households objective keeps all)
     if sc["objective.kind"] != "households" and len(opts):
         srt = opts.sort_values(["loc", "criterion", "score_after", "cost_rp"], kind="stable")
-        dom = srt.duplicated(["loc", "criterion", "score_after"]) & ~srt["criterion"].isin(list(LOCATION_WORKS))
+        # ... except on the criteria of a clearance rule's services, where a lower share counts too
+        svc_codes, _ = service_targets(prof, rule)
+        dom = srt.duplicated(["loc", "criterion", "score_after"]) & ~srt["criterion"].isin(list(LOCATION_WORKS)) \
+            & ~srt["criterion"].isin(sorted(svc_codes))
         if dom.any():
             notes.append(f"{int(dom.sum())} dominated option(s) dropped (same end score, higher cost)")
             opts = opts.drop(index=srt.index[dom.to_numpy()]).reset_index(drop=True)
@@ -270,6 +299,7 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         for before, after in [(tuple(r["before"]), tuple(r["after"])) for r in sc["rules.precedence"]]:
             bj = [col[c] for c in before if c in col]
             needs = (S0[:, bj] > 0).any(axis=1) if bj else np.zeros(len(loc), bool)
+            needs &= ~loc["location_id"].isin(sc["rules.precedence_done"]).to_numpy()
             stuck = np.array([bool(needs[i]) and not any((i, c) in have for c in before) for i in range(len(loc))],
                              dtype=bool)
             if stuck.any():

@@ -318,8 +318,10 @@ class _Ctx:
         self.cand = loc["candidate"].to_numpy(bool)
         self.legal = loc["legal_alloc"].to_numpy(bool)
         self.kel = loc["kelurahan"].astype(str).to_numpy()
+        # locations whose `before` works were done before the horizon: no precedence rows there
+        self.prec_done = loc["location_id"].astype(str).isin(inp.precedence_done).to_numpy()
         self.thr = inp.threshold
-        self.need = np.maximum(self.total0 - (self.thr - 1), 0.0)
+        self.need = inp.need()  # points to lose under the clearance rule's total
         self.insitu = ~np.isin(self.o_crit, list(LOCATION_WORKS))
         self.by_loc: dict = defaultdict(list)
         self.by_loc_crit: dict = defaultdict(list)
@@ -531,7 +533,7 @@ def define_precedence(ctx: _Ctx) -> None:
     """
     for bi, (before, after) in enumerate(ctx.inp.precedence):
         for i in sorted(ctx.by_loc):
-            if ctx.relax_here("precedence", i):
+            if ctx.relax_here("precedence", i) or ctx.prec_done[i]:
                 continue
             rb = [o for c in before for o in ctx.by_loc_crit.get((i, c), [])]
             if not rb:
@@ -549,8 +551,13 @@ def define_precedence(ctx: _Ctx) -> None:
 def define_cleared(ctx: _Ctx) -> None:
     """sum_{o at i, in situ} min(d_o, n_i) X[o, y] + n_i X[res(i), y] >= n_i z[i, y]; z[i, y] <= z[i, y + 1].
 
-    ``n_i`` = total score - (threshold - 1): the points a location must lose to leave the slum list.
+    ``n_i`` = total score - (the clearance rule's total_below - 1): the points a location must lose.
+    When the rule also names services (e.g. road, drainage, water, wastewater and solid waste served
+    at least 80 %), each is a row sum_{c in aspect} (s_c - sum_{o in (i, c)} r_o X[o, y]) <= L + M (1 - z[i, y])
+    + M X[res(i), y], with s_c the baseline share [%], r_o the share an option removes, L the rule's
+    limit (:func:`~kotaku_decide.score.clearance.service_constraints`) and M = sum s_c - L.
     """
+    _define_services(ctx)
     for i in ctx.slum_locs:
         rows = [o for o in ctx.by_loc.get(i, []) if ctx.insitu[o]]
         coef = [min(ctx.o_delta[o], ctx.need[i]) for o in rows]
@@ -570,8 +577,66 @@ def define_cleared(ctx: _Ctx) -> None:
                              [1.0, -1.0], -INF, 0.0)
 
 
+def _define_services(ctx: _Ctx) -> None:
+    from ..score.clearance import service_constraints
+    from ..score.scoring import criterion_shares, denominator_matrix, volume_matrix
+
+    items = service_constraints(ctx.inp.profile, ctx.inp.clearance)
+    if not items:
+        return
+    loc = ctx.inp.locations
+    D = denominator_matrix(loc, ctx.inp.profile)
+    S = criterion_shares(volume_matrix(loc, ctx.inp.profile), D)
+    col = {c: j for j, c in enumerate(ctx.inp.profile.codes)}
+    for i in ctx.slum_locs:
+        for aspect, cols, limit in items:
+            base = float(S[i, cols].sum())
+            M = base - limit
+            if M <= 1e-9:
+                continue  # already served well enough
+            rows = [o for c in ctx.inp.profile.codes if col[c] in set(cols.tolist())
+                    for o in ctx.by_loc_crit.get((i, c), [])]
+            for y in range(ctx.Y):
+                cc, vv = _xcum(ctx, rows, y, [100.0 * ctx.o_qty[o] / D[i, col[ctx.o_crit[o]]] for o in rows])
+                vals = [-v for v in vv]
+                if i in ctx.res_of:
+                    c2, v2 = _xcum(ctx, [ctx.res_of[i]], y, [M])
+                    cc += c2
+                    vals += [-v for v in v2]
+                cc.append(ctx.zcol[(i, y)])
+                vals.append(M)
+                ctx.rows.add("services", (i, aspect, ctx.years[y]), cc, vals, -INF, limit + M - base)
+
+
+def _package_services(ctx: _Ctx, i: int, rows) -> tuple | None:
+    """The clearance rule's service condition at location i for :func:`~.packages.package_from_arrays`."""
+    from ..score.clearance import service_constraints
+    from ..score.scoring import criterion_shares, denominator_matrix, volume_matrix
+
+    if not hasattr(ctx, "_svc"):
+        prof = ctx.inp.profile
+        items = service_constraints(prof, ctx.inp.clearance)
+        codes = list(prof.codes)
+        if items:
+            D = denominator_matrix(ctx.inp.locations, prof)
+            S = criterion_shares(volume_matrix(ctx.inp.locations, prof), D)
+            ctx._svc = ([(tuple(codes[j] for j in cols), limit) for _a, cols, limit in items], D, S,
+                        {c: j for j, c in enumerate(codes)})
+        else:
+            ctx._svc = None
+    if ctx._svc is None:
+        return None
+    items, D, S, col = ctx._svc
+    removes = [100.0 * ctx.o_qty[o] / D[i, col[ctx.o_crit[o]]] if ctx.o_crit[o] in col and D[i, col[ctx.o_crit[o]]] > 0
+               else 0.0 for o in rows]
+    return removes, {c: float(S[i, j]) for c, j in col.items()}, items
+
+
 def define_min_cost(ctx: _Ctx) -> None:
     """sum_{o at i} k_o X[o, y] >= K_i z[i, y], with K_i the cheapest clearing package of i.
+
+    The package meets the scenario's clearance rule: the points and, when the rule names services,
+    each service item (:func:`_package_services`).
 
     A valid inequality (tightens the LP; valid because the cheapest package - a multiple-choice
     knapsack with precedence and legalisation - is solved exactly in :mod:`.packages`). A location
@@ -580,9 +645,9 @@ def define_min_cost(ctx: _Ctx) -> None:
     """
     for i in ctx.slum_locs:
         rows = np.asarray(ctx.by_loc.get(i, []), dtype=np.int64)
-        prec = () if ctx.relax_here("precedence", i) else ctx.inp.precedence
+        prec = () if ctx.relax_here("precedence", i) or ctx.prec_done[i] else ctx.inp.precedence
         c, labels = package_from_arrays(ctx.o_crit[rows], ctx.o_delta[rows], ctx.o_cost[rows], rows, int(ctx.need[i]),
-                                        bool(ctx.legal[i]), prec)
+                                        bool(ctx.legal[i]), prec, services=_package_services(ctx, i, rows))
         ctx.min_cost[i] = c
         ctx.min_package[i] = [int(o) for o in labels]
         if not np.isfinite(c):

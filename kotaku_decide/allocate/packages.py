@@ -9,6 +9,8 @@ too (precedence); on land that is not legal, in-situ works also need legalisatio
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,7 @@ __all__ = ["cheapest_package", "package_from_arrays"]
 
 
 def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), costcol: str = "cost_m",
-                     exclude=()) -> tuple[float, list]:
+                     exclude=(), services=None) -> tuple[float, list]:
     """Cheapest set of options (index labels of ``rows``) lowering the score by ``need`` points.
 
     Parameters
@@ -28,6 +30,7 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
     legal : land legal (else in-situ works need the ``legalisation`` row, if any)
     precedence : list of (before criteria, after criteria)
     exclude : criteria that may not be used (already done)
+    services : optional service condition of a clearance rule (see :func:`package_from_arrays`)
 
     Returns
     -------
@@ -36,20 +39,33 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
     """
     return package_from_arrays(rows["criterion"].to_numpy(), rows["delta_score"].to_numpy(),
                                rows[costcol].to_numpy(float), rows.index.to_numpy(), need, legal, precedence,
-                               exclude)
+                               exclude, services)
 
 
-def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=()):
+def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=(),
+                        services=None):
     """:func:`cheapest_package` on plain arrays (one entry per option): the fast path for loops.
+
+    ``services``: a clearance rule's service condition, ``(removes, share, items)``: per option the
+    share points [%] it removes from its criterion, the criterion -> share [%] now, and the items
+    ``(criteria codes, limit [%])`` whose shares must sum to at most the limit
+    (:func:`~kotaku_decide.score.clearance.service_constraints`). The package then meets the points
+    *and* every item (an item already met needs nothing). ``None``: points only.
 
     Results are cached on the exact inputs (the evidence re-solves the same locations many times).
     """
+    skey = None
+    if services is not None:
+        removes, share, items = services
+        skey = (tuple(np.round(np.asarray(removes, float), 9).tolist()),
+                tuple(sorted((c, round(float(v), 9)) for c, v in share.items())),
+                tuple((tuple(cs), float(lim)) for cs, lim in items))
     key = (tuple(np.asarray(crit, dtype=object).tolist()), tuple(np.asarray(delta).tolist()),
            tuple(np.asarray(cost, dtype=float).tolist()), tuple(np.asarray(labels).tolist()), int(need), bool(legal),
-           tuple((tuple(b), tuple(a)) for b, a in precedence), tuple(sorted(exclude)))
+           tuple((tuple(b), tuple(a)) for b, a in precedence), tuple(sorted(exclude)), skey)
     hit = _PACKAGE_CACHE.get(key)
     if hit is None:
-        hit = _package(crit, delta, cost, labels, need, legal, precedence, exclude)
+        hit = _package(crit, delta, cost, labels, need, legal, precedence, exclude, services)
         if len(_PACKAGE_CACHE) > 20000:
             _PACKAGE_CACHE.clear()
         _PACKAGE_CACHE[key] = hit
@@ -59,26 +75,63 @@ def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, prece
 _PACKAGE_CACHE: dict = {}
 
 
-def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=()):
-    if need <= 0:
-        return 0.0, []
+def _service_groups(crit, removes, cost, share, items, by_crit):
+    """Per service item, the option combinations (one option or none per criterion) meeting its limit.
+
+    Returns (criteria covered by the groups, list of (allow_none, [(option indices, cost)])), or None
+    when an item cannot be met.
+    """
+    covered, groups = set(), []
+    for codes, limit in items:
+        cs = [c for c in codes if c in by_crit]
+        covered |= set(cs)
+        fixed = sum(share.get(c, 0.0) for c in codes)
+        combos = []
+        for combo in itertools.product(*[[None] + by_crit[c] for c in cs]):
+            ks = tuple(k for k in combo if k is not None)
+            after = fixed - sum(min(float(removes[k]), share.get(crit[k], 0.0)) for k in ks)
+            if after <= limit:
+                combos.append(ks)
+        if not combos:
+            return None
+        groups.append((() in combos, [ks for ks in combos if ks]))
+    return covered, groups
+
+
+def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=(), services=None):
+    need = max(int(need), 0)
     crit = np.asarray(crit, dtype=object)
-    best = (np.inf, [])
     n = len(crit)
+    excl = set(exclude)
+    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS and crit[k] not in excl]
+    by_crit: dict = {}
+    for k in ins:
+        by_crit.setdefault(crit[k], []).append(k)
+    groups = []
+    covered: set = set()
+    if services is not None and services[2]:
+        removes, share, items = services
+        sg = _service_groups(crit, removes, cost, share, items, by_crit)
+        if sg is None:
+            groups = None
+        else:
+            covered, groups = sg
+            if all(allow for allow, _ in groups):
+                groups = []  # every item is met already
+    if need <= 0 and groups == []:
+        return 0.0, []
+    best = (np.inf, [])
     res = [k for k in range(n) if crit[k] == "resettlement"]
     if res:
         best = (float(cost[res[0]]), [labels[res[0]]])
-    excl = set(exclude)
-    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS and crit[k] not in excl]
+    if groups is None:  # a service item no work can meet: only resettlement clears
+        return best
     extra, extra_rows = 0.0, []
     if not legal:
         leg = [k for k in range(n) if crit[k] == "legalisation"]
         if not leg:
             return best
         extra, extra_rows = float(cost[leg[0]]), [labels[leg[0]]]
-    by_crit: dict = {}
-    for k in ins:
-        by_crit.setdefault(crit[k], []).append(k)
     # precedence, rule by rule (as the model and the checker apply it): at a site with options for a
     # rule's `before` criteria, an `after` work of that rule needs a `before` work of the same rule.
     # State bits: 2r = has a `before` work of rule r, 2r+1 = has an `after` work of rule r.
@@ -86,6 +139,22 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     R = len(rules)
     S = 1 << (2 * R)
     need_before = [bool(b & set(by_crit)) for b, _ in rules]
+
+    def bits_of(ks):
+        bits = 0
+        for k in ks:
+            c = crit[k]
+            for r, (b, a) in enumerate(rules):
+                bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
+        return bits
+
+    # layers: (allow nothing, [(option indices, points, cost, precedence bits)]): one per criterion
+    # outside the service items (at most one option), one per service item (a combination meeting it)
+    layers_in = [(True, [((k,), int(delta[k]), float(cost[k]), bits_of((k,))) for k in by_crit[c]])
+                 for c in sorted(by_crit) if c not in covered]
+    for allow, combos in groups:
+        layers_in.append((allow, [(ks, sum(int(delta[k]) for k in ks), sum(float(cost[k]) for k in ks), bits_of(ks))
+                                  for ks in combos]))
     INF = np.inf
     P = need + 1
     pr = np.arange(P)
@@ -93,19 +162,15 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     table = np.full((P, S), INF)  # (points capped at need, precedence state)
     table[0, 0] = 0.0
     layers = []
-    for c in sorted(by_crit):
+    for allow, choices in layers_in:
         prev = table
-        new = prev.copy()
-        bits = 0
-        for r, (b, a) in enumerate(rules):
-            bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
-        opts_k = [(labels[k], int(delta[k]), float(cost[k])) for k in by_crit[c]]
-        to = states | bits
-        for _lab, d, cc in opts_k:
+        new = prev.copy() if allow else np.full_like(prev, INF)
+        for _ks, d, cc, bits in choices:
             q = np.minimum(pr + d, need)
+            to = states | bits
             for st in range(S):
                 np.minimum.at(new[:, to[st]], q, prev[:, st] + cc)
-        layers.append((prev, opts_k, bits))
+        layers.append((prev, allow, choices))
         table = new
     ok = np.ones(S, bool)
     for r in range(R):
@@ -123,21 +188,21 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     chosen = []
     state = best_state
     cur = table
-    for prev, opts_k, bits in reversed(layers):
+    for prev, allow, choices in reversed(layers):
         p_, s_ = state
         target = cur[p_, s_]
-        if np.isclose(prev[p_, s_], target, rtol=1e-12, atol=1e-9):
+        if allow and np.isclose(prev[p_, s_], target, rtol=1e-12, atol=1e-9):
             cur = prev
             continue
         found = False
-        froms = [st for st in range(S) if (st | bits) == s_]
-        for lab, d, cc in opts_k:
+        for ks, d, cc, bits in choices:
+            froms = [st for st in range(S) if (st | bits) == s_]
             srcs = pr[np.minimum(pr + d, need) == p_]
             for st in froms:
                 vals = prev[srcs, st] + cc
                 k = np.flatnonzero(np.isclose(vals, target, rtol=1e-12, atol=1e-9))
                 if len(k):
-                    chosen.append(lab)
+                    chosen += [labels[x] for x in reversed(ks)]
                     state = (int(srcs[k[0]]), st)
                     found = True
                     break
@@ -229,3 +294,4 @@ def priced_clearing_bounds(crit, delta, c_by_t, c_any, need: int, legal: bool, p
     best = table[:, need, :][:, ok].min(axis=1) if ok.any() else np.full(T, np.inf)
     phi = np.minimum(phi, best + leg_cost + extra)
     return phi, never
+

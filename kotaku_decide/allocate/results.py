@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.profiles import SLUM_LEVELS
+from ..score.clearance import clearance, cleared
 from ..score.scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
 from .inputs import AllocationInput
 
@@ -53,6 +54,16 @@ class AllocationResult:
     evaluation: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
 
+    @property
+    def clearance_rule(self):
+        """The :class:`~kotaku_decide.data.profiles.ClearanceRule` the plan was counted under."""
+        from ..data.profiles import load_profile
+
+        sc = self.scenario
+        if sc is None or not hasattr(sc, "values"):
+            return None
+        return load_profile(sc["profile"]).clearance_rule(sc["options.clearance_rule"])
+
     def summary(self) -> str:
         r = self.report
         lines = [f"method: {self.method}; status: {getattr(r.status, 'value', r.status)}; "
@@ -64,6 +75,9 @@ class AllocationResult:
             e = self.evaluation
             lines.append(f"cleared: {e['cleared_ha']:.2f} ha of {e['slum_ha_before']:.2f} slum ha; "
                          f"spend Rp {e['cost_rp'] / 1e9:,.2f} bn")
+            rule = self.clearance_rule
+            if rule is not None:
+                lines.append(f"cleared means: {rule.label('en')} (rule {rule.name}, {rule.status})")
         if r.message:
             lines.append(r.message)
         if self.shortfall is not None and str(self.shortfall) not in (r.message or ""):
@@ -169,10 +183,10 @@ def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
     level_after = np.where(res, "resettled", level_after)
     cleared_year = np.full(len(loc), np.nan)
     thr = inp.threshold
+    end = clearance(V1, D, prof, inp.clearance, res)
     for y in reversed(inp.years):
         Vy, ry = _volumes_after(inp, works, y)
-        ty = score_permen(Vy, D, prof)["total"]
-        ok = (ty < thr) | ry
+        ok = cleared(Vy, D, prof, inp.clearance, ry)  # the scenario's clearance rule
         cleared_year = np.where(ok & (b["total"] >= thr), y, cleared_year)
     out = pd.DataFrame({
         "location_id": loc["location_id"], "name": loc["name"], "kelurahan": loc["kelurahan"],
@@ -187,6 +201,20 @@ def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
         "cost_rp": loc["location_id"].map(works.groupby("location_id")["cost_rp"].sum()
                                           if "cost_rp" in works else {}).fillna(0.0).to_numpy(float),
     })
+    # what the works addressed (aspects of the criteria worked, in the profile's order) and, under a rule
+    # with services, the services a slum location still misses at the end
+    aspect_of = dict(zip(prof.criteria["code"], prof.criteria["aspect"]))
+    order = {a: k for k, a in enumerate(list(prof.aspects) + ["resettlement", "legalisation"])}
+    if len(works):
+        asp = works.assign(aspect=works["criterion"].map(lambda c: aspect_of.get(c, c)))
+        by = asp.groupby("location_id")["aspect"].agg(lambda s: "; ".join(sorted(set(s), key=order.get)))
+    else:
+        by = pd.Series(dtype=object)
+    out["aspects_addressed"] = loc["location_id"].map(by).fillna("").to_numpy()
+    if end.services:
+        missed = ["; ".join(m) if (s and not c) else "" for m, s, c in
+                  zip(end.services_missed(), b["total"] >= thr, end.cleared)]
+        out["services_missed"] = missed
     for j, c in enumerate(prof.codes):
         out[f"score_{c}_before"] = b["scores"][:, j]
         out[f"score_{c}_after"] = np.where(res, 0, a["scores"][:, j])
@@ -208,11 +236,11 @@ def yearly_indicators(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame
     D = denominator_matrix(loc, prof)
     hh = loc["households"].to_numpy(float).sum()
     area = loc["area_ha"].to_numpy(float)
+    slum0 = score_permen(volume_matrix(loc, prof), D, prof)["total"] >= inp.threshold
     rows = []
     for y in [inp.years[0] - 1] + list(inp.years):
         V, res = _volumes_after(inp, works, y)
-        tot = score_permen(V, D, prof)["total"]
-        slum = (tot >= inp.threshold) & ~res
+        slum = slum0 & ~cleared(V, D, prof, inp.clearance, res)  # slum at the baseline, not cleared by y
         w = _hh_without(inp, V, res, inp.water).sum()
         s = _hh_without(inp, V, res, inp.sanitation).sum()
         rows.append({"year": y, "label": "baseline" if y < inp.years[0] else "end of year",
@@ -277,9 +305,8 @@ def evaluate_plan(inp: AllocationInput, works: pd.DataFrame) -> dict:
     hy, hh, by = 0.0, 0.0, {}
     for k, y in enumerate(inp.years):
         V, res = _volumes_after(inp, works, y)
-        tot = score_permen(V, D, prof)["total"]
-        cleared = slum0 & ((tot < inp.threshold) | res)
-        by[y] = float(area[cleared].sum())
+        cl = slum0 & cleared(V, D, prof, inp.clearance, res)
+        by[y] = float(area[cl].sum())
         hy += inp.year_weight[k] * by[y]
         gain = (w0 - _hh_without(inp, V, res, inp.water)) + (s0 - _hh_without(inp, V, res, inp.sanitation))
         hh += inp.year_weight[k] * float(gain[cand].sum())

@@ -11,6 +11,15 @@ def cmd_demo(args) -> int:
     from ..hearing.demo import run, run_hearing
 
     run(args.out, args.data)
+    from ..hearing.demo import PROGRESS_PLAN, PROGRESS_REALISED, PROGRESS_SCENARIO
+    from .replan import run_replan
+
+    # re-plan 2019 from the adopted plan after the SYNTHETIC realised works of 2017-2018
+    dest = Path(args.out) / "replan_balikpapan_2019"
+    print(f"\n== re-plan of 2019 after the SYNTHETIC realised works of 2017-2018 -> {dest}")
+    if run_replan(args.data / PROGRESS_SCENARIO, args.data / PROGRESS_REALISED, 2019, dest,
+                  plan_path=args.data / PROGRESS_PLAN):
+        return 1
     if args.no_hearing:
         return 0
     return 1 if run_hearing(args.out, args.data, args.lang, workers=args.workers) else 0
@@ -23,7 +32,8 @@ def register(subparsers) -> None:
                               description="Score the embedded (SYNTHETIC, illustrative) Balikpapan 2016 baseline under "
                                           "both regulations, check the 2020 decree table, and run the six-scenario "
                                           "hearing set into OUT/hearing_2016; write the progress report of the "
-                                          "adopted plan against SYNTHETIC realised works into OUT/progress_balikpapan.")
+                                          "adopted plan against SYNTHETIC realised works into OUT/progress_balikpapan and "
+                                          "re-plan 2019 after them into OUT/replan_balikpapan_2019.")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports)")
     p.add_argument("--data", type=Path, default=data_dir(), help="folder holding the embedded data files")
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the hearing reports")

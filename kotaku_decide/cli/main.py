@@ -174,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(func=cmd_profiles)
 
-    from . import allocate, app, batch, demo, evidence, progress, rank
+    from . import allocate, app, batch, demo, evidence, progress, rank, replan
 
-    for m in (rank, allocate, evidence, progress, batch, demo, app):  # each module adds its sub-commands
+    for m in (rank, allocate, evidence, progress, replan, batch, demo, app):  # each module adds its sub-commands
         m.register(sub)
     return ap
 

@@ -57,6 +57,8 @@ SPEC: dict[str, dict] = {
     # target names come from the profile's score bands (lt76, lt51, lt25, zero under 14/2018), checked in prepare
     "options.targets": {"type": list, "items": str},
     "options.legalised": {"type": list, "items": str},
+    # a rule name of the profile's clearance.csv (checked in prepare); null = the profile's default rule
+    "options.clearance_rule": {"type": str, "nullable": True},
     "funding.budget_factor": {"type": _NUM, "min": 0.0, "max": 1e3},
     "funding.swadaya_share": {"type": _NUM, "min": 0.0, "max": 1.0},
     "funding.source_factor": {"type": dict, "free": True, "values": _NUM},
@@ -75,6 +77,7 @@ SPEC: dict[str, dict] = {
     "funding.authority_cutoffs_ha": {"type": list, "nullable": True, "items": _NUM, "length": 2},
     "rules.precedence": {"type": list, "items": dict},
     "rules.locked_in": {"type": list, "items": str},
+    "rules.precedence_done": {"type": list, "items": str},
     "rules.locked_out": {"type": list, "items": str},
     "rules.equity_min_share": {"type": _NUM, "min": 0.0, "max": 1.0},
     "rules.max_starts_per_year": {"type": int, "nullable": True, "min": 0},

@@ -163,7 +163,7 @@ def _relaxed_options(inp: AllocationInput, i: int, relax: set) -> AllocationInpu
                       location_unit_cost=sc["costs.location_unit_cost"], locations=mask, legal=legal,
                       resettlement=sc["options.resettlement"],
                       resettlement_on_legal_land=sc["options.resettlement_on_legal_land"],
-                      legalisation=sc["options.legalisation"])
+                      legalisation=sc["options.legalisation"], service_rule=inp.clearance)
     if not sc["options.legalisation"] and not legal[i]:
         o = o[o["criterion"].isin(list(LOCATION_WORKS))]
     auth = loc.at[i, "authority_alloc"]
@@ -195,9 +195,10 @@ def cheapest_cost(inp: AllocationInput, i: int) -> float:
     from ..allocate.packages import cheapest_package
 
     loc = inp.locations
-    need = int(max(loc.at[i, "total_score"] - (inp.threshold - 1), 0))
+    need = int(inp.need()[i])
     rows = inp.options[inp.options["loc"] == i]
-    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), inp.precedence, costcol="cost_rp")
+    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), inp.precedence_at(str(loc.at[i, "location_id"])),
+                            costcol="cost_rp")
     return float(c)
 
 
@@ -212,16 +213,16 @@ def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]
     o, loc = inp.options, inp.locations
     slum = loc["slum"].to_numpy(bool)
     legal = loc["legal_alloc"].to_numpy(bool)
-    total = loc["total_score"].to_numpy(float)
+    v_need = inp.need()
     packs = []
     for i, g in o.groupby("loc", sort=True):
         i = int(i)
         if not slum[i]:
             continue
-        need = int(max(total[i] - (inp.threshold - 1), 0))
+        need = int(v_need[i])
         c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
                                         g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
-                                        inp.precedence)
+                                        inp.precedence_at(str(loc.at[i, "location_id"])))
         if np.isfinite(c) and labels:
             packs.append(sorted(int(x) for x in labels))
     keep = sorted(x for p in packs for x in p)

@@ -40,9 +40,10 @@ def reachability(inp) -> pd.DataFrame:
     for i, r in loc.iterrows():
         if not bool(r["slum"]):
             continue
-        need = int(max(r["total_score"] - (v.threshold - 1), 0))
+        need = int(max(r["total_score"] - (v.clearance.total_below - 1), 0))
         o = v.options[v.options["loc"] == i]
-        c, chosen = cheapest_package(o, need, bool(r["legal_alloc"]), v.precedence, costcol="cost_rp")
+        c, chosen = cheapest_package(o, need, bool(r["legal_alloc"]), v.precedence_at(str(r["location_id"])),
+                                     costcol="cost_rp")
         crit = set(v.options.loc[chosen, "criterion"]) if chosen else set()
         leg = v.options.loc[[k for k in chosen if v.options.at[k, "criterion"] == "legalisation"], "cost_rp"].sum() \
             if chosen else 0.0

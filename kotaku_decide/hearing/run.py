@@ -496,13 +496,20 @@ def _as_dict(rep) -> dict:
         return {k: str(v) for k, v in vars(rep).items()}
 
 
+def _rule_text(hr: HearingResult) -> str:
+    """The clearance rule the plan counts "cleared" by, in the report's language, with its status."""
+    rule = _profile(hr).clearance_rule(hr.scenario["options.clearance_rule"])
+    return f"{rule.label(hr.lang)} [{rule.status}]"
+
+
 def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
     L = lambda k: label("hearing", k, hr.lang)  # noqa: E731
     kf = hr.key_figures
     pct = lambda x, d: f"{format_number(100 * x, d, hr.lang)} %"  # noqa: E731
     num = lambda x, d: format_number(float(x), d, hr.lang)  # noqa: E731
     rows = [(L("scenario"), hr.name), (L("description"), kf["description"] or ""),
-            (L("regulation"), kf["profile"]), (L("objective"), value_label("objective", kf["objective"], hr.lang)),
+            (L("regulation"), kf["profile"]), (L("clearance_rule"), _rule_text(hr)),
+            (L("objective"), value_label("objective", kf["objective"], hr.lang)),
             (L("solver_status"), value_label("status", kf["status"], hr.lang)),
             (L("proven_optimal"), value_label("boolean", bool(kf["proven_optimal"]), hr.lang)),
             (L("gap"), "" if kf["gap"] is None else pct(kf["gap"], 4)),

@@ -55,7 +55,8 @@ def section(hr: HearingResult, key: str) -> list:
             out.append(Markdown(L("no_plan")))
     elif key == "before_after":
         cols = [c for c in ("location_id", "name", "area_ha", "total_before", "level_before", "total_after",
-                            "level_after", "contribution_of_handling", "cleared_year", "cost_rp") if c in a.before_after]
+                            "level_after", "contribution_of_handling", "cleared_year", "aspects_addressed",
+                            "services_missed", "cost_rp") if c in a.before_after]
         out += [a.before_after[cols]]
     elif key == "ranking":
         out += [Markdown(_esc("; ".join(hr.rank_notes))), fig("rank_intervals"), hr.ranks.head(20)]
