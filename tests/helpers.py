@@ -302,7 +302,6 @@ def fresh_cleared(inp_factory, budgets: dict, lid: str, year: int | None = None)
 # L2: 2b 30 % (1): total 1, not slum.
 
 PROGRESS_YEARS = [2017, 2018, 2019]
-PROGRESS_SOURCES = ["apbn", "apbd_kota", "csr"]
 _PLAN_ROWS = [  # location, criterion, option, quantity, year, source, cost
     ("L1", "2b", "lt25", 60, 2017, "apbn", 100.0),
     ("L1", "3a", "lt25", 40, 2017, "apbd_kota", 40.0),

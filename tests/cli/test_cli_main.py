@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from kd_testutil import DATA, REPO, location
+from helpers import DATA, REPO, location
 
 
 def run(*args):

@@ -8,7 +8,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from kd_testutil import CODES_14, DATA, REPO, location
+from helpers import CODES, DATA, REPO, location
 
 from kotaku_decide.data.io import InputFileError, read_table
 from kotaku_decide.data.validate import load_baseline, validate
@@ -46,7 +46,7 @@ def test_empty_excel_cells_are_empty_not_nan_text(tmp_path):
 
 
 def test_excel_rows_mixing_vol_and_pct_and_a_blank_middle_row(tmp_path):
-    a = location("A", {"1a": 80})
+    a = location("A", shares={"1a": 80})
     a["pct_1a"] = None
     b = location("B")
     b["vol_1a"] = None
@@ -107,9 +107,9 @@ def test_negative_volumes_are_refused_by_the_numeric_core():
 def test_aggregated_areas_at_band_edges_keep_their_authority(make_csv):
     rows = []
     for i, a in enumerate([0.08, 14.71, 0.21]):
-        rows.append(location(f"K1-{i}", {c: 30 for c in CODES_14}, kawasan="K1", area_ha=a, population=500))
+        rows.append(location(f"K1-{i}", shares={c: 30 for c in CODES}, kawasan="K1", area_ha=a, population=500))
     for i, a in enumerate([0.01, 9.04, 0.95]):
-        rows.append(location(f"K2-{i}", {c: 30 for c in CODES_14}, kawasan="K2", area_ha=a, population=500))
+        rows.append(location(f"K2-{i}", shares={c: 30 for c in CODES}, kawasan="K2", area_ha=a, population=500))
     df = load_baseline(make_csv(rows), level="kawasan")
     k = score_table(aggregate(df, "kawasan")).set_index("kawasan")
     assert k.loc["K1", "area_ha"] == 15.0 and k.loc["K1", "authority"] == "province"
@@ -160,7 +160,7 @@ def test_unreadable_inputs_give_clear_errors(tmp_path):
 
 
 def test_semicolon_csv_as_written_by_excel_in_an_indonesian_locale(tmp_path):
-    df = pd.DataFrame([location("A", {"3a": 60})])
+    df = pd.DataFrame([location("A", shares={"3a": 60})])
     p = tmp_path / "semi.csv"
     df.to_csv(p, index=False, sep=";")
     r = validate(p)

@@ -4,7 +4,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from kd_testutil import CODES_14, location
+from helpers import CODES, location
 
 from kotaku_decide.data.io import InputFileError, read_table
 from kotaku_decide.data.validate import BaselineError, load_baseline, parse_yesno, validate
@@ -136,7 +136,7 @@ def test_every_problem_is_reported_at_once(make_csv):
 
 
 def test_indonesian_headers_through_aliases(make_csv, tmp_path):
-    row = location("A", {"3a": 60})
+    row = location("A", shares={"3a": 60})
     ren = {"location_id": "Kode Lokasi", "name": "Nama Lokasi", "area_ha": "Luas (Ha)", "households": "Jumlah KK",
            "buildings": "Jumlah Bangunan", "population": "Jumlah Penduduk", "kelurahan": "Kelurahan",
            "kecamatan": "Kecamatan", "city": "Kota", "land_tenure_clear": "Kejelasan Status Tanah"}
@@ -161,13 +161,13 @@ def test_duplicate_headers_after_aliases(tmp_path):
 
 def test_shares_only_score_like_volumes(make_csv):
     shares = {"1a": 76, "2b": 50.5, "3a": 24.99, "4a": 51, "5a": 75.91}
-    by_vol = score_table(load_baseline(make_csv([location("A", shares, households=250, area_ha=7.3)], "v.csv")))
+    by_vol = score_table(load_baseline(make_csv([location("A", shares=shares, households=250, area_ha=7.3)], "v.csv")))
     row = location("A", households=250, area_ha=7.3)
-    for c in CODES_14:
+    for c in CODES:
         del row[f"vol_{c}"]
         row[f"pct_{c}"] = shares.get(c, 0)
     by_pct = score_table(load_baseline(make_csv([row], "p.csv")))
-    cols = [f"score_{c}" for c in CODES_14] + ["total_score"]
+    cols = [f"score_{c}" for c in CODES] + ["total_score"]
     assert by_vol[cols].equals(by_pct[cols])
     assert by_pct.iloc[0]["score_2b"] == 1 and by_pct.iloc[0]["score_5a"] == 3 and by_pct.iloc[0]["score_3a"] == 0
 
@@ -184,7 +184,7 @@ def test_excel_input_reports_sheet_rows(tmp_path):
 
 
 def test_excel_and_csv_score_the_same(tmp_path, make_csv):
-    rows = [location("A", {"1a": 80, "3a": 55.5}), location("B", {"7b": 30}, strategic_location="ya")]
+    rows = [location("A", shares={"1a": 80, "3a": 55.5}), location("B", shares={"7b": 30}, strategic_location="ya")]
     pc = make_csv(rows)
     px = tmp_path / "b.xlsx"
     pd.DataFrame(rows).to_excel(px, index=False)

@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 import kotaku_decide
 from kotaku_decide.data.profiles import load_profile
