@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from alloc_cases import location, write_case
+from helpers import ALLOC_SITE, location, write_case
 
 from kotaku_decide.allocate import CostError, allocate, build_model, check_plan, prepare, solve_model
 from kotaku_decide.allocate.solve import SolverOptions, SolveStatus
@@ -16,7 +16,7 @@ BASE = {"1a": 80, "1c": 80, "6a": 30}
 
 def test_end_condition_matches_hand_computation(case):
     # 1a 80 % (5), 2b 80 % (5), 5a 80 % (5), 6a 30 % (1): total 16, ringan
-    loc = location("A", area=4, **{"1a": 80, "2b": 800, "5a": 80, "6a": 30})
+    loc = location("A", site=ALLOC_SITE, area_ha=4, vols={"1a": 80, "2b": 800, "5a": 80, "6a": 30})
     inp = case([loc], {("city", 2017): 100e6, ("city", 2018): 0}, frules={"city": {"eligible": "5a"}},
                options={"targets": ["lt25"]})
     res = allocate(inp=inp)
@@ -39,7 +39,8 @@ def test_end_condition_matches_hand_computation(case):
 
 
 def test_infeasible_target_reports_money_shortfall(case):
-    locs = [location("A", area=5, **BASE, **{"2b": 800})]  # clearing needs 41 m x Rp 1 M = Rp 41 M
+    # clearing needs 41 m x Rp 1 M = Rp 41 M
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**BASE, "2b": 800})]
     inp = case(locs, {("city", 2017): 30e6, ("city", 2018): 0}, frules={"city": {"eligible": "2b"}},
                rules={"locked_in": ["A"]})
     res = allocate(inp=inp)
@@ -53,8 +54,8 @@ def test_infeasible_target_reports_money_shortfall(case):
 
 
 def test_infeasible_target_structural_reason(case):
-    locs = [location("A", area=5, **BASE, **{"2b": 800}),
-            location("B", area=7, kel="K2", legal=False, **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**BASE, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=7, kelurahan="K2", legal=False, vols={**BASE, "2b": 800})]
     inp = case(locs, {("city", 2017): 500e6, ("city", 2018): 0}, frules={"city": {"eligible": "2b"}},
                options={"legalisation": False, "resettlement": False},
                objective={"kind": "least_cost", "target_hectares": "all", "target_year": 2017})
@@ -160,7 +161,7 @@ def test_scenario_refuses_unknown_and_mistyped_keys(tmp_path):
 
 
 def test_scenario_paths_relative_to_file(tmp_path):
-    d = write_case(tmp_path, [location("A", **BASE, **{"2b": 800})], {("city", 2017): 1e8})
+    d = write_case(tmp_path, [location("A", site=ALLOC_SITE, vols={**BASE, "2b": 800})], {("city", 2017): 1e8})
     sub = tmp_path / "scen"
     sub.mkdir()
     (sub / "s.yaml").write_text("data:\n  baseline: ../baseline.csv\n  costs: ../costs.csv\n"
@@ -171,7 +172,7 @@ def test_scenario_paths_relative_to_file(tmp_path):
 
 
 def test_missing_cost_is_refused_with_the_work_named(tmp_path):
-    d = write_case(tmp_path, [location("A", **BASE, **{"2b": 800})], {("city", 2017): 1e8})
+    d = write_case(tmp_path, [location("A", site=ALLOC_SITE, vols={**BASE, "2b": 800})], {("city", 2017): 1e8})
     cat = pd.read_csv(d["costs"])
     cat.loc[cat["criterion"] == "1a", "unit_cost_rp"] = np.nan
     cat.to_csv(d["costs"], index=False)
@@ -186,7 +187,8 @@ def test_missing_cost_is_refused_with_the_work_named(tmp_path):
 def test_precedence_with_unknown_criteria_and_non_slum_lock_refused_before_solving(case):
     from kotaku_decide.data.scenario import ScenarioError
 
-    locs = [location("A", area=5, **BASE, **{"2b": 800}), location("N", area=3, kel="K2", **{"6a": 30})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**BASE, "2b": 800}),
+            location("N", site=ALLOC_SITE, area_ha=3, kelurahan="K2", vols={"6a": 30})]
     with pytest.raises(ScenarioError) as e:
         case(locs, {("city", 2017): 30e6}, rules={"precedence": [{"before": ["4x"], "after": ["2b"]}],
                                                   "locked_in": ["N"]})
