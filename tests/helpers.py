@@ -121,6 +121,11 @@ def four(location_id: str, area_ha: float, crits=("3a", "3b", "5a", "5b"), **kw)
     return location(location_id, site=EVIDENCE_SITE, area_ha=area_ha, vols={c: 80 for c in crits}, **kw)
 
 
+def problem_keys(report, severity: str | None = None) -> set[tuple]:
+    """(check, row, column) of every problem of a validation report, or of those of one ``severity``."""
+    return {(p.check, p.row, p.column) for p in report.problems if severity is None or p.severity == severity}
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Writers
 

@@ -139,7 +139,8 @@ def test_priority_class_and_handling_tables(make_csv):
         r = s.loc[rid]
         assert r["slum_level"] == lv and r["other_considerations"] == oc and bool(r["legal"]) == legal, rid
         assert r["priority"] == PRIORITY[(lv, oc)], rid
-        assert r["priority_class"] == {"berat": "A", "sedang": "B", "ringan": "C"}[lv] + str(CLASS_NUM[(oc, legal)]), rid
+        letter = {"berat": "A", "sedang": "B", "ringan": "C"}[lv]
+        assert r["priority_class"] == letter + str(CLASS_NUM[(oc, legal)]), rid
         assert r["handling_pattern"] == HANDLING[(lv, legal)], rid
 
 
@@ -250,3 +251,23 @@ def test_threshold_comparison_equals_explicit_rounding_near_every_edge():
     r = round_half_up(exact, 2)
     want = np.where(r >= 76, 5, np.where(r >= 51, 3, np.where(r >= 25, 1, 0)))
     assert (criterion_scores(exact, P14) == want).all()
+
+
+def test_negative_volumes_are_refused_by_the_numeric_core():
+    with pytest.raises(ScoringError, match="negative"):
+        criterion_shares(np.array([[-1.0]]), np.array([[10.0]]))
+
+
+def test_aggregated_areas_at_band_edges_keep_their_authority(make_csv):
+    rows = []
+    for i, a in enumerate([0.08, 14.71, 0.21]):
+        rows.append(location(f"K1-{i}", shares={c: 30 for c in CODES}, kawasan="K1", area_ha=a, population=500))
+    for i, a in enumerate([0.01, 9.04, 0.95]):
+        rows.append(location(f"K2-{i}", shares={c: 30 for c in CODES}, kawasan="K2", area_ha=a, population=500))
+    df = load_baseline(make_csv(rows), level="kawasan")
+    k = score_table(aggregate(df, "kawasan")).set_index("kawasan")
+    assert k.loc["K1", "area_ha"] == 15.0 and k.loc["K1", "authority"] == "province"
+    assert k.loc["K2", "area_ha"] == 10.0 and k.loc["K2", "authority"] == "province"
+    # at RT level the kawasan's summed area decides, not the RT's own
+    rt = score_table(df).set_index("location_id")
+    assert rt.loc["K1-0", "authority"] == "province" and rt.loc["K1-0", "authority_area_ha"] == 15.0
