@@ -64,6 +64,10 @@ ALLOC_SITE = {"name": "{id}", "kelurahan": "K1", "kecamatan": "A", "city": "Test
 EVIDENCE_SITE = {**ALLOC_SITE, "name": "Kampung {id}", "kelurahan": "Kel {id}"}
 
 
+#: allocation tests: 11 points on criteria their funding rules leave alone (1a 80 and 1c 80 buildings of 100:
+#: 5 each; 6a 30 households of 100: 1); with 2b at 800 m of 1000 (5) an ALLOC_SITE location scores 16, just slum
+FIXED_11 = {"1a": 80, "1c": 80, "6a": 30}
+
 
 def location(location_id: str = "L1", *, shares: dict | None = None, vols: dict | None = None, legal: bool = True,
              site: dict = ROUND_SITE, **columns) -> dict:
