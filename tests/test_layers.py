@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from kd_testutil import REPO
+from helpers import REPO
 
 import kotaku_decide
 

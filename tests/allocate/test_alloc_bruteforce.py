@@ -1,36 +1,22 @@
 """The model's optimum equals an exhaustive enumeration on tiny instances.
 
 The enumeration computes quantities, costs, scores, precedence and budgets itself (its own band
-function and rounding), independent of the package's costing, model and checker.
+function and rounding: helpers.band_score / remaining_max), independent of the package's costing, model and checker.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
-from alloc_cases import location
+from helpers import ALLOC_SITE, band_score, location, remaining_max
 
 from kotaku_decide.allocate import allocate, check_plan
 
-CRITS = {"2b": 1000, "4b": 1000, "5a": 100}  # denominators in the helper's locations
+CRITS = {"2b": 1000, "4b": 1000, "5a": 100}  # denominators of ALLOC_SITE locations
 UC = {"2b": 500_000, "4b": 600_000, "5a": 2_000_000}
 BANDS = {"lt51": 51.0, "lt25": 25.0}
-
-
-def band_score(pct):
-    p = math.floor(pct * 100 + 1e-6 + 0.5) / 100  # half-up to 2 decimals
-    return 5 if p >= 76 else 3 if p >= 51 else 1 if p >= 25 else 0
-
-
-def remaining_max(bound, den):
-    """Largest whole number of units that leaves a share rounding below ``bound``."""
-    r = math.floor((bound - 0.01) / 100 * den + 1e-9)
-    while band_score(100 * r / den) >= band_score(bound):
-        r -= 1
-    return r
 
 
 def enumerate_best(locs, budget, years):
@@ -84,7 +70,8 @@ def test_model_optimum_equals_brute_force(case, seed):
         vols["2b"] = int(rng.choice([600, 800, 900]))
         vols["4b"] = int(rng.choice([0, 600, 850]))
         vols["5a"] = int(rng.choice([55, 80, 95]))
-        locs.append(location(f"L{k}", area=float(rng.integers(2, 12)), kel=f"K{k}", **vols))
+        locs.append(location(f"L{k}", site=ALLOC_SITE, area_ha=float(rng.integers(2, 12)), kelurahan=f"K{k}",
+                             vols=vols))
     years = (2017, 2018)
     budget = {y: float(rng.choice([150e6, 250e6, 400e6])) for y in years}
     inp = case(locs, {("city", y): b for y, b in budget.items()}, frules={"city": {"eligible": "2b;4b;5a"}},
@@ -99,8 +86,9 @@ def test_model_optimum_equals_brute_force(case, seed):
 
 
 def test_tie_break_keeps_the_main_optimum(case):
-    locs = [location("L0", area=5, **{"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80}),
-            location("L1", area=7, kel="K2", **{"1a": 80, "1c": 60, "2b": 900, "4b": 0, "5a": 95})]
+    locs = [location("L0", site=ALLOC_SITE, area_ha=5, vols={"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80}),
+            location("L1", site=ALLOC_SITE, area_ha=7, kelurahan="K2",
+                     vols={"1a": 80, "1c": 60, "2b": 900, "4b": 0, "5a": 95})]
     budget = {2017: 250e6, 2018: 250e6}
     inp = case(locs, {("city", y): b for y, b in budget.items()}, frules={"city": {"eligible": "2b;4b;5a"}},
                unit_cost=UC, options={"targets": ["lt51", "lt25"]}, objective={"tie_break": True})

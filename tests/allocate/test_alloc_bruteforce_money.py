@@ -14,8 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
-from alloc_cases import location
-from test_alloc_bruteforce import band_score, remaining_max
+from helpers import ALLOC_SITE, band_score, location, remaining_max
 
 from kotaku_decide.allocate import allocate, check_plan
 
@@ -118,7 +117,8 @@ def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed
         vols["2b"] = int(rng.choice([600, 800, 900]))
         vols["4b"] = int(rng.choice([0, 600, 850]))
         vols["5a"] = int(rng.choice([55, 80, 95]))
-        locs.append(location(f"L{k}", area=float(rng.integers(2, 12)), kel=f"K{k}", **vols))
+        locs.append(location(f"L{k}", site=ALLOC_SITE, area_ha=float(rng.integers(2, 12)), kelurahan=f"K{k}",
+                             vols=vols))
     budget = {s: [float(rng.choice([0, 30e6, 60e6, 120e6])) for _ in YEARS] for s in SOURCES}
     rules = {"pu": {"eligible": "2b;4b"}, "dak": {"eligible": "5a"}, "kota": {"eligible": "2b;4b;5a",
                                                                                "carry_over": "yes"}}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from alloc_cases import location
+from helpers import ALLOC_SITE, FIXED_11, location
 
 from kotaku_decide.allocate import allocate, check_plan
 
-# a location with total 16 (slum, needs 1 point): 1a 80 % (5), 1c 80 % (5), 2b 80 % (5), 6a 30 % (1)
-BASE = {"1a": 80, "1c": 80, "6a": 30}
+# FIXED_11 with 2b 800 m of 1000: total 16 (slum, needs 1 point): 1a 80 % (5), 1c 80 % (5), 2b 80 % (5), 6a 30 % (1)
 ONLY = {"city": {"eligible": "2b;4b;5a"}}
 E = "2b;4b;5a"  # the fixed criteria (1a, 1c, 6a) are not reducible in these instances
 
@@ -36,7 +35,8 @@ def mk(case):
 
 
 def test_budget_binds(case):
-    locs = [location("A", area=5, kel="K1", **BASE, **{"2b": 800}), location("B", area=8, kel="K2", **BASE, **{"5a": 80})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, kelurahan="K1", vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=8, kelurahan="K2", vols={**FIXED_11, "5a": 80})]
     # cheapest clearing: A 2b lt76 -> 800 - 759 = 41 m; B 5a lt76 -> 80 - 75 = 5 households; unit cost 1 M Rp
     big = run(case(locs, {("city", 2017): 100e6, ("city", 2018): 0}, frules=ONLY))
     small = run(case(locs, {("city", 2017): 10e6, ("city", 2018): 0}, frules=ONLY))
@@ -46,7 +46,7 @@ def test_budget_binds(case):
 
 
 def test_carry_over_binds(case):
-    locs = [location("A", area=5, **BASE, **{"2b": 800})]  # needs 41 m = Rp 41 M in one work
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**FIXED_11, "2b": 800})]  # needs 41 m = Rp 41 M in one work
     b = {("city", 2017): 30e6, ("city", 2018): 30e6}
     no = run(case(locs, b, frules={"city": {"eligible": "2b", "carry_over": "no"}}))
     yes = run(case(locs, b, frules={"city": {"eligible": "2b", "carry_over": "yes"}}))
@@ -56,14 +56,14 @@ def test_carry_over_binds(case):
 
 
 def test_eligibility_binds(case):
-    locs = [location("A", area=5, **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 100e6, ("city", 2018): 0}
     assert cleared(run(case(locs, b, frules={"city": {"eligible": "water;wastewater"}}))) == set()
     assert cleared(run(case(locs, b, frules={"city": {"eligible": "road"}}))) == {"A"}
 
 
 def test_authority_binds(case):
-    locs = [location("A", area=20, **BASE, **{"2b": 800})]  # above 15 ha: central authority
+    locs = [location("A", site=ALLOC_SITE, area_ha=20, vols={**FIXED_11, "2b": 800})]  # above 15 ha: central authority
     b = {("kota", 2017): 100e6, ("kota", 2018): 0}
     assert cleared(run(case(locs, b, frules={"kota": {"authorities": "city"}}))) == set()
     r = run(case(locs, b, frules={"kota": {"authorities": "central"}}))
@@ -74,7 +74,8 @@ def test_authority_binds(case):
 
 
 def test_kelurahan_cap_binds(mk):
-    locs = [location("A", area=5, kel="K1", **BASE, **{"2b": 800}), location("B", area=6, kel="K1", **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, kelurahan="K1", vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=6, kelurahan="K1", vols={**FIXED_11, "2b": 800})]
     b = {("bpm", 2017): 200e6, ("bpm", 2018): 0}
     free = run(mk(locs, b, frules={"bpm": {}}))
     capped = run(mk(locs, b, frules={"bpm": {"cap": 50e6}}))
@@ -84,7 +85,8 @@ def test_kelurahan_cap_binds(mk):
 
 
 def test_swadaya_share_binds(mk):
-    locs = [location("A", area=5, **BASE, **{"2b": 800}), location("B", area=6, kel="K2", **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=6, kelurahan="K2", vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 200e6, ("city", 2018): 0, ("swadaya", 2017): 10e6, ("swadaya", 2018): 0}
     r0 = run(mk(locs, b, frules={"city": {}, "swadaya": {}}))
     r = run(mk(locs, b, frules={"city": {}, "swadaya": {}}, funding={"swadaya_share": 0.2}))
@@ -96,7 +98,7 @@ def test_swadaya_share_binds(mk):
 
 def test_precedence_binds(case):
     # the road work (2b: 41 m x Rp 1 M) is the cheapest way to clear; the site also needs drains (4b 30 %)
-    locs = [location("A", area=5, **BASE, **{"2b": 800, "4b": 300})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**FIXED_11, "2b": 800, "4b": 300})]
     b = {("city", 2017): 500e6, ("city", 2018): 0}
     kw = dict(unit_cost={"4b": 2_000_000}, frules={"city": {"eligible": "2b;4b"}},
               objective={"kind": "least_cost", "target_hectares": 5, "target_year": 2017})
@@ -113,7 +115,7 @@ def test_precedence_binds(case):
 
 
 def test_legality_and_legalisation(mk):
-    locs = [location("A", area=5, legal=False, **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, legal=False, vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 500e6, ("city", 2018): 0}
     none = run(mk(locs, b, options={"legalisation": False, "resettlement": False}))
     assert cleared(none) == set() and none.plan.empty
@@ -128,7 +130,7 @@ def test_legality_and_legalisation(mk):
 
 
 def test_resettlement_option(case):
-    locs = [location("A", area=5, legal=False, **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, legal=False, vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 2000e6, ("city", 2018): 0}
     r = run(case(locs, b, options={"legalisation": False, "resettlement": True}, unit_cost={"resettlement": 10e6}))
     assert set(r.plan["criterion"]) == {"resettlement"}
@@ -138,7 +140,8 @@ def test_resettlement_option(case):
 
 
 def test_locks_bind(mk):
-    locs = [location("A", area=5, kel="K1", **BASE, **{"2b": 800}), location("B", area=8, kel="K2", **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, kelurahan="K1", vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=8, kelurahan="K2", vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 45e6, ("city", 2018): 0}  # one site only
     assert cleared(run(mk(locs, b))) == {"B"}
     assert cleared(run(mk(locs, b, **{"rules": {"locked_out": ["B"]}}))) == {"A"}
@@ -146,9 +149,9 @@ def test_locks_bind(mk):
 
 
 def test_equity_binds(mk):
-    locs = [location("A", area=9, kel="K1", kec="X", **BASE, **{"2b": 800}),
-            location("B", area=8, kel="K2", kec="X", **BASE, **{"2b": 800}),
-            location("C", area=2, kel="K3", kec="Y", **BASE, **{"2b": 800})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=9, kelurahan="K1", kecamatan="X", vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=8, kelurahan="K2", kecamatan="X", vols={**FIXED_11, "2b": 800}),
+            location("C", site=ALLOC_SITE, area_ha=2, kelurahan="K3", kecamatan="Y", vols={**FIXED_11, "2b": 800})]
     b = {("city", 2017): 85e6, ("city", 2018): 0}  # two sites of Rp 41 M
     assert cleared(run(mk(locs, b))) == {"A", "B"}
     r = run(mk(locs, b, **{"rules": {"equity_min_share": 0.8}}))  # each kecamatan >= 0.8 / 2 = 40 % of spend
@@ -158,7 +161,7 @@ def test_equity_binds(mk):
 
 
 def test_capacity_binds(mk):
-    locs = [location(k, area=a, kel=kel, **BASE, **{"5a": 80}) for k, a, kel in
+    locs = [location(k, site=ALLOC_SITE, area_ha=a, kelurahan=kel, vols={**FIXED_11, "5a": 80}) for k, a, kel in
             (("A", 5, "K1"), ("B", 6, "K1"), ("C", 7, "K2"))]
     b = {("city", 2017): 100e6, ("city", 2018): 100e6}
     assert cleared(run(mk(locs, b))) == {"A", "B", "C"}
@@ -172,7 +175,8 @@ def test_capacity_counts_the_first_work_year(mk):
     # (review finding) the model could mark a location started in a year before its first work: with
     # no money in 2017 both locations started "in 2017" for the model, and both worked first in 2018
     # against a cap of one start (the checker in run() counts the first work year)
-    locs = [location(k, area=a, kel="K1", **BASE, **{"5a": 80}) for k, a in (("A", 10), ("B", 8))]
+    locs = [location(k, site=ALLOC_SITE, area_ha=a, kelurahan="K1", vols={**FIXED_11, "5a": 80})
+            for k, a in (("A", 10), ("B", 8))]
     b = {("city", 2017): 0.0, ("city", 2018): 100e6}
     for rule in ({"max_starts_per_kelurahan": 1}, {"max_starts_per_year": 1}):
         r = run(mk(locs, b, **{"rules": rule}))
@@ -180,7 +184,8 @@ def test_capacity_counts_the_first_work_year(mk):
 
 
 def test_least_cost_target(mk):
-    locs = [location("A", area=5, kel="K1", **BASE, **{"2b": 800}), location("B", area=8, kel="K2", **BASE, **{"5a": 80})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, kelurahan="K1", vols={**FIXED_11, "2b": 800}),
+            location("B", site=ALLOC_SITE, area_ha=8, kelurahan="K2", vols={**FIXED_11, "5a": 80})]
     b = {("city", 2017): 100e6, ("city", 2018): 100e6}
     r = run(mk(locs, b, objective={"kind": "least_cost", "target_hectares": 8, "target_year": 2017}))
     assert cleared(r) == {"B"}
@@ -193,8 +198,8 @@ def test_one_target_per_criterion_binds(mk):
     51 %' (30, Rp 30 M, 4 points), double-counting the same households, and clear for Rp 35 M."""
     from kotaku_decide.allocate import build_model, plan_from_model, solve_model
 
-    fixed = {**BASE, "7a": 30, "7b": 30, "6b": 30, "3b": 30}  # 11 + 4 points not reducible here
-    locs = [location("A", area=5, **fixed, **{"5a": 80})]
+    fixed = {**FIXED_11, "7a": 30, "7b": 30, "6b": 30, "3b": 30}  # 11 + 4 points not reducible here
+    locs = [location("A", site=ALLOC_SITE, area_ha=5, vols={**fixed, "5a": 80})]
     b = {("city", 2017): 45e6, ("city", 2018): 0}
     inp = mk(locs, b, years=(2017,))
     assert cleared(run(inp)) == set()  # Rp 45 M < Rp 56 M

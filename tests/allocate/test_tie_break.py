@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from alloc_cases import location
+from helpers import ALLOC_SITE, location
 
 from kotaku_decide.allocate import allocate, build_model, check_plan, plan_from_model, prepare, solve_model
 from kotaku_decide.allocate.solve import SolverOptions
@@ -23,8 +23,9 @@ def _works(model):
 
 def test_tie_break_spends_leftover_money_and_keeps_the_main_optimum(case):
     # money left after the clearings buys further score reductions only through the tie-break
-    locs = [location("L0", area=5, **{"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80}),
-            location("L1", area=7, kel="K2", **{"1a": 80, "1c": 60, "2b": 900, "4b": 0, "5a": 95})]
+    locs = [location("L0", site=ALLOC_SITE, area_ha=5, vols={"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80}),
+            location("L1", site=ALLOC_SITE, area_ha=7, kelurahan="K2",
+                     vols={"1a": 80, "1c": 60, "2b": 900, "4b": 0, "5a": 95})]
     budgets = {("city", 2017): 250e6, ("city", 2018): 250e6}
     on = case(locs, budgets, frules={"city": {"eligible": "2b;4b;5a"}}, unit_cost=UC,
               options={"targets": ["lt51", "lt25"]}, objective={"tie_break": True})
@@ -57,7 +58,7 @@ def test_same_scenario_same_plan_whatever_the_time_budget():
 
 
 def test_tie_break_time_zero_skips_the_stage(case):
-    locs = [location("L0", area=5, **{"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80})]
+    locs = [location("L0", site=ALLOC_SITE, area_ha=5, vols={"1a": 80, "1c": 80, "2b": 800, "4b": 850, "5a": 80})]
     inp = case(locs, {("city", 2017): 250e6, ("city", 2018): 250e6}, unit_cost=UC,
                options={"targets": ["lt51", "lt25"]}, objective={"tie_break": True})
     rep = solve_model(build_model(inp), SolverOptions(time_limit_s=30, subprocess=False, tie_break_time_s=0))

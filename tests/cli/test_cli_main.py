@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from kd_testutil import DATA, REPO, location
+from helpers import DATA, REPO, location
 
 
 def run(*args):
@@ -78,3 +78,13 @@ def test_profiles_and_usage_errors():
     assert r.returncode == 1 and "not found" in r.stderr
     r = run("validate", DATA / "balikpapan_2016_baseline.csv", "--regulation", "permen-99")
     assert r.returncode == 1 and "unknown regulation profile" in r.stderr
+
+
+def test_cli_usage_errors_exit_2_before_any_work(make_csv, tmp_path):
+    p = make_csv([location("A")])
+    r = run("validate", "--strict", p)
+    assert r.returncode == 0, r.stderr
+    r = run("validate", p, "--strict-checks", "bogus")
+    assert r.returncode == 2 and "bogus" in r.stderr
+    r = run("score", p, "--out", tmp_path / "o.txt")
+    assert r.returncode == 2 and ".csv or .xlsx" in r.stderr

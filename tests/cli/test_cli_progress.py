@@ -5,7 +5,7 @@ import re
 
 import openpyxl
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 from kotaku_decide.cli.main import main
 from kotaku_decide.data.labels import catalogue, label

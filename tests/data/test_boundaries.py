@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from kd_testutil import DATA, REPO
+from helpers import DATA, REPO
 
 from kotaku_decide.data.boundaries import BoundaryError, check_boundaries, read_boundaries
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from kd_testutil import DATA, REPO
+from helpers import DATA, REPO
 
 from kotaku_decide.data.io import read_table
 from kotaku_decide.data.validate import load_baseline, validate
@@ -91,21 +91,3 @@ def test_2020_decree_consistency_report_flags_apung_only():
 def test_2020_decree_cannot_be_scored_without_volumes():
     r = validate(DECREE)
     assert not r.ok and {p.check for p in r.errors} == {"missing_columns"}
-
-
-def test_consistency_report_on_scored_data_compares_published_scores(make_csv):
-    from kd_testutil import location
-
-    from kotaku_decide.score.scoring import score_table
-
-    rows = [location("A", {"1a": 30}, decree_listed="ya", decree="SK 1/2020", published_score=18),
-            location("B", {c: 60 for c in ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4a", "4b", "4c", "5a", "5b",
-                                           "6a", "6b", "7a", "7b"]}, decree_listed="tidak", published_score=48,
-                     published_class="C1")]
-    s = score_table(load_baseline(make_csv(rows)))
-    c = consistency_report(s)
-    got = set(zip(c["location_id"], c["check"]))
-    # A: total 1, listed -> listed_not_slum; published 18 != 1. B: total 48 = published (no finding);
-    # sedang but class C1 -> letter mismatch; not listed but sedang -> slum_not_listed
-    assert got == {("A", "listed_not_slum"), ("A", "published_score_differs"), ("B", "published_class_letter"),
-                   ("B", "published_class_differs"), ("B", "slum_not_listed")}

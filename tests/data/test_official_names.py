@@ -4,7 +4,7 @@ is filled in from the city and said so."""
 import sys
 
 import pytest
-from kd_testutil import location
+from helpers import location
 
 from kotaku_decide.data import official_names
 from kotaku_decide.data.validate import validate

@@ -5,15 +5,12 @@ reports - nothing keeps the 14/2018 numbers in code."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "allocate"))
-from alloc_cases import location, write_case  # noqa: E402
+from helpers import ALLOC_SITE, location, write_case
 
 from kotaku_decide.allocate import allocate, check_plan, prepare
 from kotaku_decide.allocate.costing import target_bands
@@ -48,19 +45,19 @@ def test_scoring_and_levels_follow_the_copy(city_profile):
     assert prof.slum_threshold == 20 and prof.aspect_codes("water") == ("3a",)
     assert prof.aspect_codes("wastewater") == ("3b", "5a", "5b")
     # shares 55 % score 1 under the copy (3 under 14/2018), 62 % score 3, 85 % score 5
-    base = pd.DataFrame([location("A", **{"3a": 55, "5a": 62, "6a": 85})])
+    base = pd.DataFrame([location("A", site=ALLOC_SITE, vols={"3a": 55, "5a": 62, "6a": 85})])
     s_copy = score_table(base, prof).iloc[0]
     s_reg = score_table(base, load_profile("permen-14-2018")).iloc[0]
     assert (s_copy["score_3a"], s_copy["score_5a"], s_copy["score_6a"]) == (1, 3, 5)
     assert (s_reg["score_3a"], s_reg["score_5a"], s_reg["score_6a"]) == (3, 3, 5)
     # 18 points: slum (kumuh ringan) under 14/2018, not slum under the copy's 20-point cut-off
-    b18 = pd.DataFrame([location("B", **{"1a": 80, "1c": 80, "3a": 80, "5b": 60})])
+    b18 = pd.DataFrame([location("B", site=ALLOC_SITE, vols={"1a": 80, "1c": 80, "3a": 80, "5b": 60})])
     assert int(score_table(b18, load_profile("permen-14-2018")).iloc[0]["total_score"]) == 18
     assert score_table(b18, prof).iloc[0]["slum_level"] == "tidak_kumuh"
     assert score_table(b18, load_profile("permen-14-2018")).iloc[0]["slum_level"] == "ringan"
     # the reports count by the copy's levels: B (18) and C (23) are both kumuh ringan under 14/2018;
     # under the copy B is not slum and C stays ringan
-    c23 = pd.DataFrame([location("C", **{"1a": 80, "1c": 80, "3a": 80, "5b": 60, "6a": 80})])
+    c23 = pd.DataFrame([location("C", site=ALLOC_SITE, vols={"1a": 80, "1c": 80, "3a": 80, "5b": 60, "6a": 80})])
     both = pd.concat([b18, c23], ignore_index=True)
     reg, cop = summary_by_level(score_table(both, load_profile("permen-14-2018"))), summary_by_level(
         score_table(both, prof))
@@ -71,7 +68,7 @@ def test_scoring_and_levels_follow_the_copy(city_profile):
 def test_options_model_greedy_checker_follow_the_copy(tmp_path, city_profile):
     assert list(target_bands(load_profile(str(city_profile)))) == ["lt80", "lt60", "lt30", "zero"]
     # one location at 85 % on 1a, 1c, 2b, 4b, 5a (5 points each: 25 under the copy); it must lose 6 points
-    locs = [location("A", area=4.0, **{"1a": 85, "1c": 85, "2b": 850, "4b": 850, "5a": 85})]
+    locs = [location("A", site=ALLOC_SITE, area_ha=4.0, vols={"1a": 85, "1c": 85, "2b": 850, "4b": 850, "5a": 85})]
     data = write_case(tmp_path, locs, {("city", 2017): 1e12})
     sc = load_scenario({"profile": str(city_profile), "data": data, "years": {"start": 2017, "end": 2017},
                         "options": {"targets": ["all"]}, "objective": {"tie_break": False},
@@ -96,7 +93,7 @@ def test_options_model_greedy_checker_follow_the_copy(tmp_path, city_profile):
 
 def test_water_share_follows_the_aspect_membership(tmp_path, city_profile):
     # 40 of 100 households lack 3b (a water criterion under 14/2018, wastewater in the copy)
-    locs = [location("A", **{"1a": 85, "1c": 85, "2b": 850, "4b": 850, "3b": 40})]
+    locs = [location("A", site=ALLOC_SITE, vols={"1a": 85, "1c": 85, "2b": 850, "4b": 850, "3b": 40})]
     data = write_case(tmp_path, locs, {("city", 2017): 1.0})
     for prof, water in ((str(city_profile), 100.0), ("permen-14-2018", 60.0)):
         inp = prepare(load_scenario({"profile": prof, "data": data, "years": {"start": 2017, "end": 2017},

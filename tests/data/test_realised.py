@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from kd_testutil import location
+from helpers import location
 
 from kotaku_decide.data.realised import RealisedError, load_realised, read_realised, validate_realised
 from kotaku_decide.data.validate import load_baseline
@@ -14,7 +14,7 @@ SOURCES = ["apbn", "apbd_kota", "csr"]
 @pytest.fixture
 def baseline(make_csv):
     # every denominator 100: L1 has 2b poor road on 60 m, 5a on 40 households; L2 has 2b on 30 m
-    rows = [location("L1", {"2b": 60, "5a": 40}), location("L2", {"2b": 30})]
+    rows = [location("L1", shares={"2b": 60, "5a": 40}), location("L2", shares={"2b": 30})]
     return load_baseline(make_csv(rows))
 
 

@@ -4,10 +4,11 @@ import warnings
 
 import pandas as pd
 import pytest
-from kd_testutil import CODES_14, location
+from helpers import CODES, DATA, location, problem_keys
 
 from kotaku_decide.data.io import InputFileError, read_table
 from kotaku_decide.data.validate import BaselineError, load_baseline, parse_yesno, validate
+from kotaku_decide.score.pipeline import score_file
 from kotaku_decide.score.scoring import score_table
 
 
@@ -136,7 +137,7 @@ def test_every_problem_is_reported_at_once(make_csv):
 
 
 def test_indonesian_headers_through_aliases(make_csv, tmp_path):
-    row = location("A", {"3a": 60})
+    row = location("A", shares={"3a": 60})
     ren = {"location_id": "Kode Lokasi", "name": "Nama Lokasi", "area_ha": "Luas (Ha)", "households": "Jumlah KK",
            "buildings": "Jumlah Bangunan", "population": "Jumlah Penduduk", "kelurahan": "Kelurahan",
            "kecamatan": "Kecamatan", "city": "Kota", "land_tenure_clear": "Kejelasan Status Tanah"}
@@ -161,13 +162,13 @@ def test_duplicate_headers_after_aliases(tmp_path):
 
 def test_shares_only_score_like_volumes(make_csv):
     shares = {"1a": 76, "2b": 50.5, "3a": 24.99, "4a": 51, "5a": 75.91}
-    by_vol = score_table(load_baseline(make_csv([location("A", shares, households=250, area_ha=7.3)], "v.csv")))
+    by_vol = score_table(load_baseline(make_csv([location("A", shares=shares, households=250, area_ha=7.3)], "v.csv")))
     row = location("A", households=250, area_ha=7.3)
-    for c in CODES_14:
+    for c in CODES:
         del row[f"vol_{c}"]
         row[f"pct_{c}"] = shares.get(c, 0)
     by_pct = score_table(load_baseline(make_csv([row], "p.csv")))
-    cols = [f"score_{c}" for c in CODES_14] + ["total_score"]
+    cols = [f"score_{c}" for c in CODES] + ["total_score"]
     assert by_vol[cols].equals(by_pct[cols])
     assert by_pct.iloc[0]["score_2b"] == 1 and by_pct.iloc[0]["score_5a"] == 3 and by_pct.iloc[0]["score_3a"] == 0
 
@@ -184,7 +185,7 @@ def test_excel_input_reports_sheet_rows(tmp_path):
 
 
 def test_excel_and_csv_score_the_same(tmp_path, make_csv):
-    rows = [location("A", {"1a": 80, "3a": 55.5}), location("B", {"7b": 30}, strategic_location="ya")]
+    rows = [location("A", shares={"1a": 80, "3a": 55.5}), location("B", shares={"7b": 30}, strategic_location="ya")]
     pc = make_csv(rows)
     px = tmp_path / "b.xlsx"
     pd.DataFrame(rows).to_excel(px, index=False)
@@ -218,3 +219,80 @@ def test_published_only_table_needs_no_volumes(make_csv):
     assert r.ok
     r = validate(make_csv(rows))
     assert not r.ok
+
+
+def test_t_is_not_a_yes_no_spelling(make_csv):
+    r = validate(make_csv([location("A", strategic_location="T")]))
+    assert ("yesno", 2, "strategic_location") in problem_keys(r, "error")
+
+
+def test_city_profile_criterion_columns_are_validated(tmp_path, make_csv):
+    import shutil
+
+    import kotaku_decide.data.profiles as pm
+
+    dst = tmp_path / "cityprof"
+    shutil.copytree(pm._HERE / "permen-14-2018", dst)
+    crit = pd.read_csv(dst / "criteria.csv", dtype=str, keep_default_na=False)
+    crit.loc[crit["code"] == "7b", "input_key"] = "hydrant"
+    crit.to_csv(dst / "criteria.csv", index=False)
+    rows = [location("A"), location("B"), location("C")]
+    for r, v in zip(rows, ["abc", "-5", "150"]):
+        r["vol_hydrant"] = v
+        del r["vol_7b"]
+    r = validate(make_csv(rows), str(dst))
+    got = problem_keys(r, "error")
+    assert {("non_numeric", 2, "vol_hydrant"), ("negative", 3, "vol_hydrant"),
+            ("share_over_100", 4, "vol_hydrant")} <= got
+    assert not any(p.check == "unknown_criterion_columns" for p in r.problems)
+
+
+def test_aggregation_group_columns_are_validated_with_rows(make_csv):
+    rows = [location("A", kawasan="K1"), location("B", kawasan="K1"), location("C", kawasan=None)]
+    r = validate(make_csv(rows), level="kawasan")
+    assert ("missing_values", 4, "kawasan") in problem_keys(r, "error")
+    r = validate(make_csv([location("A")]), level="kawasan")
+    assert ("missing_columns", None, "kawasan") in problem_keys(r, "error")
+
+
+def test_scored_output_can_be_read_back_under_both_profiles(tmp_path):
+    for reg in ("permen-02-2016", "permen-14-2018"):
+        out = tmp_path / f"{reg}.csv"
+        score_file(DATA / "balikpapan_2016_baseline.csv", reg).scored.to_csv(out, index=False)
+        for again in ("permen-14-2018", "permen-02-2016"):
+            r = validate(out, again)
+            assert r.ok, (reg, again, r.format(limit=5))
+            assert ("scored_output", None, None) in problem_keys(r, "info")
+        a = score_file(out, reg).scored["total_score"].tolist()
+        b = score_file(DATA / "balikpapan_2016_baseline.csv", reg).scored["total_score"].tolist()
+        assert a == b
+
+
+def test_share_within_tolerance_but_in_another_band_warns(make_csv):
+    row = location("A", vol_1a=75.95)
+    row["pct_1a"] = 76.0
+    r = validate(make_csv([row]))
+    assert r.ok and ("vol_pct_score_differs", 2, "pct_1a") in problem_keys(r, "warning")
+
+
+def test_near_duplicate_ids_counts_and_no_rows(make_csv, tmp_path):
+    r = validate(make_csv([location("L0"), location("l0", buildings=10.5, vol_1a=0, vol_1c=0, vol_7a=0, vol_7b=0)]))
+    got = problem_keys(r, "warning")
+    assert ("near_duplicate_id", 3, "location_id") in got and ("whole_counts", 3, "buildings") in got
+    p = tmp_path / "h.csv"
+    pd.DataFrame([location("A")]).iloc[0:0].to_csv(p, index=False)
+    assert ("no_rows", None, None) in problem_keys(validate(p), "error")
+
+
+def test_lookalike_criterion_columns_warn(make_csv):
+    row = location("A")
+    row["vol-1a"] = 3
+    row["volume_2b"] = 1
+    r = validate(make_csv([row]))
+    got = {c for _, _, c in problem_keys(r, "warning")}
+    assert {"vol-1a", "volume_2b"} <= got
+
+
+def test_share_over_100_message_does_not_round_to_100(make_csv):
+    r = validate(make_csv([location("A", vol_1a=100.001)]))
+    assert "100.0010 % > 100 %" in r.errors[0].expected

@@ -1,19 +1,13 @@
 """Robust funding (seeded, worker-independent), figures and the command line."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import EXACT, four, prepare_exact
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ev_util import four, write  # noqa: E402
-
-from kotaku_decide.cli.evidence import main  # noqa: E402
-from kotaku_decide.evidence import draw_factors, robust_funding  # noqa: E402
+from kotaku_decide.cli.evidence import main
+from kotaku_decide.evidence import draw_factors, robust_funding
 
 LOCS = [four("A", 10.0), four("B", 6.0, crits=("6a", "6b", "7a", "7b")),
         four("C", 4.5, crits=("1a", "1c", "3a", "3b"))]
@@ -21,7 +15,7 @@ BUDGET = {("kota", 2017): 30e6, ("kota", 2018): 10e6}
 
 
 def _inp(tmp_path):
-    return write(tmp_path, LOCS, BUDGET, years=(2017, 2018))
+    return prepare_exact(tmp_path, LOCS, BUDGET, years=(2017, 2018))
 
 
 def test_robust_reproducible_regardless_of_workers(tmp_path):
@@ -47,8 +41,6 @@ def test_draw_factors_seeded_and_bounded(tmp_path):
 
 def test_costs_up_by_half_can_drop_a_location(tmp_path):
     # an independent check of the cost draw: all costs x 1.5 leaves money for fewer locations
-    from ev_util import EXACT
-
     from kotaku_decide.evidence import solve_variant, with_costs
 
     inp = _inp(tmp_path)

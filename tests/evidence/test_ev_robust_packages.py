@@ -1,19 +1,13 @@
 """Robust funding by the package restriction, checked against the full model and the plan checker."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import EVIDENCE_SITE, EXACT, brute_cheapest, four, location, prepare_exact
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ev_util import EXACT, brute_cheapest, four, loc, write  # noqa: E402
-
-from kotaku_decide.allocate.checker import check_plan  # noqa: E402
-from kotaku_decide.evidence import draw_factors, robust_funding, solve_variant, with_costs  # noqa: E402
-from kotaku_decide.evidence.core import package_input  # noqa: E402
+from kotaku_decide.allocate.checker import check_plan
+from kotaku_decide.evidence import draw_factors, robust_funding, solve_variant, with_costs
+from kotaku_decide.evidence.core import package_input
 
 
 def _simple(tmp_path, carry_over="yes"):
@@ -21,21 +15,25 @@ def _simple(tmp_path, carry_over="yes"):
     # whole, so the package restriction is exact here (without carry-over it is not: see below)
     locs = [four("A", 10.0), four("B", 6.0, crits=("6a", "6b", "7a", "7b")),
             four("C", 4.5, crits=("1a", "1c", "3a", "3b")), four("D", 3.0)]
-    return write(tmp_path, locs, {("kota", 2017): 30e6, ("kota", 2018): 25e6},
-                 frules={"kota": {"carry_over": carry_over}}, years=(2017, 2018))
+    return prepare_exact(tmp_path, locs, {("kota", 2017): 30e6, ("kota", 2018): 25e6},
+                         frules={"kota": {"carry_over": carry_over}}, years=(2017, 2018))
 
 
 def _rules(tmp_path):
     # two sources with different eligibility, a per-kelurahan cap, carry-over on one source, land
     # not legal at D (legalisation needed), locations needing several works
-    locs = [loc("A", 12.0, kel="K1", v3a=80, v3b=80, v5a=80, v5b=80, v6a=60, v6b=60),
-            loc("B", 8.0, kel="K1", v6a=80, v6b=80, v7a=80, v7b=80, v3a=40),
-            loc("C", 5.0, kel="K2", v1a=80, v1c=80, v3a=80, v3b=80, v5a=60),
-            loc("D", 4.0, kel="K2", legal=False, v3a=80, v3b=80, v5a=80, v5b=80)]
+    locs = [location("A", site=EVIDENCE_SITE, area_ha=12.0, kelurahan="K1",
+                     vols={"3a": 80, "3b": 80, "5a": 80, "5b": 80, "6a": 60, "6b": 60}),
+            location("B", site=EVIDENCE_SITE, area_ha=8.0, kelurahan="K1",
+                     vols={"6a": 80, "6b": 80, "7a": 80, "7b": 80, "3a": 40}),
+            location("C", site=EVIDENCE_SITE, area_ha=5.0, kelurahan="K2",
+                     vols={"1a": 80, "1c": 80, "3a": 80, "3b": 80, "5a": 60}),
+            location("D", site=EVIDENCE_SITE, area_ha=4.0, kelurahan="K2", legal=False,
+                     vols={"3a": 80, "3b": 80, "5a": 80, "5b": 80})]
     frules = {"kota": {"carry_over": "yes"},
               "bkm": {"eligible": "water;wastewater;solid_waste", "cap": 15_000_000}}
     budgets = {("kota", 2017): 20e6, ("kota", 2018): 15e6, ("bkm", 2017): 12e6, ("bkm", 2018): 12e6}
-    return write(tmp_path, locs, budgets, frules=frules, years=(2017, 2018))
+    return prepare_exact(tmp_path, locs, budgets, frules=frules, years=(2017, 2018))
 
 
 def test_package_input_keeps_each_cheapest_package(tmp_path):
@@ -130,15 +128,16 @@ def test_equity_rule_uses_the_full_model_and_planless_draws_are_not_counted(tmp_
     # (review findings) whole packages rarely meet equity shares: the restriction's optimum was the
     # empty plan, reported as 'optimal'; and draws without a plan were counted as 'not cleared'
     (tmp_path / "eq").mkdir()
-    eq = write(tmp_path / "eq", [four("A", 10.0, kel="K1", kec="X"), four("B", 6.0, kel="K2", kec="Y")],
-               {("kota", 2017): 30e6, ("kota", 2018): 25e6}, years=(2017, 2018),
-               rules={"equity_min_share": 0.5, "equity_group": "kecamatan"})
+    eq = prepare_exact(tmp_path / "eq", [four("A", 10.0, kelurahan="K1", kecamatan="X"),
+                                         four("B", 6.0, kelurahan="K2", kecamatan="Y")],
+                       {("kota", 2017): 30e6, ("kota", 2018): 25e6}, years=(2017, 2018),
+                       rules={"equity_min_share": 0.5, "equity_group": "kecamatan"})
     per, da = robust_funding(eq, draws=3, seed=1, processes=1, time_limit_s=10, mip_rel_gap=0.0)
     assert per.attrs["method"] == "full" and (da["method"] == "full").all()
     assert (per["p_cleared"] == 1.0).all()
     (tmp_path / "inf").mkdir()
-    bad = write(tmp_path / "inf", [four("A", 10.0)], {("kota", 2017): 1e3}, years=(2017,),
-                rules={"locked_in": ["A"]})
+    bad = prepare_exact(tmp_path / "inf", [four("A", 10.0)], {("kota", 2017): 1e3}, years=(2017,),
+                        rules={"locked_in": ["A"]})
     with pytest.warns(UserWarning, match="3 of 3 draws have no plan"):
         per, da = robust_funding(bad, draws=3, seed=1, processes=1, time_limit_s=5)
     assert per.attrs["draws_without_plan"] == [0, 1, 2] and per["p_cleared"].isna().all()
@@ -156,18 +155,22 @@ def test_two_precedence_rules_are_kept_apart(tmp_path):
 
     (tmp_path / "i").mkdir()
     (tmp_path / "ii").mkdir()
-    x = write(tmp_path / "i", [loc("X", 10.0, v2a=800, v3a=80, v4a=8, v3b=80, v5b=80)], {("kota", 2017): 2e9},
-              frules={"kota": {"carry_over": "yes"}},
-              unit_cost={"2a": 10_000, "3a": 100_000, "4a": 50_000_000, "3b": 5_000_000, "5b": 5_000_000},
-              rules={"precedence": PREC2})
+    x = prepare_exact(tmp_path / "i", [location("X", site=EVIDENCE_SITE, area_ha=10.0,
+                                                vols={"2a": 800, "3a": 80, "4a": 8, "3b": 80, "5b": 80})],
+                      {("kota", 2017): 2e9},
+                      frules={"kota": {"carry_over": "yes"}},
+                      unit_cost={"2a": 10_000, "3a": 100_000, "4a": 50_000_000, "3b": 5_000_000, "5b": 5_000_000},
+                      rules={"precedence": PREC2})
     sub, groups = package_input(x)
     assert not ({"2a"} <= set(sub.options["criterion"]) and "4a" not in set(sub.options["criterion"]))
     o = solve_variant(sub, same_year=groups, solver=EXACT, want_plan=True)
     assert o.status == "optimal" and check_plan(x, o.plan) == []
-    y = write(tmp_path / "ii", [loc("Y", 10.0, v5a=80, v4a=8, v6a=80, v6b=80)], {("kota", 2017): 5.8e6},
-              frules={"kota": {"carry_over": "yes"}},
-              unit_cost={"5a": 100_000, "4a": 8_000_000, "6a": 50_000_000, "6b": 50_000_000},
-              rules={"precedence": PREC2})
+    y = prepare_exact(tmp_path / "ii", [location("Y", site=EVIDENCE_SITE, area_ha=10.0,
+                                                 vols={"5a": 80, "4a": 8, "6a": 80, "6b": 80})],
+                      {("kota", 2017): 5.8e6},
+                      frules={"kota": {"carry_over": "yes"}},
+                      unit_cost={"5a": 100_000, "4a": 8_000_000, "6a": 50_000_000, "6b": 50_000_000},
+                      rules={"precedence": PREC2})
     res = allocate(inp=y, solver=EXACT)
     assert res.report.proven_optimal and res.report.objective == pytest.approx(10.0)
     assert check_plan(y, res.plan) == []
@@ -178,8 +181,8 @@ def test_cheaper_draw_brings_back_unaffordable_options_once(tmp_path):
     # when a draw makes it affordable; and re-budgeting never adds an option twice
     from kotaku_decide.evidence import with_budget
 
-    inp = write(tmp_path, [four("A", 10.0)], {("kota", 2017): 25e6}, years=(2017,),
-                unit_cost={"3a": 1_000_000, "3b": 1_000_000, "5a": 1_000_000, "5b": 1_000_000})
+    inp = prepare_exact(tmp_path, [four("A", 10.0)], {("kota", 2017): 25e6}, years=(2017,),
+                        unit_cost={"3a": 1_000_000, "3b": 1_000_000, "5a": 1_000_000, "5b": 1_000_000})
     assert inp.unaffordable is not None and len(inp.unaffordable)
     dear = inp.unaffordable["cost_rp"].min()
     fac = {w: 25e6 / dear * 0.99 for w in inp.unaffordable["work_id"]}

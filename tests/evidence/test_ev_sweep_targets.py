@@ -1,19 +1,14 @@
 """Budget sweep (monotone, equal to independent solves) and least cost to targets (brute force)."""
 
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import EXACT, brute_cheapest, case_files, four, prepare_exact, write_budget
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ev_util import EXACT, brute_cheapest, four, write, write_budget  # noqa: E402
-
-from kotaku_decide.allocate import allocate, prepare  # noqa: E402
-from kotaku_decide.data.scenario import load_scenario  # noqa: E402
-from kotaku_decide.evidence import budget_sweep, knees, least_cost_targets, no_slum_goal  # noqa: E402
+from kotaku_decide.allocate import allocate, prepare
+from kotaku_decide.data.scenario import load_scenario
+from kotaku_decide.evidence import budget_sweep, knees, least_cost_targets, no_slum_goal
 
 LOCS = [four("A", 10.0), four("B", 6.0, crits=("6a", "6b", "7a", "7b")),
         four("C", 4.5, crits=("1a", "1c", "3a", "3b")), four("D", 3.0, crits=("3a", "3b", "6a", "6b"))]
@@ -22,15 +17,13 @@ UC = {"6a": 2_000_000, "6b": 2_000_000, "7a": 2_000_000, "7b": 2_000_000, "1a": 
 
 
 def _scenario(tmp_path, years):
-    return {"data": {"baseline": str(tmp_path / "baseline.csv"), "costs": str(tmp_path / "costs.csv"),
-                     "budget": str(tmp_path / "budget.csv"), "funding_rules": str(tmp_path / "rules.csv")},
-            "years": {"start": years[0], "end": years[-1]}}
+    return {"data": case_files(tmp_path), "years": {"start": years[0], "end": years[-1]}}
 
 
 def test_sweep_monotone_and_matches_independent_solves(tmp_path):
     years = (2017, 2018)
     budgets = {("kota", 2017): 20e6, ("kota", 2018): 20e6, ("pusat", 2017): 10e6, ("pusat", 2018): 5e6}
-    inp = write(tmp_path, LOCS, budgets, unit_cost=UC, years=years)
+    inp = prepare_exact(tmp_path, LOCS, budgets, unit_cost=UC, years=years)
     factors = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
     sw = budget_sweep(inp, factors, time_limit_s=30, mip_rel_gap=0.0, processes=2)
     assert (sw["status"] == "optimal").all()
@@ -46,7 +39,7 @@ def test_sweep_monotone_and_matches_independent_solves(tmp_path):
 
 def test_sweep_one_source(tmp_path):
     budgets = {("kota", 2017): 20e6, ("pusat", 2017): 10e6}
-    inp = write(tmp_path, LOCS, budgets, unit_cost=UC)
+    inp = prepare_exact(tmp_path, LOCS, budgets, unit_cost=UC)
     sw = budget_sweep(inp, [0.0, 1.0, 4.0], source="pusat", time_limit_s=30, mip_rel_gap=0.0, processes=1)
     assert list(sw["source_budget_rp"]) == [0.0, 10e6, 40e6]
     assert np.all(np.diff(sw["objective"].to_numpy(float)) >= -1e-9)
@@ -74,8 +67,8 @@ def _brute_least_cost(inp, target):
 
 
 def test_least_cost_reaches_target_and_is_cheapest(tmp_path):
-    inp = write(tmp_path, LOCS + [four("E", 2.0, legal=False)],
-                {("kota", 2017): 1e9}, unit_cost=UC, options={"legalisation": False, "resettlement": False})
+    inp = prepare_exact(tmp_path, LOCS + [four("E", 2.0, legal=False)],
+                        {("kota", 2017): 1e9}, unit_cost=UC, options={"legalisation": False, "resettlement": False})
     lc = least_cost_targets(inp, shares=(0.25, 0.5, 0.75, 1.0), modes=("given",), mip_rel_gap=0.0, processes=2)
     slum_ha = 25.5
     assert lc.attrs["slum_ha"] == pytest.approx(slum_ha)
@@ -94,7 +87,7 @@ def test_least_cost_reaches_target_and_is_cheapest(tmp_path):
 
 
 def test_least_cost_within_budget_can_be_infeasible(tmp_path):
-    inp = write(tmp_path, LOCS, {("kota", 2017): 30e6, ("kota", 2018): 30e6}, unit_cost=UC, years=(2017, 2018))
+    inp = prepare_exact(tmp_path, LOCS, {("kota", 2017): 30e6, ("kota", 2018): 30e6}, unit_cost=UC, years=(2017, 2018))
     lc = least_cost_targets(inp, shares=(1.0,), mip_rel_gap=0.0, processes=1)
     st = {(r.year, r.mode): r.status for r in lc.itertuples()}
     total = sum(brute_cheapest(inp, i) for i in "ABCD")

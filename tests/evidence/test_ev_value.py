@@ -3,11 +3,11 @@
 A (10.5 ha) has the best hectares per rupiah, B and C (6 ha each) cost 60 % of A each. With a budget of
 exactly B + C, greedy buys A and has too little left for B or C (10.5 ha); the optimum buys B and C
 (12 ha). Greedy matches 12 ha only once it can buy A and then B: it needs a budget of cost(A) + cost(B).
-The costs are found by enumerating every package (ev_util.brute_cheapest), not by the code under test.
+The costs are found by enumerating every package (helpers.brute_cheapest), not by the code under test.
 """
 
 import pytest
-from ev_util import EXACT, brute_cheapest, four, write
+from helpers import EXACT, brute_cheapest, four, prepare_exact
 
 from kotaku_decide.allocate import allocate
 from kotaku_decide.evidence.value import greedy_budget_to_match
@@ -26,11 +26,11 @@ def _households(row, hh):
 def knapsack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("value")
     locs = [four("A", 10.5), _households(four("B", 6.0), 60), _households(four("C", 6.0), 60)]
-    probe = write(tmp, locs, {("apbd", 2017): 1e12})
+    probe = prepare_exact(tmp, locs, {("apbd", 2017): 1e12})
     cost = {lid: brute_cheapest(probe, lid) for lid in "ABC"}
     assert 10.5 / cost["A"] > 6.0 / cost["B"] and cost["B"] + cost["C"] < cost["A"] + cost["B"]
     budget = cost["B"] + cost["C"]
-    inp = write(tmp, locs, {("apbd", 2017): budget})
+    inp = prepare_exact(tmp, locs, {("apbd", 2017): budget})
     return inp, cost, budget
 
 
@@ -55,7 +55,7 @@ def test_greedy_needs_the_price_of_a_and_b(knapsack):
 
 def test_no_gap_means_no_extra_money(knapsack, tmp_path):
     inp, cost, budget = knapsack
-    rich = write(tmp_path, [four("A", 10.5), _households(four("B", 6.0), 60)], {("apbd", 2017): 1e12})
+    rich = prepare_exact(tmp_path, [four("A", 10.5), _households(four("B", 6.0), 60)], {("apbd", 2017): 1e12})
     opt = allocate(inp=rich, solver=EXACT)
     v = greedy_budget_to_match(rich, opt.plan)
     assert v.factor == 1.0 and v.extra_rp == 0.0 and v.greedy == pytest.approx(v.optimised)
@@ -63,6 +63,6 @@ def test_no_gap_means_no_extra_money(knapsack, tmp_path):
 
 def test_least_cost_objective_is_not_this_question(knapsack, tmp_path):
     inp, cost, budget = knapsack
-    lc = write(tmp_path, [four("A", 10.5)], {("apbd", 2017): 1e12},
-               objective={"kind": "least_cost", "target_hectares": 10.5})
+    lc = prepare_exact(tmp_path, [four("A", 10.5)], {("apbd", 2017): 1e12},
+                       objective={"kind": "least_cost", "target_hectares": 10.5})
     assert greedy_budget_to_match(lc, allocate(inp=lc, solver=EXACT).plan) is None

@@ -5,18 +5,22 @@ computation: brute-force cheapest packages and fresh solves through ``allocate``
 written budget files.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
+from helpers import (
+    EVIDENCE_SITE,
+    EXACT,
+    brute_cheapest,
+    case_files,
+    four,
+    fresh_cleared,
+    location,
+    prepare_exact,
+    write_budget,
+)
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ev_util import EXACT, brute_cheapest, four, fresh_cleared, loc, write, write_budget  # noqa: E402
-
-from kotaku_decide.allocate import prepare  # noqa: E402
-from kotaku_decide.data.scenario import load_scenario  # noqa: E402
-from kotaku_decide.evidence import binding_constraint, enter_budget, explain, solve_variant  # noqa: E402
+from kotaku_decide.allocate import prepare
+from kotaku_decide.data.scenario import load_scenario
+from kotaku_decide.evidence import binding_constraint, enter_budget, explain, solve_variant
 
 TOL = 1e6
 
@@ -24,10 +28,10 @@ TOL = 1e6
 def _ab(tmp_path, short=10e6):
     """A (10 ha) and B (5 ha), one source, one year, a budget ``short`` below clearing both."""
     locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
-    inp0 = write(tmp_path, locs, {("kota", 2017): 1e9})
+    inp0 = prepare_exact(tmp_path, locs, {("kota", 2017): 1e9})
     ka, kb = brute_cheapest(inp0, "A"), brute_cheapest(inp0, "B")
     budget = ka + kb - short
-    inp = write(tmp_path, locs, {("kota", 2017): budget})
+    inp = prepare_exact(tmp_path, locs, {("kota", 2017): budget})
     return inp, locs, ka, kb, budget
 
 
@@ -43,19 +47,15 @@ def test_extra_budget_to_enter_really_brings_it_in(tmp_path):
     # independent solves from freshly written budget files
     def factory(b):
         write_budget(tmp_path, b)
-        return prepare(load_scenario({"data": {"baseline": str(tmp_path / "baseline.csv"),
-                                               "costs": str(tmp_path / "costs.csv"),
-                                               "budget": str(tmp_path / "budget.csv"),
-                                               "funding_rules": str(tmp_path / "rules.csv")},
-                                      "years": {"start": 2017, "end": 2017}}))
-    ok_in, res_in = fresh_cleared(tmp_path, factory, {("kota", 2017): budget + row["extra_rp"]}, "B")
-    ok_out, res_out = fresh_cleared(tmp_path, factory, {("kota", 2017): budget + row["extra_rp"] - TOL}, "B")
+        return prepare(load_scenario({"data": case_files(tmp_path), "years": {"start": 2017, "end": 2017}}))
+    ok_in, res_in = fresh_cleared(factory, {("kota", 2017): budget + row["extra_rp"]}, "B")
+    ok_out, res_out = fresh_cleared(factory, {("kota", 2017): budget + row["extra_rp"] - TOL}, "B")
     assert ok_in and not ok_out
     assert res_in.checks == [] and res_out.checks == []
 
 
 def _family(tmp_path, locs, budgets, expect, frules=None, unit_cost=None, **over):
-    inp = write(tmp_path, locs, budgets, frules=frules, unit_cost=unit_cost, **over)
+    inp = prepare_exact(tmp_path, locs, budgets, frules=frules, unit_cost=unit_cost, **over)
     base = solve_variant(inp, solver=EXACT)
     assert base.has_plan
     assert base.cleared_year.get("B") is None, "B must be out of the plan in this hand-built case"
@@ -103,10 +103,10 @@ def test_binding_precedence(tmp_path):
     # B: roads 80 % (5+5), drains 30 % (1), waste 80 % (5), fire 30 % (1) -> 17, needs 2 points.
     # Roads alone would do (41 m at Rp 1 M), but drainage must come first (51 m at Rp 2 M = 102 M);
     # waste and fire works cost more than all the money. Budget: A's package + 100 M.
-    b = loc("B", 5.0, v2a=800, v2b=800, v4b=300, v6a=80, v7a=30)
+    b = location("B", site=EVIDENCE_SITE, area_ha=5.0, vols={"2a": 800, "2b": 800, "4b": 300, "6a": 80, "7a": 30})
     locs = [four("A", 10.0), b]
     uc = {"4b": 2_000_000, "6a": 10**12, "7a": 10**12}
-    inp0 = write(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc)
+    inp0 = prepare_exact(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc)
     ka = brute_cheapest(inp0, "A")
     _family(tmp_path, locs, {("kota", 2017): ka + 100e6}, "precedence", unit_cost=uc)
 
@@ -114,7 +114,7 @@ def test_binding_precedence(tmp_path):
 def test_binding_capacity(tmp_path):
     # money for both, but only one location may start per year
     locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
-    inp = write(tmp_path, locs, {("kota", 2017): 1e9}, **{"rules": {"max_starts_per_year": 1}})
+    inp = prepare_exact(tmp_path, locs, {("kota", 2017): 1e9}, **{"rules": {"max_starts_per_year": 1}})
     base = solve_variant(inp, solver=EXACT)
     assert base.cleared_year == {"A": 2017, "B": None}
     r = binding_constraint(inp, "B", base, solver=EXACT)
@@ -125,11 +125,11 @@ def test_binding_capacity(tmp_path):
 def test_binding_equity(tmp_path):
     # kecamatan X: A (10 ha) and B (5 ha), 15 M each; kecamatan Y: C, whose works cost at most 25.6 M in
     # all. With equity share 1 (each of the 2 groups at least half of all spend) X can spend <= 25.6 M.
-    locs = [four("A", 10.0, kec="X"), four("B", 5.0, kec="X", crits=("6a", "6b", "7a", "7b")),
-            four("C", 3.0, kec="Y", crits=("1a", "1c", "5a", "5b"))]
+    locs = [four("A", 10.0, kecamatan="X"), four("B", 5.0, kecamatan="X", crits=("6a", "6b", "7a", "7b")),
+            four("C", 3.0, kecamatan="Y", crits=("1a", "1c", "5a", "5b"))]
     uc = {"1a": 80_000, "1c": 80_000, "5a": 80_000, "5b": 80_000}
-    inp = write(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc,
-                frules={"kota": {}}, **{"rules": {"equity_min_share": 1.0}})
+    inp = prepare_exact(tmp_path, locs, {("kota", 2017): 1e9}, unit_cost=uc,
+                        frules={"kota": {}}, **{"rules": {"equity_min_share": 1.0}})
     base = solve_variant(inp, solver=EXACT)
     assert base.cleared_year["A"] == 2017 and base.cleared_year["B"] is None
     r = binding_constraint(inp, "B", base, solver=EXACT)

@@ -7,14 +7,8 @@
   page (the baseline of English is the full run above).
 """
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from kd_testutil import DATA  # noqa: E402
+from helpers import DATA
 
 SCEN = DATA / "scenarios" / "balikpapan.yaml"
 FAST = {"ranking": {"draws": 200}, "solver": {"time_limit_s": 30}}

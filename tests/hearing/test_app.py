@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_util import OVERFLOW_JS, launch, playwright_or_fail
-from kd_testutil import REPO
+from helpers import OVERFLOW_JS, REPO, launch, playwright_or_fail
 
 from kotaku_decide.data.labels import label
 from kotaku_decide.hearing.tables import format_number

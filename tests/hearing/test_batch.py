@@ -2,12 +2,11 @@
 
 import json
 import os
-import shutil
 import subprocess
 
 import pandas as pd
 import pytest
-from kd_testutil import REPO
+from helpers import REPO, chromium_path
 
 from kotaku_decide.hearing.batch import SCENARIO_NOTEBOOK, BatchError, read_scenario_set, run_batch
 
@@ -154,21 +153,10 @@ def test_notebook_refuses_a_misspelled_papermill_parameter(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def _chromium():
-    for c in ("chromium", "chromium-browser"):
-        if shutil.which(c):
-            return shutil.which(c)
-    return None
-
-
 @pytest.mark.slow
 def test_html_report_renders_in_headless_chromium(batch, tmp_path):
     res, out = batch
-    exe = _chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
-        pytest.skip("chromium not installed on this machine")
+    exe = chromium_path()
     html = out / "base" / "report.html"
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",

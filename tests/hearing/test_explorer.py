@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from kd_testutil import DATA, REPO
+from helpers import DATA, REPO
 
 from kotaku_decide.hearing.explorer import BudgetExplorer
 

@@ -1,6 +1,6 @@
 import matplotlib
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 from kotaku_decide.data.writers import save_figure
 from kotaku_decide.hearing.figures import LEVEL_COLOURS, hectares_by_kecamatan, location_map, score_distribution

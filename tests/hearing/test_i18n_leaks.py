@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from kd_testutil import DATA, location, write_csv
+from helpers import CODES, DATA, location, write_csv
 
 from kotaku_decide.data.labels import catalogue, label
 from kotaku_decide.hearing.tables import display_frame, markdown_summary, source_labels
@@ -113,13 +113,13 @@ def test_english_display_keeps_english_labels():
 
 def test_yearly_money_ranks_and_comparison_columns_are_indonesian():
     yearly = pd.DataFrame({"year": [2016, 2017], "label": ["baseline", "end of year"], "slum_locations": [3, 1],
-                           "slum_ha": [10.5, 2.0], "water_share_pct": [40.0, 50.0], "sanitation_share_pct": [30.0, 45.0],
-                           "spend_rp": [0.0, 1e9]})
+                           "slum_ha": [10.5, 2.0], "water_share_pct": [40.0, 50.0],
+                           "sanitation_share_pct": [30.0, 45.0], "spend_rp": [0.0, 1e9]})
     ranks = pd.DataFrame({"location_id": ["A"], "slum_level": pd.Categorical(["sedang"]), "method": ["topsis"],
                           "p_first": [0.5], "p_top_10": [0.9], "rank_median": [1]})
-    comp = pd.DataFrame({"scenario": ["base"], "objective": ["hectares"], "status": ["optimal"], "proven_optimal": [True],
-                         "cleared_ha_2017": [1.0], "slum_ha_left_2017": [2.0], "n_cleared": [1],
-                         "greedy_vs_optimiser": [0.9]})
+    comp = pd.DataFrame({"scenario": ["base"], "objective": ["hectares"], "status": ["optimal"],
+                         "proven_optimal": [True], "cleared_ha_2017": [1.0], "slum_ha_left_2017": [2.0],
+                         "n_cleared": [1], "greedy_vs_optimiser": [0.9]})
     for df in (yearly, ranks, comp):
         t = display_frame(df, "id")
         assert all(_from_catalogue(str(c)) for c in t.columns), list(t.columns)
@@ -170,8 +170,9 @@ def test_data_status_line_is_indonesian(tmp_path):
     assert "SYNTHETIC" in data_status(inp, "en") and "ILLUSTRATIVE" in data_status(inp, "en")
     # a city's own note on its budget file is its text and is shown as given
     budget = tmp_path / "budget.csv"
-    budget.write_text("# APBD murni 2017-2019 sesuai Perda APBD\n" + (DATA / "funding" / "balikpapan_budget_illustrative.csv")
-                      .read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    budget.write_text("# APBD murni 2017-2019 sesuai Perda APBD\n"
+                      + (DATA / "funding" / "balikpapan_budget_illustrative.csv").read_text(encoding="utf-8")
+                      .split("\n", 1)[1], encoding="utf-8")
     inp2 = prepare(load_scenario(DATA / "scenarios" / "balikpapan.yaml", data={"budget": str(budget)}))
     assert "APBD murni 2017-2019 sesuai Perda APBD" in data_status(inp2, "id")
 
@@ -181,7 +182,7 @@ def scored():
     from kotaku_decide.data.validate import load_baseline
     from kotaku_decide.score.scoring import score_table
 
-    rows = [location(f"L{i}", {c: 10 * i for c in ("1a", "2a", "3a", "4a", "5a", "6a", "7a", "2b", "3b")})
+    rows = [location(f"L{i}", shares={c: 10 * i for c in ("1a", "2a", "3a", "4a", "5a", "6a", "7a", "2b", "3b")})
             for i in range(1, 8)]
     import tempfile
     from pathlib import Path
@@ -215,9 +216,9 @@ def test_consistency_findings_are_indonesian(tmp_path):
     from kotaku_decide.score.consistency import consistency_report
     from kotaku_decide.score.scoring import score_table
 
-    all16 = ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4a", "4b", "4c", "5a", "5b", "6a", "6b", "7a", "7b"]
-    rows = [location("A", {"1a": 30}, decree_listed="ya", decree="SK 1/2020", published_score=18),
-            location("B", {c: 60 for c in all16}, decree_listed="tidak", published_score=48, published_class="C1")]
+    rows = [location("A", shares={"1a": 30}, decree_listed="ya", decree="SK 1/2020", published_score=18),
+            location("B", shares={c: 60 for c in CODES}, decree_listed="tidak", published_score=48,
+                     published_class="C1")]
     s = score_table(load_baseline(write_csv(tmp_path, rows)))
     prof = load_profile("permen-14-2018")
     c = consistency_report(s, prof, lang="id")

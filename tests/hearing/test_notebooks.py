@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from kd_testutil import REPO
+from helpers import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 

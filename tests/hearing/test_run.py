@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 from kotaku_decide.hearing.run import refuse_unknown_parameters, run_scenario
 

@@ -3,28 +3,23 @@ money table per scope (checked against sums computed here by hand)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ALLOC_SITE, location, write_case
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "allocate"))
-
-from alloc_cases import location, write_case  # noqa: E402
-
-from kotaku_decide.allocate import build_model, check_plan, money_table, prepare  # noqa: E402
-from kotaku_decide.allocate.funding import FundingError  # noqa: E402
-from kotaku_decide.allocate.results import _plan_rows  # noqa: E402
-from kotaku_decide.data.scenario import load_scenario  # noqa: E402
+from kotaku_decide.allocate import build_model, check_plan, money_table, prepare
+from kotaku_decide.allocate.funding import FundingError
+from kotaku_decide.allocate.results import _plan_rows
+from kotaku_decide.data.scenario import load_scenario
 
 
 def _case(tmp_path, budget_rows, cities=("Kota A", "Kota A", "Kota B", "Kota C"),
           provinces=("Prov X", "Prov X", "Prov X", "Prov Y")):
     locs = []
     for k, (c, p) in enumerate(zip(cities, provinces)):
-        row = location(f"L{k}", area=5.0, kel="Kel 1", kec=f"Kec {c}", **{"1a": 80, "1c": 80, "6a": 30, "2b": 800})
+        row = location(f"L{k}", site=ALLOC_SITE, area_ha=5.0, kelurahan="Kel 1", kecamatan=f"Kec {c}",
+                       vols={"1a": 80, "1c": 80, "6a": 30, "2b": 800})
         row["city"], row["province"] = c, p
         locs.append(row)
     data = write_case(tmp_path, locs, {("apbn", 2017): 1.0})

@@ -6,7 +6,7 @@ import filecmp
 
 import numpy as np
 import pandas as pd
-from kd_testutil import REPO
+from helpers import REPO
 
 from kotaku_decide.data.scenario import load_scenario
 from kotaku_decide.national.synthetic import city_sizes, make_mini, make_national

@@ -1,8 +1,11 @@
-"""Plan against actual: statuses and costs of each work worked out by hand (see progress_cases.py)."""
+"""Plan against actual: statuses and costs of each work worked out by hand (the progress case in helpers.py)."""
 
 import pandas as pd
 import pytest
-from progress_cases import YEARS, baseline, plan, realised
+from helpers import PROGRESS_YEARS as YEARS
+from helpers import progress_baseline
+from helpers import progress_plan as plan
+from helpers import progress_realised as realised
 
 from kotaku_decide.data.profiles import load_profile
 from kotaku_decide.progress.api import track_progress
@@ -40,8 +43,8 @@ def test_money_per_location_source_and_per_source_year():
     assert sy.loc[("apbd_kota", 2017), "difference_rp"] == -40.0
 
 
-def test_locations_behind_plan_and_cleared_aspects(make_csv):
-    res = track_progress(baseline(make_csv), load_profile("permen-14-2018"), plan(), realised(), YEARS)
+def test_locations_behind_plan_and_cleared_aspects(tmp_path):
+    res = track_progress(progress_baseline(tmp_path), load_profile("permen-14-2018"), plan(), realised(), YEARS)
     assert res.as_of == 2018 and res.rule.name == "total_below_threshold"
     # L1 is cleared in 2017 as planned, but has a late and a behind work: behind plan
     assert list(res.behind["location_id"]) == ["L1"]
@@ -54,8 +57,8 @@ def test_locations_behind_plan_and_cleared_aspects(make_csv):
     assert y.loc[2018, "slum_ha_realised"] == 0.0 and y["slum_ha_realised"].isna().tolist() == [False] * 3 + [True]
 
 
-def test_services_rule_puts_a_planned_clearance_behind(make_csv):
-    res = track_progress(baseline(make_csv), load_profile("permen-14-2018"), plan(), realised(), YEARS,
+def test_services_rule_puts_a_planned_clearance_behind(tmp_path):
+    res = track_progress(progress_baseline(tmp_path), load_profile("permen-14-2018"), plan(), realised(), YEARS,
                          rule="services_80")
     # under the services rule the plan itself never clears L1 (wastewater 5a stays at 50 %: served 75 %)
     assert pd.isna(res.locations.set_index("location_id").loc["L1", "planned_cleared_year"])

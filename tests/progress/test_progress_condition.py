@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
-from progress_cases import YEARS, baseline, plan, realised
+from helpers import PROGRESS_YEARS as YEARS
+from helpers import progress_baseline
+from helpers import progress_plan as plan
+from helpers import progress_realised as realised
 
 from kotaku_decide.data.profiles import load_profile
 from kotaku_decide.progress.condition import condition_by_year, volumes_after, work_volumes, yearly_indicators
@@ -11,8 +14,8 @@ P14 = load_profile("permen-14-2018")
 
 
 @pytest.fixture
-def base(make_csv):
-    return baseline(make_csv)
+def base(tmp_path):
+    return progress_baseline(tmp_path)
 
 
 def test_end_condition_after_realised_works_equals_hand_computation(base):

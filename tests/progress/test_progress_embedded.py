@@ -4,7 +4,7 @@ they promise (some works late, some over cost, one not in the plan) against the 
 import importlib.util
 
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 from kotaku_decide.progress.api import load_progress_inputs, track_progress
 

@@ -2,7 +2,9 @@
 
 import pandas as pd
 import pytest
-from progress_cases import baseline, plan, realised
+from helpers import progress_baseline
+from helpers import progress_plan as plan
+from helpers import progress_realised as realised
 
 from kotaku_decide.data.profiles import load_profile
 from kotaku_decide.progress.replan import fixed_past
@@ -12,8 +14,8 @@ P14 = load_profile("permen-14-2018")
 
 
 @pytest.fixture
-def base(make_csv):
-    return baseline(make_csv)
+def base(tmp_path):
+    return progress_baseline(tmp_path)
 
 
 def test_fixed_past_from_2018(base):

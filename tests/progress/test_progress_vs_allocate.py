@@ -4,7 +4,7 @@ under 14/2018, the programme's services_80 under 02/2016), the planned figures m
 
 import numpy as np
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 import kotaku_decide
 from kotaku_decide.data.profiles import load_profile

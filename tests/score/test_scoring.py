@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from kd_testutil import CODES_14, location
+from helpers import CODES, location
 
 from kotaku_decide.data.profiles import load_profile
 from kotaku_decide.data.validate import load_baseline
@@ -88,9 +88,9 @@ def test_one_location_by_hand(make_csv):
     wastewater 100; waste 10; fire 100; average condition = 429.583/7 = 61.369."""
     shares = {"1a": 76, "1b": 76, "1c": 51, "2a": 50.5, "2b": 25, "3a": 76, "3b": 51, "4a": 25, "4b": 76, "4c": 51,
               "5a": 100, "5b": 100, "6a": 0, "6b": 20, "7a": 100, "7b": 100}
-    s = _score_rows(make_csv, [location("A", shares, strategic_location="ya")]).iloc[0]
+    s = _score_rows(make_csv, [location("A", shares=shares, strategic_location="ya")]).iloc[0]
     expected = [5, 5, 3, 1, 1, 5, 3, 1, 5, 3, 5, 5, 0, 0, 5, 5]
-    assert [s[f"score_{c}"] for c in CODES_14] == expected
+    assert [s[f"score_{c}"] for c in CODES] == expected
     assert s["total_score"] == 52 and s["slum_level"] == "sedang"
     assert s["other_points"] == 9 and s["other_considerations"] == "sedang"
     assert s["legal"] and s["priority"] == 5 and s["priority_class"] == "B3"
@@ -101,7 +101,7 @@ def test_one_location_by_hand(make_csv):
 
 
 def test_not_slum_location_gets_prevention_and_no_priority(make_csv):
-    s = _score_rows(make_csv, [location("A", {"1a": 30})]).iloc[0]
+    s = _score_rows(make_csv, [location("A", shares={"1a": 30})]).iloc[0]
     assert s["total_score"] == 1 and s["slum_level"] == "tidak_kumuh"
     assert pd.isna(s["priority"]) and pd.isna(s["priority_class"]) and pd.isna(s["authority"])
     assert s["handling_pattern"] == "pencegahan"
@@ -131,7 +131,7 @@ def test_priority_class_and_handling_tables(make_csv):
         for oc, extra in OTHER_ROW.items():
             for legal in (True, False):
                 rid = f"{lv}-{oc}-{legal}"
-                rows.append(location(rid, {c: pct for c in CODES_14}, land_tenure_clear="yes" if legal else "tidak",
+                rows.append(location(rid, shares={c: pct for c in CODES}, land_tenure_clear="yes" if legal else "tidak",
                                      **extra))
                 want.append((rid, lv, oc, legal))
     s = _score_rows(make_csv, rows).set_index("location_id")
@@ -139,14 +139,15 @@ def test_priority_class_and_handling_tables(make_csv):
         r = s.loc[rid]
         assert r["slum_level"] == lv and r["other_considerations"] == oc and bool(r["legal"]) == legal, rid
         assert r["priority"] == PRIORITY[(lv, oc)], rid
-        assert r["priority_class"] == {"berat": "A", "sedang": "B", "ringan": "C"}[lv] + str(CLASS_NUM[(oc, legal)]), rid
+        letter = {"berat": "A", "sedang": "B", "ringan": "C"}[lv]
+        assert r["priority_class"] == letter + str(CLASS_NUM[(oc, legal)]), rid
         assert r["handling_pattern"] == HANDLING[(lv, legal)], rid
 
 
 @pytest.mark.parametrize("area,authority", [(0.5, "city"), (9.99, "city"), (10, "province"), (15, "province"),
                                             (15.01, "central"), (45.6, "central")])
 def test_authority_by_area(make_csv, area, authority):
-    s = _score_rows(make_csv, [location("A", {c: 30 for c in CODES_14}, area_ha=area, population=100)]).iloc[0]
+    s = _score_rows(make_csv, [location("A", shares={c: 30 for c in CODES}, area_ha=area, population=100)]).iloc[0]
     assert s["authority"] == authority
 
 
@@ -172,7 +173,7 @@ def test_legality_rules():
 
 
 def test_02_2016_profile_reads_its_own_parameters(make_csv):
-    row = location("A", {c: 80 for c in CODES_14})
+    row = location("A", shares={c: 80 for c in CODES})
     row.update(vol_drain_unconnected=10, vol_drain_unmaintained=60, vol_waste_unmaintained=0)
     s = _score_rows(make_csv, [row], "permen-02-2016").iloc[0]
     # 16 shared parameters at 80 % -> 5 each = 80; 4c (10 %) -> 0; 4d (60 %) -> 3; 6c (0 %) -> 0; total 83 -> berat
@@ -210,15 +211,15 @@ def test_aggregation_sums_volumes_and_recomputes_shares(make_csv):
     """Two RTs of one kawasan: RT1 100 households, 90 without safe water (90 %, score 5);
     RT2 300 households, 30 without (10 %, score 0). Aggregated: 120 / 400 = 30 % -> score 1.
     (Averaging the scores would give 2.5, averaging shares 50 % -> 1 as well but for another reason.)"""
-    r1 = location("RT1", {"3a": 90}, kawasan="K1", rt="RT 01", households=100, area_ha=2.0, population=400,
+    r1 = location("RT1", shares={"3a": 90}, kawasan="K1", rt="RT 01", households=100, area_ha=2.0, population=400,
                   land_tenure_clear="yes", strategic_location="no")
     r1["vol_1b"] = 0.0
     r1["vol_4a"] = 0.0
-    r2 = location("RT2", {"3a": 10}, kawasan="K1", rt="RT 02", households=300, area_ha=3.0, population=1200,
+    r2 = location("RT2", shares={"3a": 10}, kawasan="K1", rt="RT 02", households=300, area_ha=3.0, population=1200,
                   land_tenure_clear="no", strategic_location="yes")
     r2["vol_3a"] = 30
     r2["vol_3b"] = r2["vol_5a"] = r2["vol_5b"] = r2["vol_6a"] = r2["vol_6b"] = 0
-    r3 = location("RT3", {"3a": 50}, kawasan="K2", households=100)
+    r3 = location("RT3", shares={"3a": 50}, kawasan="K2", households=100)
     df = load_baseline(make_csv([r1, r2, r3]))
     k = aggregate(df, "kawasan", P14)
     assert len(k) == 2
@@ -250,3 +251,23 @@ def test_threshold_comparison_equals_explicit_rounding_near_every_edge():
     r = round_half_up(exact, 2)
     want = np.where(r >= 76, 5, np.where(r >= 51, 3, np.where(r >= 25, 1, 0)))
     assert (criterion_scores(exact, P14) == want).all()
+
+
+def test_negative_volumes_are_refused_by_the_numeric_core():
+    with pytest.raises(ScoringError, match="negative"):
+        criterion_shares(np.array([[-1.0]]), np.array([[10.0]]))
+
+
+def test_aggregated_areas_at_band_edges_keep_their_authority(make_csv):
+    rows = []
+    for i, a in enumerate([0.08, 14.71, 0.21]):
+        rows.append(location(f"K1-{i}", shares={c: 30 for c in CODES}, kawasan="K1", area_ha=a, population=500))
+    for i, a in enumerate([0.01, 9.04, 0.95]):
+        rows.append(location(f"K2-{i}", shares={c: 30 for c in CODES}, kawasan="K2", area_ha=a, population=500))
+    df = load_baseline(make_csv(rows), level="kawasan")
+    k = score_table(aggregate(df, "kawasan")).set_index("kawasan")
+    assert k.loc["K1", "area_ha"] == 15.0 and k.loc["K1", "authority"] == "province"
+    assert k.loc["K2", "area_ha"] == 10.0 and k.loc["K2", "authority"] == "province"
+    # at RT level the kawasan's summed area decides, not the RT's own
+    rt = score_table(df).set_index("location_id")
+    assert rt.loc["K1-0", "authority"] == "province" and rt.loc["K1-0", "authority_area_ha"] == 15.0
