@@ -22,7 +22,7 @@ import math
 
 import pandas as pd
 import pytest
-from alloc_cases import location
+from helpers import ALLOC_SITE, location
 
 from kotaku_decide.allocate import allocate, check_plan
 from kotaku_decide.data.profiles import load_profile
@@ -78,7 +78,7 @@ def test_oracle_prices_are_the_hand_figures():
 
 
 def _inp(case, budget_m, rule, years=(2017,)):
-    locs = [location("L0", area=AREA, **VOLS)]
+    locs = [location("L0", site=ALLOC_SITE, area_ha=AREA, vols=VOLS)]
     return case(locs, {("city", y): budget_m * 1e6 for y in years}, years=years,
                 options={"clearance_rule": rule}, objective={"tie_break": False})
 
@@ -123,7 +123,7 @@ def test_rule_sets_the_price_of_clearing(case, method, rule, budget_m, cleared):
 def test_model_price_equals_the_oracle(case):
     """Least cost to clear (least_cost objective with a target of every slum hectare) = the oracle."""
     for rule, services in (("total_below_threshold", False), ("services_80", True)):
-        inp = case([location("L0", area=AREA, **VOLS)], {("city", 2017): 50e6}, years=(2017,),
+        inp = case([location("L0", site=ALLOC_SITE, area_ha=AREA, vols=VOLS)], {("city", 2017): 50e6}, years=(2017,),
                    options={"clearance_rule": rule},
                    objective={"kind": "least_cost", "target_hectares": "all", "tie_break": False})
         res = allocate(inp=inp)
@@ -135,7 +135,7 @@ def test_model_price_equals_the_oracle(case):
 def test_services_rule_refuses_a_location_below_the_total_but_under_served():
     """A total below the threshold with water served 76 % is not cleared under services_80."""
     prof = load_profile("permen-14-2018")
-    row = location("L0", area=AREA, **dict(VOLS, **{"7a": 24}))  # total 15 without any work
+    row = location("L0", site=ALLOC_SITE, area_ha=AREA, vols=dict(VOLS, **{"7a": 24}))  # total 15 without any work
     b = pd.DataFrame([row])
     V, D = volume_matrix(b, prof), denominator_matrix(b, prof)
     by_total = clearance(V, D, prof, "total_below_threshold")
