@@ -142,7 +142,8 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
                 sc_after = criterion_scores(criterion_shares(np.array([max(rem, 0)]), np.array([D[i, j]])), prof)[0]
                 limit = criterion_scores(np.array([band - 0.01]), prof)[0]
                 if sc_after > limit:
-                    v.append(Violation("quantity", key, sc_after, limit, f"the remaining share does not fall below {band} %"))
+                    v.append(Violation("quantity", key, sc_after, limit,
+                                       f"the remaining share does not fall below {band} %"))
         elif w.criterion == "resettlement":
             if float(w.quantity) + 1e-9 < float(loc.at[w.location_id, "households"]):
                 v.append(Violation("quantity", key, w.quantity, loc.at[w.location_id, "households"],
@@ -196,7 +197,8 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             kel = plan[plan["source"] == s].groupby([plan["location_id"].map(kel_key), "year"])["cost_rp"].sum()
             for (k, y), u in kel.items():
                 if u > cap + _tol(cap):
-                    v.append(Violation("kelurahan_cap", f"{s}/{k}/{y}", u, cap, f"{s} exceeds its cap in kelurahan {k}"))
+                    v.append(Violation("kelurahan_cap", f"{s}/{k}/{y}", u, cap,
+                                       f"{s} exceeds its cap in kelurahan {k}"))
 
     # ---- swadaya share -------------------------------------------------------------------------
     sw, share = inp.swadaya_source, inp.swadaya_share
@@ -229,7 +231,8 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             yb = min(yb) if yb else None
             for a in after:
                 if (lid, a) in first.index and (yb is None or first[(lid, a)] < yb):
-                    v.append(Violation("precedence", f"{lid}/{a}", int(first[(lid, a)]), yb if yb is not None else "none",
+                    v.append(Violation("precedence", f"{lid}/{a}", int(first[(lid, a)]),
+                                       yb if yb is not None else "none",
                                        f"{a} works before any of {list(before)} at a site that needs them"))
 
     # ---- legality ------------------------------------------------------------------------------
@@ -245,7 +248,8 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
     # ---- locks -----------------------------------------------------------------------------------
     for lid in sc["rules.locked_out"]:
         if (works["location_id"] == lid).any():
-            v.append(Violation("locked_out", lid, int((works["location_id"] == lid).sum()), 0, "works at a locked-out location"))
+            v.append(Violation("locked_out", lid, int((works["location_id"] == lid).sum()), 0,
+                                "works at a locked-out location"))
     Dm = D
     thr = inp.threshold
     area = inp.locations["area_ha"].to_numpy(float)
@@ -284,7 +288,8 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             got = float(per.get(g, 0.0))
             need = fmin / G * total
             if got + _tol(need) < need:
-                v.append(Violation("equity", g, got, need, f"below {fmin:.0%} of an equal share (1/{G}) of total spend"))
+                v.append(Violation("equity", g, got, need,
+                                   f"below {fmin:.0%} of an equal share (1/{G}) of total spend"))
 
     # ---- capacity ------------------------------------------------------------------------------
     start = works.groupby("location_id")["year"].min()
@@ -297,5 +302,6 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
         kk = pd.DataFrame({"kel": start.index.map(loc["kelurahan"]), "year": start.to_numpy()}).value_counts()
         for (k, y), c in kk.items():
             if c > ck:
-                v.append(Violation("capacity_kelurahan", f"{k}/{y}", int(c), ck, f"too many locations started in {k} in {y}"))
+                v.append(Violation("capacity_kelurahan", f"{k}/{y}", int(c), ck,
+                                   f"too many locations started in {k} in {y}"))
     return v

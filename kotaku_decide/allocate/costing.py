@@ -22,7 +22,8 @@ import pandas as pd
 from ..data.profiles import Profile
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, volume_matrix
 
-__all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "target_bands", "resolve_targets", "UNIT_STEP",
+__all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "target_bands", "resolve_targets",
+           "UNIT_STEP",
            "LOCATION_WORKS", "GENERIC_CATALOGUE",
            "SERVICE_TARGET", "service_targets"]
 
@@ -133,7 +134,8 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
             try:
                 cost = float(cost_txt)
             except ValueError:
-                problems.append(f"row {line} ({r['work_id']}): unit_cost_rp {cost_txt!r} is not a number (Rp, no separators)")
+                problems.append(f"row {line} ({r['work_id']}): unit_cost_rp {cost_txt!r} is not a number "
+                                "(Rp, no separators)")
                 continue
             if not np.isfinite(cost) or cost <= 0:
                 problems.append(f"row {line} ({r['work_id']}): unit_cost_rp must be > 0, got {cost_txt}")
@@ -149,7 +151,8 @@ def load_catalogue(path: str | Path | pd.DataFrame, profile: Profile) -> pd.Data
                                 f"key ({', '.join(sorted(key_to_code))}) or resettlement / legalisation")
                 continue
             if r["unit"] != units[code]:
-                problems.append(f"row {line} ({r['work_id']}): unit {r['unit']!r} but criterion {code} is measured in {units[code]!r}")
+                problems.append(f"row {line} ({r['work_id']}): unit {r['unit']!r} but criterion {code} is measured "
+                                f"in {units[code]!r}")
                 continue
             rows.append({**{c: r[c] for c in _COLS}, "criterion": code, "unit_cost_rp": cost,
                          "note": r.get("note", "")})

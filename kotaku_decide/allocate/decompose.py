@@ -255,9 +255,9 @@ def _location_data(model):
     by_loc: dict = {}
     for o, i in enumerate(o_loc):
         by_loc.setdefault(int(i), []).append(o)
-    O, Y = model.xcol.shape
+    n_opt, Y = model.xcol.shape
     width = max((len(srcs) for srcs, _ in model.groups.values()), default=1)
-    mcols = np.full((O, Y, width), -1, dtype=np.int64)
+    mcols = np.full((n_opt, Y, width), -1, dtype=np.int64)
     for (i, g), (srcs, rows) in model.groups.items():
         for o in rows:
             for y in range(Y):
@@ -511,7 +511,8 @@ class Decomposition:
                 # (works that cannot help clear a location by its year only spend money, so they stay
                 # out unless an equity minimum asks for spend)
                 stage = "full"
-                useful = None if float(model.inp.scenario["rules.equity_min_share"]) > 0 else np.ones(len(allowed), bool)
+                equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
+                useful = None if equity else np.ones(len(allowed), bool)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
             if comp_r.values is None:
                 out["time_completion"] += time.perf_counter() - t1
@@ -531,7 +532,8 @@ class Decomposition:
             out["completion_stage"] = stage
             out["time_completion"] += time.perf_counter() - t1
             if _DEBUG:
-                print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}", flush=True)
+                print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}",
+                      flush=True)
             if proven(out["bound"]):
                 out["termination"] = "optimal"
                 break

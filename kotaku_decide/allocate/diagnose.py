@@ -78,15 +78,16 @@ def _location_reasons(inp: AllocationInput, lids) -> list[str]:
         elif need <= 0:
             out.append(f"{lid} is not on the slum list")
         elif o.empty:
-            why = "land not legal and neither resettlement nor legalisation is offered" if not loc.at[lid, "legal_alloc"] \
-                else "no costed option with an eligible source"
+            why = ("land not legal and neither resettlement nor legalisation is offered"
+                   if not loc.at[lid, "legal_alloc"] else "no costed option with an eligible source")
             out.append(f"{lid}: {why}")
         elif "resettlement" not in set(o["criterion"]):
             best = o[~o["criterion"].isin(["legalisation"])].groupby("criterion")["delta_score"].max().sum()
             if best < need:
                 out.append(f"{lid}: the works can lower its score by {int(best)} points, {need} are needed")
             else:
-                out.append(f"{lid}: the rules (capacity, precedence, legality, equity, caps) leave no way to clear it in time")
+                out.append(f"{lid}: the rules (capacity, precedence, legality, equity, caps) leave no way to clear "
+                           "it in time")
         else:
             out.append(f"{lid}: the rules (capacity, precedence, equity, caps) leave no way to clear it in time")
     return out
@@ -139,7 +140,8 @@ def diagnose(inp: AllocationInput, solver: SolverOptions | None = None) -> Short
             for src in df["source"].unique():
                 if inp.funding.carry_over[src]:
                     sel = df["source"] == src
-                    df.loc[sel, "extra_rp"] = df.loc[sel, "extra_rp"].diff().fillna(df.loc[sel, "extra_rp"]).clip(lower=0)
+                    ex = df.loc[sel, "extra_rp"]
+                    df.loc[sel, "extra_rp"] = ex.diff().fillna(ex).clip(lower=0)
             df = df[df["extra_rp"] > 1.0].reset_index(drop=True)
         sf.money_short_rp = df
         if "target" in s:

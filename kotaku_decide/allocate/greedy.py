@@ -141,7 +141,8 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     tb = inp.clearance.total_below
     codes = list(inp.profile.codes)
     col = {c: j for j, c in enumerate(codes)}
-    svc_items = [([codes[j] for j in cols], limit) for _a, cols, limit in service_constraints(inp.profile, inp.clearance)]
+    svc_items = [([codes[j] for j in cols], limit)
+                 for _a, cols, limit in service_constraints(inp.profile, inp.clearance)]
     Vleft = volume_matrix(loc, inp.profile).astype(float)  # volumes still affected, updated as works are bought
     Dm = denominator_matrix(loc, inp.profile)
     qty_of = opts["quantity"].to_dict()
@@ -333,7 +334,8 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
         plan_raw["loc"] = plan_raw["option_row"].map(loc_of)
         for _ in range(10000):
             tot = plan_raw["cost_rp"].sum()
-            per = plan_raw.groupby("group")["cost_rp"].sum().reindex(sorted(set(grp[opts["loc"].to_numpy()])), fill_value=0)
+            groups = sorted(set(grp[opts["loc"].to_numpy()]))
+            per = plan_raw.groupby("group")["cost_rp"].sum().reindex(groups, fill_value=0)
             if (per >= fmin / G * tot - 1.0).all() or tot <= 0:
                 break
             big = per.idxmax()

@@ -54,7 +54,8 @@ class PulpView:
             self.row_cons.append(c)
         prob.setObjective(pulp.LpAffineExpression({cols[j]: float(c) for j, c in enumerate(model.col_cost) if c}))
         self.prob = prob
-        self.x = {(o, y): cols[model.xcol[o, y]] for o in range(model.xcol.shape[0]) for y in range(model.xcol.shape[1])}
+        n_o, n_y = model.xcol.shape
+        self.x = {(o, y): cols[model.xcol[o, y]] for o in range(n_o) for y in range(n_y)}
         self.z = {k: cols[j] for k, j in model.zcol.items()}
         self.m = {k: cols[j] for k, j in model.mcol.items()}
         self.st = {k: cols[j] for k, j in model.stcol.items()}

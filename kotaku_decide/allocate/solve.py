@@ -132,8 +132,8 @@ def _greedy_start(model: AllocationModel) -> dict | None:
         return None
     yi = {y: k for k, y in enumerate(model.inp.years)}
     on = {(int(o), yi[int(y)]) for o, y in zip(plan["option_row"], plan["year"])}
-    O, Y = model.xcol.shape
-    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(O) for y in range(Y)}
+    n_opt, Y = model.xcol.shape
+    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(n_opt) for y in range(Y)}
 
 
 def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:

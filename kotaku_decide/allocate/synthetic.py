@@ -76,6 +76,7 @@ def make_instance(n: int, folder: str | Path, seed: int = 2016, budget_per_locat
     with open(folder / "budget.csv", "w") as fh:
         fh.write("# SYNTHETIC budget for a benchmark instance\n")
         pd.DataFrame(rows).to_csv(fh, index=False)
-    return {"name": f"synthetic-{n}", "data": {"baseline": str(folder / "baseline.csv"), "budget": str(folder / "budget.csv"),
-                                               "costs": str(EMBEDDED["costs"]), "funding_rules": str(EMBEDDED["funding_rules"])},
+    data = {"baseline": str(folder / "baseline.csv"), "budget": str(folder / "budget.csv"),
+            "costs": str(EMBEDDED["costs"]), "funding_rules": str(EMBEDDED["funding_rules"])}
+    return {"name": f"synthetic-{n}", "data": data,
             "years": {"start": years[0], "end": years[-1]}}

@@ -211,7 +211,8 @@ def prune(model, values: np.ndarray) -> tuple[np.ndarray, int]:
         if v[col] > 0.5 and not (v[model.xcol[o_loc == i]] > 0.5).any():
             v[col] = 0.0
     act = model.A @ v
-    bad = (act < model.row_lo - 1e-6 * (1 + np.abs(model.row_lo))) | (act > model.row_up + 1e-6 * (1 + np.abs(model.row_up)))
+    lo, up = model.row_lo, model.row_up
+    bad = (act < lo - 1e-6 * (1 + np.abs(lo))) | (act > up + 1e-6 * (1 + np.abs(up)))
     if bad.any():
         return np.asarray(values, dtype=float), 0
     return v, n

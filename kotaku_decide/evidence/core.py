@@ -197,8 +197,8 @@ def cheapest_cost(inp: AllocationInput, i: int) -> float:
     loc = inp.locations
     need = int(inp.need()[i])
     rows = inp.options[inp.options["loc"] == i]
-    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), inp.precedence_at(str(loc.at[i, "location_id"])),
-                            costcol="cost_rp")
+    prec = inp.precedence_at(str(loc.at[i, "location_id"]))
+    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), prec, costcol="cost_rp")
     return float(c)
 
 

@@ -41,7 +41,8 @@ def frontier(sweep: pd.DataFrame, lang: str = "en", current_total_rp: float | No
                        zorder=5, label=L("knee", lang))
         if current_total_rp is not None:
             ax.axvline(current_total_rp / 1e9, color="#555555", ls="--", lw=1.5, label=L("current_budget", lang))
-        ax.set_xlabel(L("frontier_x_source", lang).format(source=source_name(src, lang)) if src else L("frontier_x", lang))
+        ax.set_xlabel(L("frontier_x_source", lang).format(source=source_name(src, lang)) if src
+                      else L("frontier_x", lang))
         ax.set_ylabel(L("frontier_y", lang))
         ax.set_title(L("frontier_title", lang))
         ax2 = ax.twinx()

@@ -168,7 +168,8 @@ def robust_funding(inp, draws: int = 200, seed: int = 2016, *, cost_spread: floa
                           ascending=False).reset_index(drop=True)
     pdraw = pd.DataFrame([{k: v for k, v in r.items() if k not in ("cleared_year", "funded")} for r in res])
     pdraw["n_cleared"] = [sum(1 for cy in r["cleared_year"].values() if cy is not None) for r in res]
-    per.attrs.update(draws=n_all, draws_with_plan=n, draws_without_plan=no_plan, seed=seed, cost_spread=cost_spread, weights=weights, core=core, method=method,
+    per.attrs.update(draws=n_all, draws_with_plan=n, draws_without_plan=no_plan, seed=seed, cost_spread=cost_spread,
+                     weights=weights, core=core, method=method,
                      mip_rel_gap=(pk if method == "packages" else full).mip_rel_gap,
                      elapsed_s=time.perf_counter() - t0)
     return per, pdraw

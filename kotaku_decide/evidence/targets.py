@@ -70,7 +70,8 @@ def _task(ctx, item):
 
 
 def least_cost_targets(inp, shares=(0.25, 0.5, 0.75, 1.0), years=None, *, modes=("given", "unlimited"),
-                       time_limit_s: float = 20.0, mip_rel_gap: float = 1e-4, processes: int | None = None) -> pd.DataFrame:
+                       time_limit_s: float = 20.0, mip_rel_gap: float = 1e-4,
+                       processes: int | None = None) -> pd.DataFrame:
     """Cheapest plan and its cost per target share and year.
 
     Returns
@@ -96,7 +97,8 @@ def least_cost_targets(inp, shares=(0.25, 0.5, 0.75, 1.0), years=None, *, modes=
     area = dict(zip(inp.locations["location_id"], inp.locations["area_ha"].astype(float)))
     rows = []
     for (s, y, m, tgt), r in res:
-        rows.append({"share": s, "year": y, "mode": m, "target_ha": tgt, "reachable_ha": reach_ha, "status": r["status"],
+        rows.append({"share": s, "year": y, "mode": m, "target_ha": tgt, "reachable_ha": reach_ha,
+                     "status": r["status"],
                      "cost_rp": r["cost_rp"], "works_cost_rp": r.get("works_cost_rp", np.nan),
                      "cleared": " ".join(r["cleared"]), "cleared_ha": sum(area[c] for c in r["cleared"]),
                      "gap": r["gap"], "time_s": r["time_s"]})

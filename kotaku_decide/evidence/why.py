@@ -64,7 +64,8 @@ def base_outcome(inp: AllocationInput, solver: SolverOptions | None = None) -> O
     """The plan the planner sees: the scenario's objective with its tie-break stage."""
     sc = inp.scenario
     s = solver or SolverOptions(time_limit_s=sc["solver.time_limit_s"], mip_rel_gap=sc["solver.mip_rel_gap"],
-                                seed=sc["solver.seed"], subprocess=False, tie_break_time_s=sc["solver.tie_break_time_s"])
+                                seed=sc["solver.seed"], subprocess=False,
+                                tie_break_time_s=sc["solver.tie_break_time_s"])
     return solve_variant(inp, solver=s, tie_break=True, want_plan=True)
 
 
@@ -164,7 +165,8 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                 found = True
                 break
             lo, hi = hi, hi * 2
-        rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan, "lower_rp": lo if found else np.nan,
+        rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan,
+                     "lower_rp": lo if found else np.nan,
                      "found": found, "monotone": monotone, "solves": nsolve, "bisected": False, "_ent": ent})
     # bisect the source(s) whose grid bracket is the lowest: the answer the explanation gives; the others
     # keep their grid bracket (lower_rp, extra_rp], which cannot be lower than the answer
@@ -507,7 +509,8 @@ def _sentence(r, inp: AllocationInput, lang: str) -> str:
         s = L("sent_cleared", lang).format(name=name, area=area, years=years_text(fy, lang), sources=srcs,
                                            cleared=int(r["cleared_year"]), ratio=ratio)
         if pd.notna(r.get("leaves_at_factor")):
-            s += " " + L("sent_leave", lang).format(stay=_pct(r["stays_down_to_factor"]), leave=_pct(r["leaves_at_factor"]))
+            s += " " + L("sent_leave", lang).format(stay=_pct(r["stays_down_to_factor"]),
+                                                 leave=_pct(r["leaves_at_factor"]))
         elif pd.notna(r.get("stays_down_to_factor")):
             s += " " + L("sent_leave_never", lang).format(stay=_pct(r["stays_down_to_factor"]))
         return s

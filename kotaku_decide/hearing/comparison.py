@@ -49,7 +49,8 @@ def write_comparison(out: Path, names: list[str], lang: str = "en") -> pd.DataFr
     comp = comparison_table(summaries)
     funded = {k["name"]: set(k["funded_locations"]) for k in summaries}
     ids = sorted(set().union(*funded.values()))
-    matrix = pd.DataFrame({n: [i in f for i in ids] for n, f in funded.items()}, index=pd.Index(ids, name="location_id"))
+    matrix = pd.DataFrame({n: [i in f for i in ids] for n, f in funded.items()},
+                          index=pd.Index(ids, name="location_id"))
     diff = matrix[~matrix.all(axis=1)].reset_index()
     everywhere = pd.DataFrame({"location_id": matrix.index[matrix.all(axis=1)]})
     write_table(comp, out / "comparison.csv")

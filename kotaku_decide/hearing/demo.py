@@ -42,7 +42,8 @@ def run(out: Path, data: Path = DATA) -> list[Path]:
         s, prof = res.scored, res.profile
         stem = base / f"scores_{regulation}"
         written.append(write_table(s, stem.with_suffix(".csv")))
-        about = pd.DataFrame({"about": provenance_lines(s) + [f"profile: {prof.title}", f"kotaku-decide {__version__}"]})
+        about = pd.DataFrame({"about": provenance_lines(s)
+                              + [f"profile: {prof.title}", f"kotaku-decide {__version__}"]})
         written.append(write_workbook(
             {"scores": s, "by_level": summary_by_level(s), "by_kecamatan": summary_by_kecamatan(s),
              "consistency": res.consistency, "validation": res.validation,
@@ -80,7 +81,8 @@ def run_hearing(out: Path, data: Path = DATA, lang: str | None = None, workers: 
     print(f"\n== hearing set: {len(specs)} scenarios -> {dest}")
     res = run_batch(specs, dest, workers=workers, lang=lang)
     for n, st in res.status.items():
-        print(f"  {n}: {st} ({res.seconds.get(n, 0):.1f} s)" + (f" - {res.errors[n].strip()}" if n in res.errors else ""))
+        err = f" - {res.errors[n].strip()}" if n in res.errors else ""
+        print(f"  {n}: {st} ({res.seconds.get(n, 0):.1f} s){err}")
     if res.comparison is not None:
         cols = [c for c in res.comparison.columns if c.startswith(("scenario", "status", "slum_ha_left_", "spent"))]
         print(res.comparison[cols].to_string(index=False))

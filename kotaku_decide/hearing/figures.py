@@ -61,7 +61,8 @@ def score_distribution(scored: pd.DataFrame, profile: Profile, lang: str = "en")
         fig, ax = _figure(11, 5)
         tb = profile.total_bands.set_index("slum_level")
         for lv in SLUM_LEVELS:
-            ax.axvspan(tb.loc[lv, "min_total"] - 0.5, tb.loc[lv, "max_total"] + 0.5, color=LEVEL_COLOURS[lv], alpha=0.25,
+            ax.axvspan(tb.loc[lv, "min_total"] - 0.5, tb.loc[lv, "max_total"] + 0.5, color=LEVEL_COLOURS[lv],
+                       alpha=0.25,
                        label=_level_label(lv, lang), lw=0)
         sns.histplot(scored["total_score"], bins=np.arange(-0.5, profile.max_total + 1.5, 1), ax=ax, color="#3b3b3b")
         ax.set_xlim(-0.5, max(profile.max_total, scored["total_score"].max()) + 0.5)

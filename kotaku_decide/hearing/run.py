@@ -181,7 +181,8 @@ def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -
         "sanitation_share_pct": {"baseline": float(base["sanitation_share_pct"]),
                                  "end": float(end["sanitation_share_pct"])},
         "households_water_served": round((end["water_share_pct"] - base["water_share_pct"]) / 100 * hh, 1),
-        "households_sanitation_served": round((end["sanitation_share_pct"] - base["sanitation_share_pct"]) / 100 * hh, 1),
+        "households_sanitation_served": round((end["sanitation_share_pct"] - base["sanitation_share_pct"]) / 100 * hh,
+                                              1),
         "budget_rp": float(money["budget_rp"].sum()),
         "spent_rp": float(money["used_rp"].sum()),
         # money left unspent over the horizon (carry-over moves money between years, it never spends it)
@@ -193,7 +194,8 @@ def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -
     if greedy is not None and greedy.evaluation:
         g = greedy.evaluation
         kf["greedy_cleared_ha"] = float(g.get("cleared_ha", float("nan")))
-        key = {"hectares": "hectare_years", "households": "households", "least_cost": "cost_rp"}[scenario["objective.kind"]]
+        key = {"hectares": "hectare_years", "households": "households",
+               "least_cost": "cost_rp"}[scenario["objective.kind"]]
         opt = ev.get(key)
         kf["greedy_vs_optimiser"] = (float(g[key]) / opt) if opt else None
     return kf
@@ -345,7 +347,8 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
         with _quiet_native_output(not sc["solver.msg"]):
             # short limits keep a hearing batch within minutes; every explanation row reports the
             # status and gap of the re-solves behind it
-            ex = explain(inp, processes=sc["report.processes"], solver=default_solver(time_limit_s=tl, mip_rel_gap=1e-3),
+            ex = explain(inp, processes=sc["report.processes"],
+                         solver=default_solver(time_limit_s=tl, mip_rel_gap=1e-3),
                          cut_time_limit_s=min(2.0, tl), marginal_time_limit_s=min(1.0, tl))
         expl = ex.table.merge(ex.sentences[["location_id", lang]].rename(columns={lang: "why"}), on="location_id",
                               how="left")

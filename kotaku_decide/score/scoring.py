@@ -270,17 +270,17 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     legal = legality(_bool_col(df, "land_tenure_clear"), _bool_col(df, "spatial_plan_conform"), prof.legality_rule)
 
     # lookup tables indexed by (level, other, legal)
-    L, O = len(SLUM_LEVELS), len(OTHER_CLASSES)
-    prio_tab = np.zeros((L, O), dtype=np.int64)
+    n_lev, n_oth = len(SLUM_LEVELS), len(OTHER_CLASSES)
+    prio_tab = np.zeros((n_lev, n_oth), dtype=np.int64)
     for r in prof.priority.itertuples(index=False):
         prio_tab[SLUM_LEVELS.index(r.slum_level), OTHER_CLASSES.index(r.other_considerations)] = r.priority
     class_codes = sorted(set(prof.priority_class["priority_class"]))
-    class_tab = np.full((L, O, 2), -1, dtype=np.int64)
+    class_tab = np.full((n_lev, n_oth, 2), -1, dtype=np.int64)
     for r in prof.priority_class.itertuples(index=False):
         class_tab[SLUM_LEVELS.index(r.slum_level), OTHER_CLASSES.index(r.other_considerations), int(r.legal)] = \
             class_codes.index(r.priority_class)
     patterns = sorted(set(prof.handling["handling_pattern"]))
-    hand_tab = np.full((L, 2), -1, dtype=np.int64)
+    hand_tab = np.full((n_lev, 2), -1, dtype=np.int64)
     for r in prof.handling.itertuples(index=False):
         hand_tab[SLUM_LEVELS.index(r.slum_level), int(r.legal)] = patterns.index(r.handling_pattern)
     if (hand_tab < 0).any():
