@@ -107,7 +107,8 @@ def _sources_of(inp: AllocationInput, i: int) -> list:
 
 
 def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol_rp: float = 1e6,
-                 hi_rp: float | None = None, grid: int = 6, max_doublings: int = 3, solver=None) -> pd.DataFrame:
+                 hi_rp: float | None = None, grid: int = 6, max_doublings: int = 3, solver=None,
+                 best_only: bool = False, known_out: bool = False) -> pd.DataFrame:
     """Least extra money (per source, in ``year``) at which a location enters the plan.
 
     Search per source ``s``: the extra amount ``d`` is added to the budget of ``s`` in ``year``
@@ -119,10 +120,17 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     end: adding it brings the location in; adding ``extra_rp - tol_rp`` does not (when
     ``monotone``). The other sources keep their grid bracket (they cannot do better).
 
+    ``best_only``: only the least amount over the sources is wanted (the explanation's answer). The
+    first source is searched as above; each other source is first asked whether it enters with
+    less than the best amount so far (one ``enters``): if not, its row says only that it needs at
+    least that (``extra_rp`` empty, ``lower_rp`` = best - ``tol_rp``, ``searched`` False); if so, it
+    is bisected below the best. ``known_out``: the location is known not to enter at today's budgets
+    (no solve for an extra of 0).
+
     Returns
     -------
-    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves, bisected``
-    sorted by ``extra_rp`` (not found last).
+    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves, bisected,
+    searched`` sorted by ``extra_rp`` (not found last).
     """
     inp = _inp(inp)
     i = _pos(inp, location_id)
@@ -133,26 +141,51 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     k = cheapest_cost(inp, i)
     hi0 = float(hi_rp) if hi_rp is not None else (1.5 * k if np.isfinite(k) and k > 0 else 1e9)
     rows = []
+    best = None  # (extra_rp, row) of the least amount found so far (best_only)
     for s in srcs:
         si = inp.funding.sources.index(s)
-        nsolve = 0
-        cache = {}
+        cache = {0.0: False} if known_out else {}
 
-        def ent(d):
-            nonlocal nsolve
+        cnt = {"solves": 0}
+
+        def ent(d, si=si, cache=cache, cnt=cnt):  # bound now: the rows keep their own source's search
             d = float(round(d, 2))
             if d not in cache:
                 b = base_b.copy()
                 b[si, yi] += d
                 ok, info = enters(inp, i, b, solver)
-                nsolve += info["solves"]
+                cnt["solves"] += info["solves"]
                 cache[d] = ok
             return cache[d]
+
+        ent.cnt = cnt
 
         found, monotone, lo, hi = False, True, 0.0, hi0
         if ent(0.0):
             rows.append({"source": s, "year": year, "extra_rp": 0.0, "lower_rp": 0.0, "found": True,
-                         "monotone": True, "solves": nsolve})
+                         "monotone": True, "_ent": ent})
+            best = (0.0, rows[-1])
+            continue
+        if best_only and best is not None:
+            b_hi = best[0]
+            probe = b_hi - tol_rp
+            if probe <= 0 or not ent(probe):
+                rows.append({"source": s, "year": year, "extra_rp": np.nan, "lower_rp": max(probe, 0.0),
+                             "found": False, "monotone": True, "bisected": False,
+                             "searched": False, "_ent": ent})
+                continue
+            # enters with less than the best so far: bisect below it, then check two points above
+            lo, hi = 0.0, probe
+            while hi - lo > tol_rp:
+                mid = 0.5 * (lo + hi)
+                if ent(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            monotone = all(ent(hi + (b_hi - hi) * k / 3) for k in (1, 2))
+            rows.append({"source": s, "year": year, "extra_rp": hi, "lower_rp": lo, "found": True,
+                         "monotone": monotone, "bisected": True, "_ent": ent})
+            best = (hi, rows[-1])
             continue
         for _ in range(max_doublings + 1):
             pts = [hi * (j + 1) / grid for j in range(grid)]
@@ -167,11 +200,21 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
             lo, hi = hi, hi * 2
         rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan,
                      "lower_rp": lo if found else np.nan,
-                     "found": found, "monotone": monotone, "solves": nsolve, "bisected": False, "_ent": ent})
+                     "found": found, "monotone": monotone, "bisected": False, "_ent": ent})
+        if best_only and found:  # bisect it now: the others are compared with its amount
+            r = rows[-1]
+            while hi - lo > tol_rp:
+                mid = 0.5 * (lo + hi)
+                if ent(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            r.update(extra_rp=hi, lower_rp=lo, bisected=True)
+            best = (hi, r)
     # bisect the source(s) whose grid bracket is the lowest: the answer the explanation gives; the others
     # keep their grid bracket (lower_rp, extra_rp], which cannot be lower than the answer
     found_rows = [r for r in rows if r["found"]]
-    if found_rows:
+    if found_rows and not best_only:
         best_hi = min(r["extra_rp"] for r in found_rows)
         for r in found_rows:
             if r["lower_rp"] >= best_hi:
@@ -185,8 +228,9 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                     lo = mid
             r.update(extra_rp=hi, lower_rp=lo, bisected=True)
     for r in rows:
-        r.pop("_ent")
-    cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "bisected"]
+        r["solves"] = r.pop("_ent").cnt["solves"]
+        r.setdefault("searched", True)
+    cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "bisected", "searched"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -388,9 +432,14 @@ def explain(scenario_or_input=None, *, cut_factors=(0.8, 0.6, 0.4, 0.2), delta_r
     cand = loc["candidate"].to_numpy(bool)
     unf = [lid for lid, s, c in zip(loc["location_id"], slum, cand)
            if s and c and lid not in base.cleared_by(last)] if analyse_unfunded else []
-    items = [("marginal", s, y) for s in inp.funding.sources for y in inp.years]
+    # each unfunded location: the binding rule and the money to enter are separate tasks, so that two
+    # workers share one location's re-solves (the enter search runs whether or not money turns out to
+    # help); the long searches go first, the short marginal and cut re-solves fill in behind them
+    pos = {lid: k for k, lid in enumerate(loc["location_id"])}
+    items = [("enter", lid) for lid in unf if np.isfinite(cheapest_cost(inp, pos[lid]))]
+    items += [("bind", lid) for lid in unf]
+    items += [("marginal", s, y) for s in inp.funding.sources for y in inp.years]
     items += [("cut", float(f)) for f in cut_factors]
-    items += [("unfunded", lid) for lid in unf]
     t1 = time.perf_counter()
     _BASE["outcome"] = base
     try:
@@ -401,7 +450,12 @@ def explain(scenario_or_input=None, *, cut_factors=(0.8, 0.6, 0.4, 0.2), delta_r
     T["resolves_s"] = time.perf_counter() - t1
     marg = _marginal_frame(inp, base, [r for r in res if r[0][0] == "marginal"], delta_rp)
     cuts = _cuts_frame(inp, [r for r in res if r[0][0] == "cut"])
-    unf_res = {it[1]: r for it, r in res if it[0] == "unfunded"}
+    bind = {it[1]: r for it, r in res if it[0] == "bind"}
+    ent = {it[1]: r for it, r in res if it[0] == "enter"}
+    unf_res = {}
+    for lid, r in bind.items():
+        money_helps = r["losses"].get("budget") is not None or r["forced_loss"] is not None
+        unf_res[lid] = {"binding": r, "enter": ent.get(lid) if money_helps else None}
     table = _table(inp, base, cuts, unf_res)
     sent = sentences(inp, table)
     T["total_s"] = time.perf_counter() - t0
@@ -411,15 +465,10 @@ def explain(scenario_or_input=None, *, cut_factors=(0.8, 0.6, 0.4, 0.2), delta_r
 
 def _task_mixed(ctx, item):
     inp, keys, msolver, csolver, delta, solver, tol_rp = ctx
-    if item[0] == "unfunded":
-        lid = item[1]
-        base = _BASE.get("outcome")
-        r = binding_constraint(inp, lid, base, solver=solver)
-        e = None
-        money_helps = r["losses"].get("budget") is not None or r["forced_loss"] is not None
-        if money_helps:
-            e = enter_budget(inp, lid, solver=solver, tol_rp=tol_rp)
-        return item, {"binding": r, "enter": e}
+    if item[0] == "bind":
+        return item, binding_constraint(inp, item[1], _BASE.get("outcome"), solver=solver)
+    if item[0] == "enter":
+        return item, enter_budget(inp, item[1], solver=solver, tol_rp=tol_rp, best_only=True)
     return _task((inp, keys, msolver, csolver, delta), item)
 
 

@@ -150,3 +150,23 @@ def test_explain_small_instance_sentences(tmp_path):
     # marginal value: +Rp 100 M in the only source-year lets B in too: +5 hectare-years
     m = ex.marginal.set_index(["source", "year"])
     assert m.loc[("kota", 2017), "gain_ha_years"] == pytest.approx(5.0)
+
+
+def test_best_only_finds_the_same_least_amount_with_fewer_solves(tmp_path):
+    """Two sources: kota may pay anything, prov only B's 6a work. B is 10 M short; prov money can pay
+    at most B's 6a work (less than 10 M), so only kota brings B in. best_only must give the answer of
+    the full search (the least amount and its source) and say of prov only what it checked."""
+    locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
+    inp0 = prepare_exact(tmp_path, locs, {("kota", 2017): 1e9})
+    ka, kb = brute_cheapest(inp0, "A"), brute_cheapest(inp0, "B")
+    inp = prepare_exact(tmp_path, locs, {("kota", 2017): ka + kb - 10e6, ("prov", 2017): 1.0},
+                        frules={"kota": {}, "prov": {"eligible": "6a"}})
+    full = enter_budget(inp, "B", tol_rp=TOL, solver=EXACT)
+    best = enter_budget(inp, "B", tol_rp=TOL, solver=EXACT, best_only=True)
+    assert full.iloc[0]["source"] == best.iloc[0]["source"] == "kota"
+    assert best.iloc[0]["extra_rp"] == pytest.approx(full.iloc[0]["extra_rp"])
+    assert best.iloc[0]["lower_rp"] < 10e6 <= best.iloc[0]["extra_rp"] <= 10e6 + TOL
+    prov = best.set_index("source").loc["prov"]
+    assert not prov["found"] and not prov["searched"]
+    assert prov["lower_rp"] == pytest.approx(best.iloc[0]["extra_rp"] - TOL)
+    assert best["solves"].sum() < full["solves"].sum()
