@@ -13,9 +13,9 @@ Every number comes from the prepared input or from re-solving variants of the al
   relaxed for it alone; the families whose relaxation lets it in with the least loss of
   hectare-years are named (rules before money: ``budget`` is named only when no rule
   relaxation does as well);
-* **extra budget to enter**: per eligible source, money added in the first year, searched on a
-  grid and bisected to ``tol_rp`` in the last bracket where it enters; non-monotone behaviour
-  (entering at a grid point and leaving at a larger one) is reported;
+* **extra budget to enter**: per eligible source, money added in the first year, searched up a
+  grid to the first point where it enters and bisected to ``tol_rp`` below it; non-monotone
+  behaviour (entering there and leaving one grid step higher) is reported;
 * **marginal value** of money per source and year: + ``delta_rp`` in that source-year, re-solved
   (warm-started from the plan, which stays feasible) - hectare-years gained per Rp bn.
   LP duals are not used: with the integer plan fixed every budget dual is zero (money cannot
@@ -113,8 +113,9 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
 
     Search per source ``s``: the extra amount ``d`` is added to the budget of ``s`` in ``year``
     (default the first year; with carry-over it stays available later). ``enters`` is evaluated
-    on a grid ``hi * k / grid`` (``hi`` default 1.5 x the location's cheapest clearing package,
-    doubled up to ``max_doublings`` times if it does not enter). The sources whose first bracket
+    up a grid ``hi * k / grid`` until the location enters (``hi`` default 1.5 x its cheapest
+    clearing package, doubled up to ``max_doublings`` times if it does not enter), and one grid
+    step higher: ``monotone`` says it still enters there. The sources whose first bracket
     (not entering at the lower end, entering at the upper) can hold the least amount are then
     bisected until the bracket is narrower than ``tol_rp`` (``bisected``); ``extra_rp`` is the upper
     end: adding it brings the location in; adding ``extra_rp - tol_rp`` does not (when
@@ -189,10 +190,11 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
             continue
         for _ in range(max_doublings + 1):
             pts = [hi * (j + 1) / grid for j in range(grid)]
-            flags = [ent(p) for p in pts]
-            if any(flags):
-                j = flags.index(True)
-                monotone = all(flags[j:])
+            # up the grid until it enters; then one point higher for "monotone" (the points far above the
+            # answer are the slowest solves - large sums in one pool - and say nothing about the answer)
+            j = next((j for j, p in enumerate(pts) if ent(p)), None)
+            if j is not None:
+                monotone = ent(pts[j + 1]) if j + 1 < grid else ent(2.0 * pts[j] - (pts[j - 1] if j else 0.0))
                 lo = pts[j - 1] if j > 0 else 0.0
                 hi = pts[j]
                 found = True
