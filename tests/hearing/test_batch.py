@@ -212,9 +212,9 @@ def test_notebook_kernels_run_without_the_tcp_warning(tmp_path, capfd):
 
     from kotaku_decide.hearing.batch import kernel_manager_class
 
-    km = kernel_manager_class()
-    if km is None:
+    if os.name != "posix":
         pytest.skip("no IPC sockets on this platform")
+    km = kernel_manager_class()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
     nbformat.write(nb, str(tmp_path / "t.ipynb"))
@@ -223,3 +223,31 @@ def test_notebook_kernels_run_without_the_tcp_warning(tmp_path, capfd):
     assert out.cells[0].outputs[0]["text"].strip() == "42"
     err = capfd.readouterr().err
     assert "without encryption" not in err
+
+
+def test_notebook_kernel_is_this_python_not_the_first_python3_kernelspec(tmp_path, monkeypatch):
+    """A ``python3`` kernelspec of another environment (here one whose Python does not exist) earlier on the
+    Jupyter path is not used: the kernel runs the batch's own Python, so it imports the same kotaku_decide."""
+    import sys
+
+    import nbformat
+    import papermill
+
+    from kotaku_decide.hearing.batch import kernel_manager_class
+
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(tmp_path / "elsewhere" / "bin" / "python"), "-m", "ipykernel_launcher", "-f",
+                 "{connection_file}"], "display_name": "another environment's Python", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # the decoy is what a plain lookup finds first
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == str(tmp_path / "elsewhere" / "bin" / "python")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys; print(sys.executable)")]
+    nbformat.write(nb, str(tmp_path / "t.ipynb"))
+    out = papermill.execute_notebook(str(tmp_path / "t.ipynb"), str(tmp_path / "o.ipynb"), kernel_name="python3",
+                                     progress_bar=False, kernel_manager_class=kernel_manager_class())
+    assert out.cells[0].outputs[0]["text"].strip() == sys.executable
