@@ -274,10 +274,10 @@ def kernel_manager_class():
     """The kernel manager for notebook runs.
 
     * The ``python3`` kernel is always this Python (``sys.executable -m ipykernel_launcher``), not the
-      first ``python3`` kernelspec on the Jupyter path: a user-wide or another environment's kernelspec
-      would otherwise run the notebook with a different Python, which imports a different copy of
-      kotaku_decide (or none) than the one running the batch, e.g. a source checkout instead of the
-      installed wheel. Other kernel names resolve as usual.
+      first ``python3`` kernelspec on the Jupyter path (:mod:`kotaku_decide.hearing.kernels`): a
+      user-wide or another environment's kernelspec would otherwise run the notebook with a different
+      Python, which imports a different copy of kotaku_decide (or none) than the one running the batch,
+      e.g. a source checkout instead of the installed wheel.
     * Kernels are reached over local IPC sockets (files readable by this user only) instead of TCP ports
       on localhost where the platform has them (not Windows): ipykernel warns on every start that a kernel
       "is running over TCP without encryption"; over IPC there is no TCP port to eavesdrop on and no
@@ -288,17 +288,10 @@ def kernel_manager_class():
     type
         A ``jupyter_client`` ``AsyncKernelManager`` subclass for papermill's ``kernel_manager_class``.
     """
-    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
 
-    class ThisPythonKernelSpecs(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            if kernel_name == NATIVE_KERNEL_NAME:
-                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-
-                return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())  # argv[0]: sys.executable
-            return super().get_kernel_spec(kernel_name)
+    from .kernels import ThisPythonKernelSpecs
 
     class NotebookKernelManager(AsyncKernelManager):
         if os.name == "posix":
