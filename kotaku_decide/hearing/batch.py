@@ -282,6 +282,11 @@ def kernel_manager_class():
       on localhost where the platform has them (not Windows): ipykernel warns on every start that a kernel
       "is running over TCP without encryption"; over IPC there is no TCP port to eavesdrop on and no
       warning.
+    * Each kernel has a connection file of its own in Jupyter's runtime folder (as Jupyter's server and
+      Voila give theirs), and its IPC sockets are named after it. Without one, jupyter_client names the
+      sockets ``kernel-ipc-1`` ... ``-5`` in the working folder for every kernel: two scenarios starting
+      at the same moment (``--workers 2``) then bind the same sockets, read each other's messages
+      ("Invalid Signature") and leave socket files in the user's folder.
 
     Returns
     -------
@@ -289,6 +294,7 @@ def kernel_manager_class():
         A ``jupyter_client`` ``AsyncKernelManager`` subclass for papermill's ``kernel_manager_class``.
     """
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
     from traitlets import CaselessStrEnum, default
 
     from .kernels import ThisPythonKernelSpecs
@@ -300,6 +306,12 @@ def kernel_manager_class():
         @default("kernel_spec_manager")
         def _this_python_specs(self):
             return ThisPythonKernelSpecs(data_dir=self.data_dir)
+
+        @default("connection_file")
+        def _own_connection_file(self):
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return str(runtime / f"kernel-kd-{uuid.uuid4().hex[:12]}.json")  # short: a socket path has ~100 bytes
 
     return NotebookKernelManager
 

@@ -251,3 +251,39 @@ def test_notebook_kernel_is_this_python_not_the_first_python3_kernelspec(tmp_pat
     out = papermill.execute_notebook(str(tmp_path / "t.ipynb"), str(tmp_path / "o.ipynb"), kernel_name="python3",
                                      progress_bar=False, kernel_manager_class=kernel_manager_class())
     assert out.cells[0].outputs[0]["text"].strip() == sys.executable
+
+
+@pytest.mark.slow
+def test_kernels_started_together_have_sockets_of_their_own(tmp_path, monkeypatch):
+    """Two scenarios start their kernels at the same moment (--workers 2): each kernel gets its own
+    connection file and IPC sockets, outside the working folder, and each notebook gets its own answers."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    import nbformat
+    import papermill
+
+    from kotaku_decide.hearing.batch import kernel_manager_class
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    km = kernel_manager_class()
+    a, b = km(kernel_name="python3"), km(kernel_name="python3")
+    assert a.connection_file != b.connection_file and a.ip != b.ip
+    if a.transport == "ipc":
+        assert Path(a.ip).is_absolute() and not Path(a.ip).parent.samefile(work)
+
+    for i in range(2):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"import time; time.sleep(1); print({i} * 1000 + 7)")]
+        nbformat.write(nb, str(tmp_path / f"in{i}.ipynb"))
+
+    def run(i):
+        return papermill.execute_notebook(str(tmp_path / f"in{i}.ipynb"), str(tmp_path / f"out{i}.ipynb"),
+                                          kernel_name="python3", progress_bar=False, kernel_manager_class=km)
+
+    with ThreadPoolExecutor(2) as pool:
+        outs = list(pool.map(run, range(2)))
+    assert [o.cells[0].outputs[0]["text"].strip() for o in outs] == ["7", "1007"]
+    assert list(work.iterdir()) == []  # no socket or connection files left in the user's folder
