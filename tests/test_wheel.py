@@ -97,7 +97,7 @@ def fresh(tmp_path_factory):
     _run([sys.executable, "-m", "pip", "--python", py, "install", "-q", "--no-deps", "--no-index", wheels[0]],
          cwd=root)
     site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root)
-                .stdout.strip())
+                .stdout.strip()).resolve()
     (site / "kd_dependencies.pth").write_text("\n".join(_site_dirs()) + "\n")
 
     # a python3 kernelspec of another environment first on the Jupyter path (this test's own Python, which
@@ -140,7 +140,7 @@ def test_fresh_venv_runs_demo_allocate_batch_and_notebooks_from_an_empty_folder(
     r = _run([py, "-c", "import kotaku_decide as k; from kotaku_decide.data.embedded import git_commit, data_dir; "
               "print(k.__file__); print(k.__version__); print(git_commit()); print(data_dir())"], cwd=empty, env=env)
     file, version, commit, data_dir = r.stdout.split("\n")[:4]
-    assert Path(file).is_relative_to(fresh["site"]) and Path(data_dir).is_relative_to(fresh["site"])
+    assert Path(file).resolve().is_relative_to(fresh["site"]) and Path(data_dir).resolve().is_relative_to(fresh["site"])
     assert version == VERSION and commit == "None"
 
     # 2. demo (scoring under both regulations, the decree check, the progress report) from the empty folder
@@ -187,7 +187,8 @@ def test_fresh_venv_runs_demo_allocate_batch_and_notebooks_from_an_empty_folder(
     assert run["versions"]["kotaku-decide"] == VERSION
     assert run["git_commit"] is None  # installed, and inside someone else's git repository
     # the kernel read the wheel's embedded data: it was the fresh venv's Python, not the decoy kernelspec's
-    assert Path(run["inputs"]["baseline"]["path"]).is_relative_to(fresh["site"] / "kotaku_decide" / "embedded")
+    baseline_read = Path(run["inputs"]["baseline"]["path"]).resolve()
+    assert baseline_read.is_relative_to(fresh["site"] / "kotaku_decide" / "embedded")
     assert run["solver_report"]["status"] == "optimal"
 
     # 5. the other notebooks, read from the package and run in a kernel of the fresh venv
