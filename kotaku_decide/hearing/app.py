@@ -9,9 +9,10 @@ explorer.
 
 What :func:`prepare_notebook` serves: the explorer notebook with the parameters injected (as papermill
 does, and refused the same way when unknown) and its notebook-only notes left out. :func:`voila_argv`
-binds the server to 127.0.0.1 unless told otherwise, opens no browser on a server, and reaches the
-kernels over local IPC sockets where the platform has them (no TCP port, no "running over TCP without
-encryption" warning). Each visitor gets a kernel that precomputes the sweep (``--sweep-points``) and then
+binds the server to 127.0.0.1 unless told otherwise, opens no browser on a server, starts the kernels
+with this Python whatever ``python3`` kernelspec is first on the Jupyter path (:mod:`.kernels`), and
+reaches them over local IPC sockets where the platform has them (no TCP port, no "running over TCP
+without encryption" warning). Each visitor gets a kernel that precomputes the sweep (``--sweep-points``) and then
 answers the slider at once; Apply re-solves with a progress bar while the last answer stays on screen.
 """
 
@@ -69,7 +70,9 @@ def voila_argv(notebook, *, host: str = "127.0.0.1", port: int = 8866, open_brow
                verbose: bool = False) -> list[str]:
     """Command-line arguments for Voila serving ``notebook`` (see the module text)."""
     argv = [str(notebook), f"--port={int(port)}", f"--Voila.ip={host}", "--VoilaConfiguration.show_tracebacks=False",
-            f"--NotebookNotary.data_dir={Path(notebook).parent}"]
+            f"--NotebookNotary.data_dir={Path(notebook).parent}",
+            # the kernel is this Python, whatever python3 kernelspec is first on the Jupyter path (kernels.py)
+            "--VoilaConfiguration.kernel_spec_manager_class=kotaku_decide.hearing.kernels.ThisPythonKernelSpecs"]
     if not open_browser:
         argv.append("--no-browser")
     if os.name == "posix":

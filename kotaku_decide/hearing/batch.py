@@ -8,11 +8,14 @@ What a run guarantees:
   the whole batch with the scenario and the key path named (papermill alone would only warn and run
   the default);
 * each scenario runs in a work folder ``OUT/.work/NAME-<random>`` and is moved to ``OUT/NAME`` only when
-  its notebook, HTML report (:mod:`kotaku_decide.hearing.page`) and results are all written, so an interrupted run never leaves a
-  half-written folder that looks complete; a finished scenario replaces an older one atomically;
+  its notebook, HTML report (:mod:`kotaku_decide.hearing.page`) and results are all written, so an
+  interrupted run never leaves a half-written folder that looks complete; a finished scenario replaces an
+  older one atomically;
 * a scenario that fails is kept as ``OUT/NAME.FAILED`` with ``error.txt`` (and the notebook as far as
   it ran); the others still finish; a kernel that fails to start is retried once;
-* notebook kernels are reached over local IPC sockets, not TCP ports (:func:`kernel_manager_class`);
+* notebook kernels run this very Python (``sys.executable``), so the notebook imports the same
+  kotaku_decide as the batch, whatever ``python3`` kernelspec is first on the Jupyter path; they are
+  reached over local IPC sockets, not TCP ports (:func:`kernel_manager_class`);
 * afterwards every report is rendered again with the comparison against the baseline scenario, and a
   comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
   ``OUT/scenario_diff.csv`` (locations whose funding changes), ``OUT/funded_everywhere.csv``, and
@@ -183,7 +186,8 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
         raise BatchError(f"{path}: expected a mapping with 'scenarios' (and optional 'base', 'grid')")
     unknown = set(doc) - {"base", "scenarios", "grid", "description"}
     if unknown:
-        raise BatchError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected base, scenarios, grid, description")
+        raise BatchError(f"{path}: unknown top-level key(s) {sorted(unknown)}; "
+                         "expected base, scenarios, grid, description")
     base = doc.get("base") or {}
     if not isinstance(base, dict):
         raise BatchError(f"{path}: 'base' must be a mapping of overrides")
@@ -267,22 +271,49 @@ def export_html(notebook: Path, html: Path, title: str | None = None, lang: str 
 
 
 def kernel_manager_class():
-    """The kernel manager for notebook runs: kernels reached over local IPC sockets (files readable by
-    this user only) instead of TCP ports on localhost, where the platform has them (not Windows).
+    """The kernel manager for notebook runs.
 
-    ipykernel warns on every start that a kernel "is running over TCP without encryption"; over IPC
-    there is no TCP port to eavesdrop on and no warning. Returns None (the default TCP manager) where
-    IPC is not available.
+    * The ``python3`` kernel is always this Python (``sys.executable -m ipykernel_launcher``), not the
+      first ``python3`` kernelspec on the Jupyter path (:mod:`kotaku_decide.hearing.kernels`): a
+      user-wide or another environment's kernelspec would otherwise run the notebook with a different
+      Python, which imports a different copy of kotaku_decide (or none) than the one running the batch,
+      e.g. a source checkout instead of the installed wheel.
+    * Kernels are reached over local IPC sockets (files readable by this user only) instead of TCP ports
+      on localhost where the platform has them (not Windows): ipykernel warns on every start that a kernel
+      "is running over TCP without encryption"; over IPC there is no TCP port to eavesdrop on and no
+      warning.
+    * Each kernel has a connection file of its own in Jupyter's runtime folder (as Jupyter's server and
+      Voila give theirs), and its IPC sockets are named after it. Without one, jupyter_client names the
+      sockets ``kernel-ipc-1`` ... ``-5`` in the working folder for every kernel: two scenarios starting
+      at the same moment (``--workers 2``) then bind the same sockets, read each other's messages
+      ("Invalid Signature") and leave socket files in the user's folder.
+
+    Returns
+    -------
+    type
+        A ``jupyter_client`` ``AsyncKernelManager`` subclass for papermill's ``kernel_manager_class``.
     """
-    if os.name != "posix":
-        return None
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
 
-    class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    from .kernels import ThisPythonKernelSpecs
 
-    return IPCKernelManager
+    class NotebookKernelManager(AsyncKernelManager):
+        if os.name == "posix":
+            transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("kernel_spec_manager")
+        def _this_python_specs(self):
+            return ThisPythonKernelSpecs(data_dir=self.data_dir)
+
+        @default("connection_file")
+        def _own_connection_file(self):
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return str(runtime / f"kernel-kd-{uuid.uuid4().hex[:12]}.json")  # short: a socket path has ~100 bytes
+
+    return NotebookKernelManager
 
 
 def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, timeout: int,
@@ -294,10 +325,7 @@ def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, t
     if lang:
         params["lang"] = lang
     run = execute or papermill.execute_notebook
-    extra = {}
-    km = kernel_manager_class()
-    if km is not None:
-        extra["kernel_manager_class"] = km
+    extra = {"kernel_manager_class": kernel_manager_class()}
     if verbose:  # what the kernel's cells print (solver banners included) goes to this process's log
         extra["log_output"] = True
     for attempt in (1, 2):

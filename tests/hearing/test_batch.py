@@ -200,9 +200,9 @@ def test_notebook_kernels_run_without_the_tcp_warning(tmp_path, capfd):
 
     from kotaku_decide.hearing.batch import kernel_manager_class
 
-    km = kernel_manager_class()
-    if km is None:
+    if os.name != "posix":
         pytest.skip("no IPC sockets on this platform")
+    km = kernel_manager_class()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
     nbformat.write(nb, str(tmp_path / "t.ipynb"))
@@ -211,3 +211,67 @@ def test_notebook_kernels_run_without_the_tcp_warning(tmp_path, capfd):
     assert out.cells[0].outputs[0]["text"].strip() == "42"
     err = capfd.readouterr().err
     assert "without encryption" not in err
+
+
+def test_notebook_kernel_is_this_python_not_the_first_python3_kernelspec(tmp_path, monkeypatch):
+    """A ``python3`` kernelspec of another environment (here one whose Python does not exist) earlier on the
+    Jupyter path is not used: the kernel runs the batch's own Python, so it imports the same kotaku_decide."""
+    import sys
+
+    import nbformat
+    import papermill
+
+    from kotaku_decide.hearing.batch import kernel_manager_class
+
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(tmp_path / "elsewhere" / "bin" / "python"), "-m", "ipykernel_launcher", "-f",
+                 "{connection_file}"], "display_name": "another environment's Python", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # the decoy is what a plain lookup finds first
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == str(tmp_path / "elsewhere" / "bin" / "python")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys; print(sys.executable)")]
+    nbformat.write(nb, str(tmp_path / "t.ipynb"))
+    out = papermill.execute_notebook(str(tmp_path / "t.ipynb"), str(tmp_path / "o.ipynb"), kernel_name="python3",
+                                     progress_bar=False, kernel_manager_class=kernel_manager_class())
+    assert out.cells[0].outputs[0]["text"].strip() == sys.executable
+
+
+@pytest.mark.slow
+def test_kernels_started_together_have_sockets_of_their_own(tmp_path, monkeypatch):
+    """Two scenarios start their kernels at the same moment (--workers 2): each kernel gets its own
+    connection file and IPC sockets, outside the working folder, and each notebook gets its own answers."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    import nbformat
+    import papermill
+
+    from kotaku_decide.hearing.batch import kernel_manager_class
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    km = kernel_manager_class()
+    a, b = km(kernel_name="python3"), km(kernel_name="python3")
+    assert a.connection_file != b.connection_file and a.ip != b.ip
+    if a.transport == "ipc":
+        assert Path(a.ip).is_absolute() and not Path(a.ip).parent.samefile(work)
+
+    for i in range(2):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"import time; time.sleep(1); print({i} * 1000 + 7)")]
+        nbformat.write(nb, str(tmp_path / f"in{i}.ipynb"))
+
+    def run(i):
+        return papermill.execute_notebook(str(tmp_path / f"in{i}.ipynb"), str(tmp_path / f"out{i}.ipynb"),
+                                          kernel_name="python3", progress_bar=False, kernel_manager_class=km)
+
+    with ThreadPoolExecutor(2) as pool:
+        outs = list(pool.map(run, range(2)))
+    assert [o.cells[0].outputs[0]["text"].strip() for o in outs] == ["7", "1007"]
+    assert list(work.iterdir()) == []  # no socket or connection files left in the user's folder
