@@ -45,7 +45,7 @@ from .topup import prune
 __all__ = ["solve_decomposed", "COUPLING"]
 
 #: Families of rows shared by several locations (priced in the check; everything else is local).
-COUPLING = ("budget", "cap", "equity", "capacity", "capacity_kelurahan")
+COUPLING = ("budget", "kelurahan_cap", "equity", "capacity", "capacity_kelurahan")
 #: Deterministic work limit of the completion MIP (nodes).
 COMPLETION_NODES = 1000
 #: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).

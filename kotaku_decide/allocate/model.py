@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from .costing import LOCATION_WORKS
 from .inputs import AllocationInput
 from .packages import package_from_arrays
+from .rules import RELAXABLE
 
 __all__ = ["AllocationModel", "ModelSpec", "build_model", "RELAXABLE", "TIE_BREAK_SHARE", "kelurahan_keys"]
 
@@ -53,7 +54,6 @@ _PEN_REQ = 1e6  # per hectare / per location / per million Rp of unmet requireme
 _PEN_MONEY = 1.0  # per million Rp of extra money
 #: Rule families of the built model that a variant may relax for one location (the others -
 #: eligibility, authority, legality - are relaxed by rebuilding that location's options).
-RELAXABLE = ("budget", "cap", "precedence", "capacity", "equity")
 
 
 @dataclass(frozen=True)
@@ -464,10 +464,10 @@ def define_kelurahan_caps(ctx: _Ctx) -> None:
             continue
         per = defaultdict(list)
         for (i, g, y, ss), col in ctx.mcol.items():
-            if ss == s and not ctx.relax_here("cap", i):
+            if ss == s and not ctx.relax_here("kelurahan_cap", i):
                 per[(kel[i], y)].append(col)
         for (k, y), cols in sorted(per.items()):
-            ctx.rows.add("cap", (s, k, ctx.years[y]), cols, [1.0] * len(cols), -INF, cap / 1e6)
+            ctx.rows.add("kelurahan_cap", (s, k, ctx.years[y]), cols, [1.0] * len(cols), -INF, cap / 1e6)
 
 
 def define_swadaya_share(ctx: _Ctx) -> None:
@@ -487,7 +487,7 @@ def define_swadaya_share(ctx: _Ctx) -> None:
             vals = [1.0] * len(cols)
             cols += [ctx.xcol[o, y] for o in ins]
             vals += [-share * ctx.o_cost[o] for o in ins]
-            ctx.rows.add("swadaya", (i, ctx.years[y]), cols, vals, 0.0, INF)
+            ctx.rows.add("swadaya_share", (i, ctx.years[y]), cols, vals, 0.0, INF)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -207,12 +207,12 @@ def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
     order = {a: k for k, a in enumerate(list(prof.aspects) + ["resettlement", "legalisation"])}
     if len(works):
         asp = works.assign(aspect=works["criterion"].map(lambda c: aspect_of.get(c, c)))
-        by = asp.groupby("location_id")["aspect"].agg(lambda s: "; ".join(sorted(set(s), key=order.get)))
+        by = asp.groupby("location_id")["aspect"].agg(lambda s: " ".join(sorted(set(s), key=order.get)))
     else:
         by = pd.Series(dtype=object)
     out["aspects_addressed"] = loc["location_id"].map(by).fillna("").to_numpy()
     if end.services:
-        missed = ["; ".join(m) if (s and not c) else "" for m, s, c in
+        missed = [" ".join(m) if (s and not c) else "" for m, s, c in
                   zip(end.services_missed(), b["total"] >= thr, end.cleared)]
         out["services_missed"] = missed
     for j, c in enumerate(prof.codes):

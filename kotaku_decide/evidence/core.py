@@ -28,13 +28,14 @@ from ..allocate import AllocationInput, SolverOptions, build_model, end_conditio
 from ..allocate.costing import LOCATION_WORKS, build_options
 from ..allocate.model import RELAXABLE, ModelSpec
 from ..allocate.packages import package_from_arrays
+from ..allocate.rules import EXPLAINED
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
            "parallel_map", "default_solver", "budget_matrix", "package_input", "package_start",
            "greedy_start", "best_start", "plan_objective"]
 
 #: Rule families that can bind a location, in the order they are tried (see docs/evidence.md).
-FAMILIES = ("budget", "cap", "eligibility", "authority", "legality", "precedence", "capacity", "equity")
+FAMILIES = EXPLAINED  # the rule families an explanation relaxes (allocate.rules)
 
 
 def default_solver(time_limit_s: float = 30.0, mip_rel_gap: float = 1e-4, seed: int = 20160) -> SolverOptions:

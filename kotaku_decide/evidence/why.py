@@ -242,7 +242,7 @@ def _applicable(inp: AllocationInput, i: int) -> list:
     fam = ["budget"]
     srcs = set(_sources_of(inp, i)) or set(f.sources)
     if any(f.cap_rp.get(s) is not None for s in f.sources):
-        fam.append("cap")
+        fam.append("kelurahan_cap")
     fam += ["eligibility", "authority"]
     if not bool(loc.at[i, "legal_alloc"]):
         fam.append("legality")

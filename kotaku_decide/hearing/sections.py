@@ -57,7 +57,14 @@ def section(hr: HearingResult, key: str) -> list:
         cols = [c for c in ("location_id", "name", "area_ha", "total_before", "level_before", "total_after",
                             "level_after", "contribution_of_handling", "cleared_year", "aspects_addressed",
                             "services_missed", "cost_rp") if c in a.before_after]
-        out += [a.before_after[cols]]
+        ba = a.before_after[cols].copy()
+        from ..progress.report import aspect_names
+
+        names = aspect_names(_profile(hr), hr.lang)
+        for c in ("aspects_addressed", "services_missed"):  # aspect codes (space-separated) by name
+            if c in ba:
+                ba[c] = ba[c].map(lambda v: ", ".join(names.get(x, x) for x in str(v).split()))
+        out += [ba]
     elif key == "ranking":
         out += [Markdown(_esc("; ".join(hr.rank_notes))), fig("rank_intervals"), hr.ranks.head(20)]
     elif key == "explanations":

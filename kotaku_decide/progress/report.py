@@ -20,7 +20,7 @@ from ..data.profiles import Profile
 from ..data.writers import atomic_path, save_figure, write_table, write_workbook
 from .api import ProgressResult
 
-__all__ = ["write_progress", "progress_figures", "display_table", "provenance_text", "key_figures"]
+__all__ = ["write_progress", "progress_figures", "display_table", "provenance_text", "key_figures", "aspect_names"]
 
 #: columns that hold one status code, or several aspect / source codes separated by spaces
 _STATUS_COLUMNS = ("status", "cost_status")
@@ -50,7 +50,8 @@ def _source_name(code: str, lang: str, sources: dict) -> str:
         return given.get(lang, code) if isinstance(given, dict) else (given or code)
 
 
-def _aspect_names(profile: Profile, lang: str) -> dict:
+def aspect_names(profile: Profile, lang: str) -> dict:
+    """Aspect code -> its name in ``lang`` (the profile's labels; resettlement and legalisation too)."""
     col = "aspect_label_id" if lang == "id" else "aspect_label_en"
     out = dict(zip(profile.criteria["aspect"], profile.criteria[col]))
     out["resettlement"] = _L("aspect_resettlement", lang)
@@ -61,7 +62,7 @@ def _aspect_names(profile: Profile, lang: str) -> dict:
 def display_table(df: pd.DataFrame, lang: str, profile: Profile, sources: dict | None = None) -> pd.DataFrame:
     """A copy for display: catalogue headers, status labels, aspect and source names, formatted numbers."""
     sources = sources or {}
-    aspects = _aspect_names(profile, lang)
+    aspects = aspect_names(profile, lang)
     crit = dict(zip(profile.criteria["code"], profile.criteria["label_id" if lang == "id" else "label_en"]))
     crit["resettlement"] = _L("aspect_resettlement", lang)
     crit["legalisation"] = _L("aspect_legalisation", lang)

@@ -76,7 +76,7 @@ def test_binding_budget(tmp_path):
 def test_binding_source_cap(tmp_path):
     # one source, plenty of money, but a per-kelurahan cap below B's cheapest package (15 M)
     locs = [four("A", 10.0), four("B", 5.0, crits=("6a", "6b", "7a", "7b"))]
-    _family(tmp_path, locs, {("grant", 2017): 1e9}, "cap", frules={"grant": {"cap": 12_000_000}},
+    _family(tmp_path, locs, {("grant", 2017): 1e9}, "kelurahan_cap", frules={"grant": {"cap": 12_000_000}},
             unit_cost={c: 700_000 for c in ("3a", "3b", "5a", "5b")})
 
 

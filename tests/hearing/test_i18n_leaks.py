@@ -21,7 +21,7 @@ from kotaku_decide.hearing.tables import display_frame, markdown_summary, source
 RAW_CODES = {"True", "False", "cleared", "not_slum", "not_funded", "works_not_cleared", "locked_out", "end of year",
              "city", "province", "central", "tidak_kumuh", "berat", "sedang", "ringan", "apbn", "apbd_kota",
              "apbd_prov", "dak", "csr", "swadaya", "hectares", "households", "least_cost", "topsis", "wsm",
-             "budget", "cap", "eligibility", "warning", "info", "listed_not_slum", "<NA>", "nan", "NaN"}
+             "budget", "kelurahan_cap", "eligibility", "warning", "info", "listed_not_slum", "<NA>", "nan", "NaN"}
 #: English phrases the code used to put into an Indonesian report
 GIVEAWAYS = ["ILLUSTRATIVE", "illustrative", "replace with", "work(s)", "equal weights", "robustness", " draws",
              "method topsis", "on scores", "funding:", "costs:", "as given by the user", "Slum", "Source",
@@ -87,7 +87,7 @@ def _explanations() -> pd.DataFrame:
                  kelurahan="Manggar", kecamatan="Balikpapan Timur", slum=[True, True], legal=[True, False],
                  authority=["city", "central"], status=["cleared", "not_funded"], funded=[True, False],
                  cleared_year=pd.array([2018, None], dtype="Int64"), funded_years=["2018", ""],
-                 sources=["apbd_kota apbn dak", ""], binding=["", "budget cap"], displaced=["", "A"],
+                 sources=["apbd_kota apbn dak", ""], binding=["", "budget kelurahan_cap"], displaced=["", "A"],
                  enter_source=["", "csr"], enter_year=[np.nan, 2019.0], enter_monotone=[np.nan, 1.0])
     return t
 
