@@ -176,13 +176,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                              "searched": False, "_ent": ent})
                 continue
             # enters with less than the best so far: bisect below it, then check two points above
-            lo, hi = 0.0, probe
-            while hi - lo > tol_rp:
-                mid = 0.5 * (lo + hi)
-                if ent(mid):
-                    hi = mid
-                else:
-                    lo = mid
+            lo, hi = _bisect(ent, 0.0, probe, tol_rp)
             monotone = all(ent(hi + (b_hi - hi) * k / 3) for k in (1, 2))
             rows.append({"source": s, "year": year, "extra_rp": hi, "lower_rp": lo, "found": True,
                          "monotone": monotone, "bisected": True, "_ent": ent})
@@ -205,12 +199,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                      "found": found, "monotone": monotone, "bisected": False, "_ent": ent})
         if best_only and found:  # bisect it now: the others are compared with its amount
             r = rows[-1]
-            while hi - lo > tol_rp:
-                mid = 0.5 * (lo + hi)
-                if ent(mid):
-                    hi = mid
-                else:
-                    lo = mid
+            lo, hi = _bisect(ent, lo, hi, tol_rp)
             r.update(extra_rp=hi, lower_rp=lo, bisected=True)
             best = (hi, r)
     # bisect the source(s) whose grid bracket is the lowest: the answer the explanation gives; the others
@@ -221,13 +210,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
         for r in found_rows:
             if r["lower_rp"] >= best_hi:
                 continue
-            lo, hi, ent = r["lower_rp"], r["extra_rp"], r["_ent"]
-            while hi - lo > tol_rp:
-                mid = 0.5 * (lo + hi)
-                if ent(mid):
-                    hi = mid
-                else:
-                    lo = mid
+            lo, hi = _bisect(r["_ent"], r["lower_rp"], r["extra_rp"], tol_rp)
             r.update(extra_rp=hi, lower_rp=lo, bisected=True)
     for r in rows:
         r["solves"] = r.pop("_ent").cnt["solves"]
@@ -235,6 +218,17 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "bisected", "searched"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _bisect(ent, lo: float, hi: float, tol_rp: float) -> tuple[float, float]:
+    """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to less than ``tol_rp``."""
+    while hi - lo > tol_rp:
+        mid = 0.5 * (lo + hi)
+        if ent(mid):
+            hi = mid
+        else:
+            lo = mid
+    return lo, hi
 
 
 def _applicable(inp: AllocationInput, i: int) -> list:
