@@ -120,13 +120,23 @@ class ValidationReport:
             raise BaselineError(self)
 
 
+_YESNO = {**{k: True for k in YES}, **{k: False for k in NO}}
+
+
+def _yesno_one(v):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return _YESNO.get(str(v).strip().lower())
+
+
 def parse_yesno(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse yes/no text (ya/tidak, yes/no, true/false, 1/0, y/n, +/-). Returns (bools, bad mask)."""
-    s = values.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[s.isin(YES).fillna(False)] = True
-    out[s.isin(NO).fillna(False)] = False
-    bad = values.notna() & out.isna()
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # a yes/no column has a few distinct values
+    parsed = [_yesno_one(u) for u in uniques]
+    value = np.array([bool(p) for p in parsed] + [False])[codes]
+    known = np.array([p is not None for p in parsed] + [False])[codes]
+    out = pd.Series(pd.arrays.BooleanArray(value, ~known), index=values.index)
+    bad = pd.Series((codes >= 0) & ~known, index=values.index)
     return out, bad
 
 
@@ -216,13 +226,72 @@ def check_delimiter(ctx: _Ctx) -> list[Problem]:
 
 def check_percent_format(ctx: _Ctx) -> list[Problem]:
     out = []
+    rows_of = ctx.raw.attrs.get("percent_rows", {})
     for c, n in ctx.raw.attrs.get("percent_cells", {}).items():
+        rows = rows_of.get(c, [])
+        shown = f" (rows {_rows_text(rows)})" if rows else ""
         if c.startswith("pct_") and CRITERION_COLUMN.match(c):
-            out.append(ctx.p("percent_format", None, c, f"{n} cell(s) formatted as percent", "shares 0-100",
-                             "read as displayed: a cell showing 80% is 80"))
+            out.append(ctx.p("percent_format", None, c, f"{n} cell(s) formatted as percent{shown}", "shares 0-100",
+                             "only these cells are read as displayed (a cell showing 80% is 80); the column's "
+                             "other numbers are read as written"))
         else:
-            out.append(Problem("percent_format", "warning", ctx.file, None, c, f"{n} cell(s) formatted as percent",
-                               "a plain number", "the stored fraction (0.8 for 80%) is used as it is"))
+            out.append(Problem("percent_format", "warning", ctx.file, None, c,
+                               f"{n} cell(s) formatted as percent{shown}", "a plain number",
+                               "the stored fraction (0.8 for 80%) is used as it is"))
+    return out
+
+
+def _rows_text(rows: list[int], k: int = 5) -> str:
+    rows = list(rows)
+    return ", ".join(map(str, rows[:k])) + (f" and {len(rows) - k} more" if len(rows) > k else "")
+
+
+def check_share_as_fraction(ctx: _Ctx) -> list[Problem]:
+    """Shares typed as fractions (0.8 for 80 %): every non-zero share of a ``pct_`` column at most 1, or
+    plain numbers at most 1 beside cells formatted as percent."""
+    out = []
+    pct_rows = ctx.raw.attrs.get("percent_rows", {})
+    for c, s in ctx.numeric.items():
+        if not (c.startswith("pct_") and CRITERION_COLUMN.match(c)):
+            continue
+        rows = s.index.to_numpy() + ctx.first_row
+        formatted = np.isin(rows, np.asarray(pct_rows.get(c, []), dtype=np.int64))
+        v = s.to_numpy()
+        nonzero = ~formatted & (v > 0)
+        small = nonzero & (v <= 1)
+        if not small.any():
+            continue
+        if (small == nonzero).all():
+            why = (f"every non-zero share in this column is at most 1 ({int(small.sum())} row(s): "
+                   f"{_rows_text(rows[small])})")
+        elif formatted.any():
+            why = (f"{int(small.sum())} plain number(s) at most 1 (rows {_rows_text(rows[small])}) beside "
+                   f"{int(formatted.sum())} cell(s) formatted as percent")
+        else:
+            continue
+        i = s.index[small][0]
+        out.append(ctx.p("share_as_fraction", i, c, ctx.raw.at[i, c], "a share in percent, 0-100 (80 for 80 %)",
+                         f"{why}: 0.8 is read as 0.8 %, not 80 %; if these are fractions, multiply them by 100 "
+                         "or format the cells as percent in Excel"))
+    return out
+
+
+def check_out_of_range(ctx: _Ctx) -> list[Problem]:
+    """Numbers beyond the bounds table's ``baseline.<column>`` rows (e.g. 1e308 hectares)."""
+    from .bounds import bound
+
+    out = []
+    for c, s in ctx.numeric.items():
+        b = bound(f"baseline.{c}")
+        if b is None:
+            continue
+        v = s.to_numpy()
+        over = (v > b.high) | ((v == b.high) & b.high_open)
+        under = ((v < b.low) | ((v == b.low) & b.low_open)) & (b.low > 0)  # below 0 is reported as negative
+        for idx in s.index[over | under]:
+            unit = f" {b.unit}" if b.unit else ""
+            out.append(ctx.p("out_of_range", idx, c, ctx.raw.at[idx, c], f"a number in {b.text}{unit}",
+                             f"{b.reason}; check the unit and the number of digits"))
     return out
 
 
@@ -278,13 +347,19 @@ def _numeric_columns(ctx: _Ctx) -> list[str]:
     return cols
 
 
+def _to_float(s: pd.Series) -> np.ndarray:
+    """Numbers of a text column as float (NaN where empty or not a number; inf stays inf to be refused)."""
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def check_non_numeric(ctx: _Ctx) -> list[Problem]:
     out = []
     for c in _numeric_columns(ctx):
         s = ctx.raw[c]
-        num = pd.to_numeric(s, errors="coerce")
-        bad = s.notna() & (num.isna() | ~np.isfinite(num.astype(float)))
-        ctx.numeric[c] = num.astype(float).where(~bad) + 0.0  # + 0.0 turns -0 into 0
+        num = _to_float(s)
+        bad = s.notna().to_numpy() & ~np.isfinite(num)
+        ctx.numeric[c] = pd.Series(np.where(bad, np.nan, num) + 0.0, index=s.index)  # + 0.0 turns -0 into 0
+        bad = pd.Series(bad, index=s.index)
         ctx.bad_numeric[c] = bad
         for idx in s.index[bad]:
             v = s[idx]
@@ -531,6 +606,8 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "unknown_criterion_columns": (check_unknown_criterion_columns, "warning"),
     "unknown_columns": (check_unknown_columns, "info"),
     "non_numeric": (check_non_numeric, "error"),  # must run before the checks that use numbers
+    "out_of_range": (check_out_of_range, "error"),
+    "share_as_fraction": (check_share_as_fraction, "warning"),
     "missing_values": (check_missing_values, "error"),
     "negative": (check_negative, "error"),
     "zero_area": (check_zero_area, "error"),
