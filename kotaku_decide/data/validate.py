@@ -309,7 +309,8 @@ def check_missing_columns(ctx: _Ctx) -> list[Problem]:
     for code, key, unit, den in _crit_required(ctx).itertuples(index=False):
         if f"vol_{key}" not in ctx.raw.columns and f"pct_{key}" not in ctx.raw.columns:
             out.append(ctx.p("missing_columns", None, f"vol_{key}", None,
-                             f"vol_{key} (affected {unit}) or pct_{key} (share 0-100) for criterion {code} of {ctx.profile.name}"))
+                             f"vol_{key} (affected {unit}) or pct_{key} (share 0-100) for criterion {code} of "
+                             f"{ctx.profile.name}"))
     return out
 
 
@@ -325,7 +326,8 @@ def check_unknown_criterion_columns(ctx: _Ctx) -> list[Problem]:
             close = difflib.get_close_matches(c, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(ctx.p("unknown_criterion_columns", None, c, c,
-                             f"a criterion column vol_<code> or pct_<code> with a known code ({', '.join(sorted(keys))}){hint}",
+                             "a criterion column vol_<code> or pct_<code> with a known code "
+                             f"({', '.join(sorted(keys))}){hint}",
                              "the column is ignored"))
     return out
 
@@ -387,7 +389,8 @@ def check_missing_values(ctx: _Ctx) -> list[Problem]:
         empty = np.logical_and.reduce([ctx.raw[c].isna().to_numpy() for c in have])
         for idx in ctx.raw.index[empty]:
             out.append(ctx.p("missing_values", idx, have[0], None,
-                             f"the affected volume ({unit}) or share for criterion {code}; write 0 if none is affected"))
+                             f"the affected volume ({unit}) or share for criterion {code}; "
+                             "write 0 if none is affected"))
     return out
 
 
@@ -421,7 +424,8 @@ def check_share_over_100(ctx: _Ctx) -> list[Problem]:
                                  f"(share {_pct_text(100 * (v[idx] / d[idx]))} % > 100 %)"))
         if p is not None:
             for idx in p.index[p > 100]:
-                out.append(ctx.p("share_over_100", idx, f"pct_{key}", ctx.raw.at[idx, f"pct_{key}"], "a share from 0 to 100"))
+                out.append(ctx.p("share_over_100", idx, f"pct_{key}", ctx.raw.at[idx, f"pct_{key}"],
+                                 "a share from 0 to 100"))
     return out
 
 
@@ -462,7 +466,8 @@ def check_vol_pct_disagree(ctx: _Ctx) -> list[Problem]:
         bad = (d > 0) & v.notna() & p.notna() & ((implied - p).abs() > PCT_TOLERANCE)
         for idx in v.index[bad]:
             out.append(ctx.p("vol_pct_disagree", idx, f"pct_{key}", ctx.raw.at[idx, f"pct_{key}"],
-                             f"{implied[idx]:.2f} (= vol_{key} {v[idx]:g} / {den} {d[idx]:g}) within {PCT_TOLERANCE} points",
+                             f"{implied[idx]:.2f} (= vol_{key} {v[idx]:g} / {den} {d[idx]:g}) "
+                             f"within {PCT_TOLERANCE} points",
                              "give one of the two, or make them agree"))
     return out
 
@@ -528,7 +533,8 @@ def check_whole_counts(ctx: _Ctx) -> list[Problem]:
         if s is None:
             continue
         for idx in s.index[s.notna() & (s % 1 != 0)]:
-            hint = " (12.345 may be 12,345 written with '.' as thousands separator)" if "." in str(ctx.raw.at[idx, c]) else ""
+            hint = " (12.345 may be 12,345 written with '.' as thousands separator)" \
+                if "." in str(ctx.raw.at[idx, c]) else ""
             out.append(ctx.p("whole_counts", idx, c, ctx.raw.at[idx, c], "a whole number" + hint))
     return out
 
