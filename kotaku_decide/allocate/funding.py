@@ -19,13 +19,31 @@ import pandas as pd
 from ..data.profiles import AUTHORITIES, Profile
 from .costing import LOCATION_WORKS
 
-__all__ = ["Funding", "FundingError", "load_funding", "authority_of"]
+__all__ = ["Funding", "FundingError", "FundingWarning", "load_funding", "authority_of"]
 
 _YES = {"yes": True, "ya": True, "true": True, "1": True, "no": False, "tidak": False, "false": False, "0": False}
 
 
 class FundingError(ValueError):
     """A funding table that cannot be used."""
+
+
+class FundingWarning(UserWarning):
+    """Budget rows that are not used (years outside the planning horizon)."""
+
+
+def _warn_outside(outside: list, b: pd.DataFrame, years: list, B: np.ndarray, sources: list) -> None:
+    """Say which budget rows lie outside the planning years, and which source-years they leave empty."""
+    import warnings
+
+    rows = ", ".join(f"row {r} ({s} {y}: Rp {v:,.0f})" for r, s, y, v in outside[:8])
+    more = f" and {len(outside) - 8} more" if len(outside) > 8 else ""
+    given = {(s, int(y)) for s, y in zip(b["source"], pd.to_numeric(b["year"], errors="coerce").fillna(-1))}
+    empty = [f"{s} {y}" for s in sorted({o[1] for o in outside}) for y in years if (s, y) not in given]
+    hint = (f"; these planning years of the same sources have no budget row: {', '.join(empty)} (a mistyped "
+            "year?)") if empty else ""
+    warnings.warn(f"budget: {len(outside)} row(s) for years outside the planning years {years[0]}-{years[-1]} are "
+                  f"not used: {rows}{more}{hint}", FundingWarning, stacklevel=3)
 
 
 @dataclass
@@ -168,6 +186,14 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
     for k in sorted(set(key[key.duplicated()])):
         rows = [int(i) + 2 for i in key.index[key == k]]
         problems.append(f"budget: source/year {k} is given on rows {rows}; give one budget per source and year")
+    from ..data.bounds import bound
+
+    outside = []  # (row, source, year, budget) of rows for years outside the horizon
+    for name, f in [("funding.budget_factor", budget_factor)] + \
+            [(f"funding.source_factor.{k}", v) for k, v in (source_factor or {}).items()]:
+        msg = bound(name.rsplit(".", 1)[0] + ".*" if name.startswith("funding.source_factor.") else name).problem(f)
+        if msg:
+            problems.append(f"{name}: {msg}")
     for i, row in b.iterrows():
         s = row["source"]
         try:
@@ -182,13 +208,23 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
         if v < 0 or not np.isfinite(v):
             problems.append(f"budget row {i + 2}: budget_rp must be >= 0, got {row['budget_rp']}")
             continue
+        for col, val in (("year", y), ("budget_rp", v)):
+            msg = bound(f"budget.{col}").problem(val)
+            if msg:
+                problems.append(f"budget row {i + 2}, column {col!r}: found {row[col]!r}: {msg}")
         if y in years:
             B[sources.index(s), years.index(y)] += v * budget_factor
+        else:
+            outside.append((i + 2, s, y, v))
+    if problems:
+        raise FundingError("; ".join(problems))
     for s_, f_ in (source_factor or {}).items():
         if s_ not in sources:
             problems.append(f"funding.source_factor: unknown source {s_!r}; the rules table has {sources}")
         else:
             B[sources.index(s_), :] *= float(f_)
+    if outside and len(years):
+        _warn_outside(outside, b, years, B, sources)
     if not problems and len(years) and B.sum() <= 0:
         problems.append(f"the budget table has no money in the planning years {years[0]}-{years[-1]} "
                         "(rows for other years are ignored); give budgets for these years")

@@ -90,7 +90,7 @@ def _num(x: float) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
+        return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
     return f"{x:g}"
 
 
