@@ -1,24 +1,40 @@
 """Command line: ``kotaku-decide validate | score | check | profiles`` (and the later steps' commands).
 
 Exit codes: 0 success; 1 the input has errors (each printed with file, row, column, value and what
-was expected) or the run failed; 2 the command line itself is wrong.
+was expected) or the run failed; 2 the command line itself is wrong (an option out of its bounds, an
+output path that cannot be written: both checked before any work starts); 130 interrupted (Ctrl-C).
+No input error ends in a Python traceback: an error this module does not know is reported in one line
+with the traceback saved to a file (see :func:`main`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from .._version import __version__
+from ..data.bounds import BoundError, bounds
 from ..data.io import InputFileError
 from ..data.labels import LANGUAGES, label
 from ..data.profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
+from ..data.safeyaml import YamlError
 from ..data.validate import CHECKS, BaselineError, BaselineWarning, read_table, validate
-from ..data.writers import write_table, write_workbook
+from ..data.writers import (
+    OutputError,
+    WriteError,
+    check_distinct,
+    check_output,
+    write_table,
+    write_text,
+    write_workbook,
+)
 from ..hearing.tables import markdown_summary, provenance_lines, summary_by_kecamatan, summary_by_level
 from ..score.consistency import consistency_report, decree_totals
 from ..score.scoring import ScoringError, aggregate, score_table
@@ -27,7 +43,8 @@ from ..score.scoring import ScoringError, aggregate, score_table
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="baseline table (.csv or .xlsx)")
     p.add_argument("--regulation", default=DEFAULT_PROFILE,
-                   help=f"regulation profile: {', '.join(available_profiles())} or a profile folder (default {DEFAULT_PROFILE})")
+                   help=f"regulation profile: {', '.join(available_profiles())} or a profile folder "
+                        f"(default {DEFAULT_PROFILE})")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: 'baseline' or the first)")
     p.add_argument("--strict", action="store_true", help="turn every warning into an error")
     p.add_argument("--strict-checks", default=None, metavar="NAMES",
@@ -42,7 +59,8 @@ def _strict(args):
     names = {s.strip() for s in args.strict_checks.split(",") if s.strip()}
     unknown = names - set(CHECKS)
     if unknown:
-        raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: {', '.join(CHECKS)}")
+        raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: "
+                         f"{', '.join(CHECKS)}")
     return names
 
 
@@ -67,9 +85,10 @@ def _validated(args, published_only=False, writes=False):
     return report.data, prof, report
 
 
-def _check_out(path, allowed=(".csv", ".xlsx")):
-    if path is not None and Path(path).suffix.lower() not in allowed:
-        raise UsageError(f"--out {path}: expected a file ending in {' or '.join(allowed)}")
+def _check_out(path, allowed=(".csv", ".xlsx"), inputs=(), label="--out"):
+    """The output-file check of every command (before any work): see :func:`kotaku_decide.data.writers.check_output`."""
+    if path is not None:
+        check_output(path, inputs=inputs, label=label, suffixes=allowed)
 
 
 def cmd_validate(args) -> int:
@@ -81,15 +100,18 @@ def cmd_validate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    _check_out(args.out)
+    _check_out(args.out, inputs=[args.file])
+    if args.summary is not None:
+        _check_out(args.summary, allowed=(".md", ".txt"), inputs=[args.file], label="--summary")
+        check_distinct({"--out": args.out, "--summary": args.summary})
     data, prof, report = _validated(args, writes=True)
     if data is None:
         return 1
     data = aggregate(data, args.level, prof)
     scored = score_table(data, prof)
-    cons = consistency_report(scored, prof)
     out = Path(args.out)
     if out.suffix.lower() == ".xlsx":
+        cons = consistency_report(scored, prof)
         about = pd.DataFrame({"about": provenance_lines(scored, args.lang)
                               + [f"{label('text', 'regulation', args.lang)}: {prof.title}",
                                  f"{label('text', 'aggregation_level', args.lang)}: {args.level}",
@@ -100,13 +122,10 @@ def cmd_score(args) -> int:
                         "about": about}, out, index={"by_level": True, "by_kecamatan": True})
     else:
         write_table(scored, out)
-    # the summary shows the findings in the report language; the workbook keeps the data's
-    md = markdown_summary(scored, prof, args.lang, consistency=consistency_report(scored, prof, lang=args.lang))
     if args.summary:
-        from ..data.writers import atomic_path
-
-        with atomic_path(args.summary) as tmp:
-            tmp.write_text(md, encoding="utf-8")
+        # the summary shows the findings in the report language; the workbook keeps the data's
+        md = markdown_summary(scored, prof, args.lang, consistency=consistency_report(scored, prof, lang=args.lang))
+        write_text(args.summary, md)
     for line in provenance_lines(scored, args.lang)[:1]:
         print(line)
     print(summary_by_level(scored, args.lang).to_string())
@@ -115,7 +134,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_check(args) -> int:
-    _check_out(args.out)
+    _check_out(args.out, inputs=[args.file])
     raw = read_table(args.file, sheet=args.sheet)
     has_volumes = any(c.startswith(("vol_", "pct_")) for c in raw.columns)
     data, prof, _ = _validated(args, published_only=not has_volumes, writes=bool(args.out))
@@ -161,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["rt", "kawasan", "kelurahan", "kecamatan"], default="rt",
                    help="aggregate rows before scoring (volumes and denominators summed; default rt: as given)")
     p.add_argument("--out", required=True, help="scored table, .csv or .xlsx (the workbook adds summaries)")
-    p.add_argument("--summary", type=Path, default=None, help="also write a Markdown summary here")
+    p.add_argument("--summary", type=Path, default=None, help="also write a Markdown summary here (.md)")
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="report language (en, id)")
     p.set_defaults(func=cmd_score)
 
@@ -178,21 +197,114 @@ def build_parser() -> argparse.ArgumentParser:
 
     for m in (rank, allocate, evidence, batch, demo):  # each module adds its sub-commands
         m.register(sub)
+    # every command with a size or time limit in the bounds table gets the explicit override
+    limited = {k.split(".")[1] for k, b in bounds().items() if k.startswith("cli.") and b.kind == "limit"}
+    limited |= {"batch"}  # batch.scenarios
+    for name, parser in sub.choices.items():
+        if name in limited:
+            parser.add_argument("--lift-limits", action="store_true",
+                                help="run beyond the size and time limits of this command (docs/refusals.md)")
     return ap
 
 
+def option_name(dest: str) -> str:
+    """``judgement_steps`` -> ``--judgement-steps``."""
+    return "--" + dest.replace("_", "-")
+
+
+def check_bounds(args) -> None:
+    """Check every option of the command that has a row ``cli.<command>.<option>`` in the bounds table.
+
+    Raises :class:`~kotaku_decide.data.bounds.BoundError` naming the option, the value, the bound, its
+    reason and (for a limit) the override.
+    """
+    lifted = bool(getattr(args, "lift_limits", False))
+    prefix = f"cli.{args.command}."
+    for key, b in bounds().items():
+        if not key.startswith(prefix):
+            continue
+        dest = key[len(prefix):]
+        v = getattr(args, dest, None)
+        if v is None or isinstance(v, (list, str, Path)):
+            continue
+        msg = b.problem(v, lifted=lifted)
+        if msg:
+            raise BoundError(f"{option_name(dest)}: {msg}")
+
+
+def check_bound(key: str, value, args, label: str) -> None:
+    """One bounds-table check inside a command (a derived number, e.g. draws x locations)."""
+    from ..data.bounds import check_number
+
+    check_number(key, value, lifted=bool(getattr(args, "lift_limits", False)), label=label)
+
+
+#: (module, exception class) of the errors that mean "the input cannot be used" (exit 1); looked up only in
+#: modules already imported, so that the command line does not import the whole package to classify an error
+_INPUT_ERRORS = (("kotaku_decide.data.scenario", "ScenarioError"), ("kotaku_decide.allocate.costing", "CostError"),
+                 ("kotaku_decide.allocate.funding", "FundingError"), ("kotaku_decide.rank.weights", "RankInputError"),
+                 ("kotaku_decide.hearing.batch", "BatchError"), ("kotaku_decide.rank.ahp", "AHPError"))
+
+
+def _is_input_error(exc: BaseException) -> bool:
+    if isinstance(exc, (InputFileError, BaselineError, ScoringError, ProfileError, YamlError, WriteError)):
+        return True
+    for mod, name in _INPUT_ERRORS:
+        cls = getattr(sys.modules.get(mod), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
+
+
+def _report_unexpected(exc: BaseException) -> int:
+    """An error no check names: one line for the user, the traceback in a file for a bug report."""
+    fd, path = tempfile.mkstemp(prefix="kotaku-decide-error-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"kotaku-decide {__version__}\ncommand: {' '.join(map(str, sys.argv))}\n\n")
+        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    print(f"kotaku-decide: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+          file=sys.stderr)
+    print(f"  this is a bug in kotaku-decide unless the message says otherwise; the details are in {path} "
+          "(please attach them to a report)", file=sys.stderr)
+    return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse reports its own errors (exit 2)
+    shown = warnings.showwarning
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BaselineWarning)  # printed by _validated already
+            warnings.showwarning = _show_warning  # "warning: ..." without the source line
+            check_bounds(args)
             return int(args.func(args) or 0)
-    except UsageError as exc:
+    except (UsageError, OutputError, BoundError) as exc:
         print(f"kotaku-decide: error: {exc}", file=sys.stderr)
         return 2
-    except (InputFileError, BaselineError, ScoringError, ProfileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("kotaku-decide: interrupted; files already written are complete, nothing half-written was kept",
+              file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("kotaku-decide: error: not enough memory for this run; use a smaller input or fewer draws / points",
+              file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - classified below; nothing reaches the user as a traceback
+        if _is_input_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, OSError):
+            name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            print(f"error: cannot use{name}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        return _report_unexpected(exc)
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":

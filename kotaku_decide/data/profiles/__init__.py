@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 __all__ = ["Profile", "ProfileError", "load_profile", "available_profiles", "DEFAULT_PROFILE"]
 
@@ -183,8 +182,15 @@ def _read_yaml(folder: Path, name: str) -> dict:
     for base in (folder, _HERE / "common"):
         path = base / name
         if path.exists():
-            with open(path, encoding="utf-8") as fh:
-                return yaml.safe_load(fh) or {}
+            from ..safeyaml import YamlError, load_yaml
+
+            try:
+                doc = load_yaml(path, "profile file")
+            except YamlError as exc:
+                raise ProfileError(str(exc)) from None
+            if doc is not None and not isinstance(doc, dict):
+                raise ProfileError(f"{path}: expected a mapping (key: value lines), got {type(doc).__name__}")
+            return doc or {}
     raise ProfileError(f"profile file {name!r} not found in {folder} or {_HERE / 'common'}")
 
 
@@ -218,13 +224,27 @@ def load_profile(name: str | Path = DEFAULT_PROFILE) -> Profile:
 
 @lru_cache(maxsize=16)
 def _load_profile_cached(name: str) -> Profile:
-    folder = Path(name)
-    if not (folder / "profile.yaml").exists():
-        folder = _HERE / name
-    if not (folder / "profile.yaml").exists():
-        raise ProfileError(
-            f"unknown regulation profile {name!r}; expected one of {available_profiles()} or a folder holding profile.yaml"
-        )
+    try:
+        folder = Path(name)
+        if not (folder / "profile.yaml").exists():
+            folder = _HERE / name
+        found = (folder / "profile.yaml").exists()
+    except (ValueError, OSError):  # a NUL byte or a name too long for the file system
+        found = False
+    if not found:
+        raise ProfileError(f"unknown regulation profile {name!r}; expected one of {available_profiles()} "
+                           "or a folder holding profile.yaml")
+    try:
+        return _load_profile_folder(folder)
+    except ProfileError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:  # a city's own tables, malformed
+        what = f"missing column {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise ProfileError(f"{folder}: the profile's tables cannot be used ({what}); compare them with "
+                           f"{_HERE / DEFAULT_PROFILE}") from None
+
+
+def _load_profile_folder(folder: Path) -> Profile:
     meta = _read_yaml(folder, "profile.yaml")
     tables = {}
     for t in ("criteria", "score_bands", "total_bands", "other_points", "density_classes", "other_classes",
