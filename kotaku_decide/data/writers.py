@@ -82,16 +82,17 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 
 
 def escape_markdown(text, inline: bool = True) -> str:
     """Text from a data or scenario file as literal Markdown text.
 
-    HTML is escaped (``<script>`` shows as text) and every Markdown punctuation character gets a
-    backslash, so ``[click](javascript:alert(1))`` shows as written and never becomes a link, ``# x``
-    never a heading, ``*x*`` never emphasis. With ``inline`` (default) line breaks become spaces, so a
-    title cannot start a new block.
+    HTML is escaped (``<script>`` and ``<javascript:...>`` show as text) and the characters that make
+    Markdown structure inline get a backslash (backslash, backtick, ``* _ [ ] | ~ #``), so
+    ``[click](javascript:alert(1))`` shows as written and never becomes a link or an image, ``*x*``
+    never emphasis and ``a | b`` never splits a table cell. With ``inline`` (default) line breaks become
+    spaces, so a title cannot start a new block (a heading, a list, a code fence).
     """
     s = html.escape(str(text), quote=False)
     if inline:
