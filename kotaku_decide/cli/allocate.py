@@ -64,9 +64,13 @@ def _cut_note(res, limit_s: float) -> str | None:
     status = getattr(r.status, "value", r.status)
     if getattr(r, "guard_fired", False) or status in ("feasible_not_proven", "time_limit_no_solution"):
         gap = f"; gap {r.gap:.2%}" if isinstance(r.gap, float) else ""
+        what = ("the plan is the best found by then, not proven optimal" if r.status.has_solution
+                else "no plan had been found by then")
+        build = getattr(r, "build_time_s", None)
+        build = f"; building the model took {build:.0f} s more, which the time limit does not bound" if build else ""
         return (f"note: the solve was cut (time limit {limit_s:g} s, wall-clock guard "
-                f"{getattr(r, 'guard_s', None) or 0:.0f} s): the plan is the best found by then, not proven optimal"
-                f"{gap}; raise solver.time_limit_s (or --time-limit) for a proven plan")
+                f"{getattr(r, 'guard_s', None) or 0:.0f} s): {what}{gap}{build}; raise solver.time_limit_s "
+                "(or --time-limit) for a proven plan")
     return None
 
 

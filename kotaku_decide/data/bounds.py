@@ -164,3 +164,41 @@ def check_number(key: str, value, *, lifted: bool = False, label: str | None = N
     msg = b.problem(value, lifted=lifted)
     if msg:
         raise BoundError(f"{label or key}: {msg}")
+
+
+_GROUPS = (
+    ("Scenario files (keys of `kotaku_decide/data/config/default_scenario.yaml`)",
+     lambda k: not k.startswith(("cli.", "batch.", "baseline.", "budget.", "yaml."))),
+    ("YAML files (scenario files, scenario sets, a city's profile folder)", lambda k: k.startswith("yaml.")),
+    ("Baseline tables (`validate`, `score`, `rank`, every scenario)", lambda k: k.startswith("baseline.")),
+    ("Budget tables (`data.budget` of a scenario)", lambda k: k.startswith("budget.")),
+    ("Scenario sets (`batch`)", lambda k: k.startswith("batch.")),
+    ("Command-line options", lambda k: k.startswith("cli.")),
+)
+
+
+def markdown_table() -> str:
+    """The bounds table as Markdown, grouped by where the numbers come from (``docs/refusals.md`` holds it;
+    a test checks that it is current)."""
+    def override(k: str, b: Bound) -> str:
+        if b.kind == "hard":
+            return "none (hard)"
+        if k.startswith(("cli.", "batch.")):
+            return "`--lift-limits`"
+        return f"`lift_limits: [{k}]`"
+
+    def name(k: str) -> str:
+        if k.startswith("cli.") and k.count(".") == 2:
+            _, cmd, opt = k.split(".")
+            if opt not in ("draw_cells", "budgets"):
+                return f"`{cmd} --{opt.replace('_', '-')}`"
+        return f"`{k}`"
+
+    out = []
+    for title, keep in _GROUPS:
+        out += [f"### {title}", "", "| key | accepted | unit | override of the upper end | why |",
+                "|---|---|---|---|---|"]
+        out += [f"| {name(k)} | `{b.text}` | {b.unit} | {override(k, b)} | {b.reason} |"
+                for k, b in bounds().items() if keep(k)]
+        out.append("")
+    return "\n".join(out)

@@ -143,8 +143,10 @@ def check_output(path, *, folder: bool = False, inputs=(), label: str = "--out",
         raise OutputError(f"{label} {str(path)!r}: a name cannot hold a NUL character")
     p = Path(path)
     kind = "folder" if folder else "file"
-    if suffixes is not None and not folder and p.suffix.lower() not in tuple(suffixes):
-        raise OutputError(f"{label} {p}: expected a file ending in {' or '.join(suffixes)}")
+    long = [part for part in p.parts if len(part.encode("utf-8", "surrogatepass")) > 255]
+    if long:
+        raise OutputError(f"{label}: the name {long[0][:40]!r}... is longer than 255 bytes, the most a file system "
+                          "holds")
     try:
         exists, is_dir = p.exists(), p.is_dir()
         if exists and folder and not is_dir:
@@ -152,6 +154,8 @@ def check_output(path, *, folder: bool = False, inputs=(), label: str = "--out",
         if exists and not folder and is_dir:
             example = p / ("out" + tuple(suffixes or (".csv",))[0])
             raise OutputError(f"{label} {p}: is an existing folder; expected a file name, e.g. {example}")
+        if suffixes is not None and not folder and p.suffix.lower() not in tuple(suffixes):
+            raise OutputError(f"{label} {p}: expected a file ending in {' or '.join(suffixes)}")
         for i in inputs or ():
             if i is None:
                 continue
@@ -169,8 +173,6 @@ def check_output(path, *, folder: bool = False, inputs=(), label: str = "--out",
             raise OutputError(f"{label} {p}: {where} is not writable (read-only or no permission)")
         if exists and not folder and not os.access(p, os.W_OK):
             raise OutputError(f"{label} {p}: the existing file is read-only; remove it or choose another name")
-        if len(p.name.encode("utf-8", "surrogatepass")) > 255:
-            raise OutputError(f"{label}: the name {p.name[:40]!r}... is longer than 255 bytes")
     except OSError as exc:
         raise OutputError(f"{label} {p}: cannot be used as an output {kind} ({exc.strerror or exc})") from None
     return p
