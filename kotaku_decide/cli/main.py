@@ -100,10 +100,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    _check_out(args.out, inputs=[args.file])
     if args.summary is not None:
-        _check_out(args.summary, allowed=(".md", ".txt"), inputs=[args.file], label="--summary")
         check_distinct({"--out": args.out, "--summary": args.summary})
+        _check_out(args.summary, allowed=(".md", ".markdown", ".txt"), inputs=[args.file], label="--summary")
+    _check_out(args.out, inputs=[args.file])
     data, prof, report = _validated(args, writes=True)
     if data is None:
         return 1

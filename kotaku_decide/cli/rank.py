@@ -152,11 +152,16 @@ def _check_out(path, inputs) -> None:
 # ----------------------------------------------------------------------------------------------
 def cmd_ahp(args: argparse.Namespace) -> int:
     """``kotaku-decide ahp``: print weights and CR; optionally write the weights file."""
+    from ..data.writers import OutputError
     from ..rank.api import derive_ahp
     from ..rank.weights import criteria_frame
 
     if args.out:
-        _check_out(args.out, args.pairwise)
+        try:
+            _check_out(args.out, args.pairwise)
+        except OutputError as exc:
+            print(f"kotaku-decide: error: {exc}", file=sys.stderr)
+            return 2
     try:
         profile = _load_profile(args.regulation)
         crit = criteria_frame(profile)
@@ -175,9 +180,19 @@ def cmd_ahp(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    """``kotaku-decide rank``: score, rank, optionally SMAA, write OUT."""
+    """``kotaku-decide rank``: score, rank, optionally SMAA, write OUT.
+
+    Exit 1 when an input cannot be used, 2 when the command line is wrong (an option out of its bound,
+    an output that cannot be written), as every command."""
+    from ..data.bounds import BoundError
+    from ..data.writers import OutputError
+    from .main import UsageError
+
     try:
         return _cmd_rank(args)
+    except (UsageError, BoundError, OutputError) as exc:
+        print(f"kotaku-decide: error: {exc}", file=sys.stderr)
+        return 2
     except _input_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -163,7 +163,7 @@ def check_output(path, *, folder: bool = False, inputs=(), label: str = "--out",
             if _same(p, ip):
                 raise OutputError(f"{label} {p}: is also an input of this command; writing it would destroy the input "
                                   "(choose another output name)")
-        anc = p if exists else p.parent
+        anc = p if (exists and folder) else p.parent
         while not anc.exists() and anc != anc.parent:
             anc = anc.parent
         if not anc.is_dir():

@@ -167,6 +167,8 @@ def test_output_checks(tmp_path):
     with pytest.raises(OutputError, match="--out and --summary both name"):
         check_distinct({"--out": f, "--summary": tmp_path / "." / "a.csv"})
     assert check_output(tmp_path / "new" / "deeper" / "o.csv") == tmp_path / "new" / "deeper" / "o.csv"
+    assert check_output(f, suffixes=(".csv",)) == f  # an earlier output is replaced (atomically) by a rerun
+    assert check_output(d, folder=True) == d
 
 
 def test_a_symlink_to_the_input_is_the_input(tmp_path):

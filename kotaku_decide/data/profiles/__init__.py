@@ -172,7 +172,18 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     for base in (folder, _HERE / "common"):
         path = base / name
         if path.exists():
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            try:
+                df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise ProfileError(f"{path}: not a readable CSV table ({exc})") from None
+            # a city's own table needs the columns of the built-in one it replaces
+            builtin = next((b / name for b in (_HERE / DEFAULT_PROFILE, _HERE / "common") if (b / name).exists()), None)
+            if builtin is not None and builtin != path:
+                need = list(pd.read_csv(builtin, dtype=str, nrows=0).columns)
+                missing = [c for c in need if c not in df.columns]
+                if missing:
+                    raise ProfileError(f"{path}: missing column(s) {missing}; expected the columns of {builtin}: "
+                                       f"{need}")
             df.attrs["path"] = str(path)
             return df
     raise ProfileError(f"profile table {name!r} not found in {folder} or {_HERE / 'common'}")
