@@ -106,23 +106,24 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         raise InputFileError(f"{path}: unsupported file type {suffix!r}; expected .csv or .xlsx")
     if not header or all(v is None for v in header):
         raise InputFileError(f"{path}: the file is empty; expected a header row and one row per location")
-    width = body.shape[1]
+    width, n = len(body), max((len(c) for c in body), default=0)
+
+    def first_filled(col):
+        return next((i for i, v in enumerate(col) if v is not None), None)
+
     # values beyond the last header (row longer than the header)
     for j in range(len(header), width):
-        filled = body[j].notna().to_numpy()
-        if filled.any():
-            i = int(np.flatnonzero(filled)[0])
-            cells = 1 + max(k for k in range(width) if body.iat[i, k] is not None)
+        i = first_filled(body[j])
+        if i is not None:
+            cells = 1 + max(k for k in range(width) if i < len(body[k]) and body[k][i] is not None)
             raise InputFileError(f"{path}: row {header_row + 1 + i} has {cells} cells but the header "
-                                 f"(row {header_row}) "
-                                 f"has {len(header)}: found {body.iat[i, j]!r} beyond the last header; expected one "
-                                 "value per header")
+                                 f"(row {header_row}) has {len(header)}: found {body[j][i]!r} beyond the last "
+                                 "header; expected one value per header")
     keep = [j for j, h in enumerate(header) if h is not None]
-    for j in set(range(min(width, len(header)))) - set(keep):  # data in columns without a header
-        filled = body[j].notna().to_numpy()
-        if filled.any():
-            i = int(np.flatnonzero(filled)[0])
-            raise InputFileError(f"{path}: column {j + 1} has values (e.g. {body.iat[i, j]!r} on row "
+    for j in sorted(set(range(min(width, len(header)))) - set(keep)):  # data in columns without a header
+        i = first_filled(body[j])
+        if i is not None:
+            raise InputFileError(f"{path}: column {j + 1} has values (e.g. {body[j][i]!r} on row "
                                  f"{header_row + 1 + i}) but no header in row {header_row}")
     headers: dict[str, str] = {}
     written: dict[str, list[str]] = {}
@@ -135,23 +136,32 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         else:
             headers[c] = str(header[j])
         cols.append(c)
-    df = pd.DataFrame({c: (body[j] if j < width else pd.Series([None] * len(body), dtype=object))
-                       for c, j in zip(cols, keep)}, index=pd.RangeIndex(len(body)))
-    df = df.astype(object)
+    data = [(body[j] + [None] * (n - len(body[j]))) if j < width else [None] * n for j in keep]
     pct_cells, pct_rows = {}, {}
     for j, rows in percent.items():
         if j in keep:
-            c = cols[keep.index(j)]
+            k = keep.index(j)
+            c = cols[k]
             pct_cells[c] = len(rows)
             pct_rows[c] = [header_row + 1 + i for i in rows]
             if CRITERION_COLUMN.match(c) and c.startswith("pct_"):
                 # only the percent-formatted cells are read as displayed; the others as written
                 for i in rows:
-                    v = df.iat[i, cols.index(c)]
-                    if _is_number(v):
-                        df.iat[i, cols.index(c)] = _fmt_number(float(v) * 100)
-    empty = df.isna().all(axis=1)
-    df = df.loc[~empty]  # blank rows are skipped; the index keeps every other row's spreadsheet position
+                    if _is_number(data[k][i]):
+                        data[k][i] = _fmt_number(float(data[k][i]) * 100)
+    # blank rows are skipped; the index keeps every other row's spreadsheet position. A blank row has None in
+    # every column: only the None positions of the column with the fewest are candidates (list.count is C speed)
+    keep_rows = None
+    if data:
+        fewest = min(data, key=lambda col: col.count(None))
+        if fewest.count(None):
+            blank = [i for i, v in enumerate(fewest) if v is None and all(col[i] is None for col in data)]
+            if blank:
+                keep_rows = np.setdiff1d(np.arange(n), blank)
+    df = pd.DataFrame(dict(zip(cols, data)), index=pd.RangeIndex(n), dtype=object) if cols else \
+        pd.DataFrame(index=pd.RangeIndex(n))
+    if keep_rows is not None:
+        df = df.iloc[keep_rows]
     df.attrs.update(source=str(path), first_row=header_row + 1, headers=headers,
                     duplicate_headers={c: w for c, w in written.items() if len(w) > 1}, comments=comments,
                     delimiter=delimiter, percent_cells=pct_cells, percent_rows=pct_rows)
@@ -175,22 +185,36 @@ _QUOTED_FORMULA = re.compile(r"^'[=+\-@\t\r]")
 
 
 def _clean_column(values) -> list:
-    """Cells of one column as text: trimmed, None where empty, a writer's formula quote removed."""
-    out = [(v.strip() or None) if type(v) is str else None for v in values]
-    joined = "\x1f".join(v for v in out if v is not None)  # one C-speed test instead of one per cell
-    if joined.startswith("'") or "\x1f'" in joined:
+    """Cells of one column as text: trimmed, None where empty, a writer's formula quote removed.
+
+    The tests run once over the joined column (C speed); the per-cell work is done only where needed.
+    """
+    from .writers import edge_space
+
+    try:
+        joined = "\x00".join(values)  # raises if a cell is not text (None from a short row or an Excel cell)
+    except TypeError:
+        joined = None
+    if joined is not None:
+        if joined.count("\x00") != len(values) - 1 or edge_space(joined):
+            out = [v.strip() or None for v in values]
+        else:
+            out = [v or None for v in values]
+    else:
+        out = [(v.strip() or None) if type(v) is str else None for v in values]
+        joined = "\x00".join(v for v in out if v is not None)
+    if joined.startswith("'") or "\x00'" in joined:
         out = [v[1:] if v is not None and _QUOTED_FORMULA.match(v) else v for v in out]
     return out
 
 
-def _frame(rows: list[list], width: int) -> pd.DataFrame:
-    """Rows of cells (ragged) as an object frame with positional columns 0..width-1."""
-    cols = {j: [(r[j] if j < len(r) else None) for r in rows] for j in range(width)}
-    return pd.DataFrame(cols, dtype=object, index=pd.RangeIndex(len(rows)))
+def _frame(rows: list[list], width: int) -> list[list]:
+    """Rows of cells (ragged) as ``width`` columns of equal length."""
+    return [[(r[j] if j < len(r) else None) for r in rows] for j in range(width)]
 
 
-def _read_csv(path: Path) -> tuple[list, pd.DataFrame, list[str], str]:
-    """Header cells, body (object frame, positional columns), leading comments, delimiter."""
+def _read_csv(path: Path) -> tuple[list, list[list], list[str], str]:
+    """Header cells, body (one list per column), leading comments, delimiter."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             text = fh.read()
@@ -216,7 +240,7 @@ def _read_csv(path: Path) -> tuple[list, pd.DataFrame, list[str], str]:
     if "," not in head and (";" in head or "\t" in head):
         delimiter = ";" if head.count(";") >= head.count("\t") else "\t"
     if not rest.strip():
-        return [], pd.DataFrame(), comments, delimiter
+        return [], [], comments, delimiter
     try:
         raw = pd.read_csv(io.StringIO(rest), sep=delimiter, header=None, dtype=object, keep_default_na=False,
                           na_filter=False, skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
@@ -228,26 +252,26 @@ def _read_csv(path: Path) -> tuple[list, pd.DataFrame, list[str], str]:
             raise InputFileError(f"{path}: unbalanced double quote{where}; expected every quoted cell to end with "
                                  "a closing quote") from None
         return _read_csv_rows(path, rest, comments, delimiter)  # rows longer than the header: exact message
-    arr = raw.to_numpy(dtype=object)
-    header = _clean_column(arr[0].tolist())
-    body = pd.DataFrame({j: _clean_column(arr[1:, j].tolist()) for j in range(arr.shape[1])}, dtype=object,
-                        index=pd.RangeIndex(arr.shape[0] - 1))
+    columns = [raw[j].tolist() for j in raw.columns]
+    del raw
+    header = _clean_column([c[0] for c in columns])
+    body = [_clean_column(c[1:]) for c in columns]
     return header, body, comments, delimiter
 
 
-def _read_csv_rows(path: Path, rest: str, comments: list, delimiter: str) -> tuple[list, pd.DataFrame, list, str]:
+def _read_csv_rows(path: Path, rest: str, comments: list, delimiter: str) -> tuple[list, list[list], list, str]:
     """Slow, exact path for irregular files (rows of different lengths): the csv module."""
     try:
         grid = [_clean_column(row) for row in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
     if not grid:
-        return [], pd.DataFrame(), comments, delimiter
+        return [], [], comments, delimiter
     width = max(len(r) for r in grid)
     return grid[0], _frame(grid[1:], width), comments, delimiter
 
 
-def _read_xlsx(path: Path, sheet) -> tuple[list, pd.DataFrame, list[str], dict[int, list[int]]]:
+def _read_xlsx(path: Path, sheet) -> tuple[list, list[list], list[str], dict[int, list[int]]]:
     """Header cells, body, the 'about' sheet's lines, and the percent-formatted cells (column -> body rows)."""
     import openpyxl
 
@@ -291,7 +315,7 @@ def _read_xlsx(path: Path, sheet) -> tuple[list, pd.DataFrame, list[str], dict[i
     while grid and all(v is None for v in grid[-1]):
         grid.pop()
     if not grid:
-        return [], pd.DataFrame(), comments, percent
+        return [], [], comments, percent
     grid = [_clean_column(r) for r in grid]
     width = max(len(r) for r in grid)
     return grid[0], _frame(grid[1:], width), comments, percent

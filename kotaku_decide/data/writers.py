@@ -287,7 +287,35 @@ def _kind(s: pd.Series) -> str:
             return "float"
         if d.kind == "M":
             return "datetime"
+    if isinstance(d, pd.api.extensions.ExtensionDtype) and getattr(d, "kind", None) in ("b", "i", "u", "f") \
+            and not isinstance(d, pd.CategoricalDtype):
+        return "masked_" + {"b": "bool", "i": "int", "u": "int", "f": "float"}[d.kind]  # Int64, boolean, Float64
     return "object"
+
+
+def _int_texts(a: np.ndarray) -> list[str]:
+    try:
+        import orjson
+
+        return orjson.dumps(np.ascontiguousarray(a, dtype=np.int64), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1] \
+            .decode("ascii").split(",") if len(a) else []
+    except (ImportError, TypeError):  # pragma: no cover - beyond int64, or no orjson
+        return a.astype(str).tolist()
+
+
+def _masked_texts(s: pd.Series, kind: str, true: str = "True", false: str = "False") -> list[str]:
+    """Texts of a nullable column (boolean, Int64, Float64): '' where missing."""
+    na = s.isna().to_numpy()
+    if kind == "masked_bool":
+        v = s.to_numpy(dtype=bool, na_value=False)
+        return np.where(na, "", np.where(v, true, false)).tolist()
+    if kind == "masked_int":
+        out = _int_texts(s.to_numpy(dtype=np.int64, na_value=0))
+    else:
+        out = _float_texts(s.to_numpy(dtype=np.float64, na_value=np.nan))
+    for i in np.flatnonzero(na):
+        out[i] = ""
+    return out
 
 
 def _texts(s: pd.Series) -> list[str] | None:
@@ -348,17 +376,34 @@ def _csv_object(v) -> str:
 _CSV_NEEDS = re.compile(r'^[=+\-@\t\r]|[,"\n\r]')
 
 
+def _plain(texts: list[str], special: str, starts: str) -> bool:
+    """True if no text holds a character of ``special`` or starts with one of ``starts`` (one C-speed pass
+    over the joined column instead of a test per cell)."""
+    joined = "\x00".join(texts)
+    if any(ch in joined for ch in special):
+        return False
+    return not any(joined.startswith(ch) or ("\x00" + ch) in joined for ch in starts)
+
+
 def _csv_column(s: pd.Series) -> list[str]:
     kind = _kind(s)
     if kind == "object":
         texts = _texts(s)
         if texts is not None:
+            formula_free = _plain(texts, "", "=+-@\t\r")
+            if formula_free and _plain(texts, ',"\n\r', ""):
+                return texts
+            if formula_free:  # only quoting: a cheap test per cell
+                return [('"' + v.replace('"', '""') + '"') if ("," in v or '"' in v or "\n" in v or "\r" in v)
+                        else v for v in texts]
             needs = _CSV_NEEDS.search
             return [_csv_text(v) if needs(v) else v for v in texts]
+    if kind.startswith("masked_"):
+        return _masked_texts(s, kind)
     if kind == "float":
         return _float_texts(s.to_numpy())
     if kind == "int":
-        return s.to_numpy().astype(str).tolist()
+        return _int_texts(s.to_numpy())
     if kind == "bool":
         return ["True" if b else "False" for b in s.to_numpy().tolist()]
     if kind == "datetime":
@@ -366,7 +411,7 @@ def _csv_column(s: pd.Series) -> list[str]:
     return [_csv_object(v) for v in s.astype(object).tolist()]
 
 
-def write_csv(df: pd.DataFrame, path: str | Path, index: bool = False, chunk_rows: int = 50_000) -> Path:
+def write_csv(df: pd.DataFrame, path: str | Path, index: bool = False, chunk_rows: int = 20_000) -> Path:
     """Write a table as UTF-8 CSV atomically, text cells escaped against formulas (see the module notes).
 
     Numbers are written as Python's ``repr`` writes them (``1.68``, ``170.0``; ``inf`` and empty for NaN
@@ -444,13 +489,43 @@ def _text_cell(ref: str, v: str, sheet: _Sheet, row: int, col, style: str = "") 
 _XML_NEEDS = re.compile("^[=+\\-@\\s]|[&<>\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]|_x|\\s$")
 
 
+# in a column joined by NUL: a character XML cannot hold or must escape
+_XML_NEEDS_ANY = re.compile("[&<>\x01-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]")
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def edge_space(joined: str) -> bool:
+    """Whether a text of a NUL-joined column starts or ends with white space (str.isspace), tested with
+    substring searches (C speed) for ASCII text."""
+    if joined[:1].isspace() or joined[-1:].isspace():
+        return True
+    if not joined.isascii():
+        return bool(_EDGE_SPACE.search(joined))
+    present = [c for c in _ASCII_SPACE if c in joined]  # most columns hold no white space at all
+    return any(("\x00" + c) in joined or (c + "\x00") in joined for c in present)
+
+
 def _xlsx_column(s: pd.Series, j: int, rows: list[str], first: int, sheet: _Sheet) -> list[str]:
     L = _col_letter(j)
     col = sheet.df.columns[j]
     kind = _kind(s)
+    if kind == "masked_bool":
+        vals = _masked_texts(s, kind, "1", "0")
+        return [f'<c r="{L}{r}" t="b"><v>{v}</v></c>' if v else "" for r, v in zip(rows, vals)]
+    if kind in ("masked_int", "masked_float"):
+        vals = _masked_texts(s, kind)
+        return [f'<c r="{L}{r}"><v>{v}</v></c>' if v and v[-1] != "f" else
+                (f'<c r="{L}{r}" t="inlineStr"><is><t>{v}</t></is></c>' if v else "") for r, v in zip(rows, vals)]
     if kind == "object":
         texts = _texts(s)
         if texts is not None:
+            joined = "\x00".join(texts)
+            if joined.count("\x00") == len(texts) - 1 and "_x" not in joined and not edge_space(joined) \
+                    and not _XML_NEEDS_ANY.search(joined) and max(map(len, texts), default=0) <= XLSX_MAX_TEXT \
+                    and _plain(texts, "", "=+-@"):
+                return [f'<c r="{L}{r}" t="inlineStr"><is><t>{v}</t></is></c>' if v else ""
+                        for r, v in zip(rows, texts)]
             needs, out = _XML_NEEDS.search, []
             for i, (r, v) in enumerate(zip(rows, texts)):
                 if v == "":
@@ -475,7 +550,7 @@ def _xlsx_column(s: pd.Series, j: int, rows: list[str], first: int, sheet: _Shee
                 out.append(f'<c r="{L}{r}"><v>{t}</v></c>')
         return out
     if kind == "int":
-        return [f'<c r="{L}{r}"><v>{t}</v></c>' for r, t in zip(rows, s.to_numpy().astype(str).tolist())]
+        return [f'<c r="{L}{r}"><v>{t}</v></c>' for r, t in zip(rows, _int_texts(s.to_numpy()))]
     if kind == "bool":
         return [f'<c r="{L}{r}" t="b"><v>{int(b)}</v></c>' for r, b in zip(rows, s.to_numpy().tolist())]
     out = []

@@ -61,10 +61,23 @@ def test_csv_equals_pandas_for_ordinary_tables(tmp_path):
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"id": [f"L{k}" for k in range(50)], "x": rng.random(50) * 100, "k": rng.integers(0, 9, 50),
                        "b": rng.random(50) < 0.5, "t": ["a, b", 'say "hi"', "line\nbreak", "", None] * 10,
-                       "c": pd.Categorical(["x", "y"] * 25), "nan": [np.nan, 1.5] * 25})
+                       "c": pd.Categorical(["x", "y"] * 25), "nan": [np.nan, 1.5] * 25,
+                       "nb": pd.array([True, None] * 25, dtype="boolean"),
+                       "ni": pd.array([7, None] * 25, dtype="Int64"),
+                       "nf": pd.array([0.25, None] * 25, dtype="Float64"),
+                       "neg": [-3, 4] * 25, "big": [10**15, 1] * 25})
     write_csv(df, tmp_path / "ours.csv")
     df.to_csv(tmp_path / "pandas.csv", index=False)
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_nullable_columns_in_excel(tmp_path):
+    df = pd.DataFrame({"nb": pd.array([True, False, None], dtype="boolean"),
+                       "ni": pd.array([7, None, -2], dtype="Int64"),
+                       "nf": pd.array([0.25, None, np.inf], dtype="Float64")})
+    ws = openpyxl.load_workbook(write_workbook({"s": df}, tmp_path / "o.xlsx"))["s"]
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=2)] == [[True, 7, 0.25], [False, None, None],
+                                                                          [None, -2, "inf"]]
 
 
 def test_special_floats_in_csv_and_excel(tmp_path):
