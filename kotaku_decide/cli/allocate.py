@@ -139,9 +139,16 @@ def register(subparsers) -> None:
 
 
 def main(argv=None) -> int:  # for `python -m kotaku_decide.cli.allocate`: the same checks as kotaku-decide
-    from .main import main as kd_main
+    import argparse
 
-    return kd_main(["allocate", *(sys.argv[1:] if argv is None else argv)])
+    from .common import add_lift_limits
+    from .common import run as run_cli
+
+    ap = argparse.ArgumentParser(prog="kotaku-decide")
+    sub = ap.add_subparsers(dest="command", required=True)
+    register(sub)
+    add_lift_limits(sub)
+    return run_cli(ap, ["allocate", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ def cmd_demo(args) -> int:
 
     from ..data.writers import check_output
     from ..hearing.demo import BASELINE, DECREE_2020, run, run_hearing
-    from .main import UsageError
+    from .common import UsageError
 
     check_output(args.out, folder=True)  # before any work
     missing = [f for f in (BASELINE, DECREE_2020) if not (Path(args.data) / f).is_file()]

@@ -105,7 +105,7 @@ def cmd_sweep(args) -> int:
             print("kotaku-decide: error: --budgets expects comma-separated numbers", file=sys.stderr)
             return 2
         from ..data.bounds import bound
-        from .main import check_bound
+        from .common import check_bound
 
         if not vals:
             print("kotaku-decide: error: --budgets expects comma-separated numbers", file=sys.stderr)
@@ -197,9 +197,15 @@ def register(subparsers) -> None:
 
 
 def main(argv=None) -> int:  # ``python -m kotaku_decide.cli.evidence explain ...``: the same checks as kotaku-decide
-    from .main import main as kd_main
+    import argparse
 
-    return kd_main(list(sys.argv[1:] if argv is None else argv))
+    from .common import add_lift_limits, run
+
+    ap = argparse.ArgumentParser(prog="kotaku-decide")
+    sub = ap.add_subparsers(dest="command", required=True)
+    register(sub)
+    add_lift_limits(sub)
+    return run(ap, list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -10,34 +10,22 @@ with the traceback saved to a file (see :func:`main`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import traceback
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from .._version import __version__
-from ..data.bounds import BoundError, bounds
-from ..data.io import InputFileError
 from ..data.labels import LANGUAGES, label
-from ..data.profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
-from ..data.safeyaml import YamlError
-from ..data.validate import CHECKS, BaselineError, BaselineWarning, read_table, validate
-from ..data.writers import (
-    OutputError,
-    WriteError,
-    check_distinct,
-    check_output,
-    write_table,
-    write_text,
-    write_workbook,
-)
+from ..data.profiles import DEFAULT_PROFILE, available_profiles, load_profile
+from ..data.validate import CHECKS, read_table, validate
+from ..data.writers import check_distinct, check_output, write_table, write_text, write_workbook
 from ..hearing.tables import markdown_summary, provenance_lines, summary_by_kecamatan, summary_by_level
 from ..score.consistency import consistency_report, decree_totals
-from ..score.scoring import ScoringError, aggregate, score_table
+from ..score.scoring import aggregate, score_table
+from .common import UsageError, add_lift_limits, check_bound, check_bounds, option_name, run
+
+__all__ = ["main", "build_parser", "UsageError", "check_bound", "check_bounds", "option_name"]
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -62,10 +50,6 @@ def _strict(args):
         raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: "
                          f"{', '.join(CHECKS)}")
     return names
-
-
-class UsageError(ValueError):
-    """A command-line mistake found after parsing (exit 2)."""
 
 
 def _validated(args, published_only=False, writes=False):
@@ -197,114 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     for m in (rank, allocate, evidence, batch, demo):  # each module adds its sub-commands
         m.register(sub)
-    # every command with a size or time limit in the bounds table gets the explicit override
-    limited = {k.split(".")[1] for k, b in bounds().items() if k.startswith("cli.") and b.kind == "limit"}
-    limited |= {"batch"}  # batch.scenarios
-    for name, parser in sub.choices.items():
-        if name in limited:
-            parser.add_argument("--lift-limits", action="store_true",
-                                help="run beyond the size and time limits of this command (docs/refusals.md)")
+    add_lift_limits(sub)
     return ap
 
 
-def option_name(dest: str) -> str:
-    """``judgement_steps`` -> ``--judgement-steps``."""
-    return "--" + dest.replace("_", "-")
-
-
-def check_bounds(args) -> None:
-    """Check every option of the command that has a row ``cli.<command>.<option>`` in the bounds table.
-
-    Raises :class:`~kotaku_decide.data.bounds.BoundError` naming the option, the value, the bound, its
-    reason and (for a limit) the override.
-    """
-    lifted = bool(getattr(args, "lift_limits", False))
-    prefix = f"cli.{args.command}."
-    for key, b in bounds().items():
-        if not key.startswith(prefix):
-            continue
-        dest = key[len(prefix):]
-        v = getattr(args, dest, None)
-        if v is None or isinstance(v, (list, str, Path)):
-            continue
-        msg = b.problem(v, lifted=lifted)
-        if msg:
-            raise BoundError(f"{option_name(dest)}: {msg}")
-
-
-def check_bound(key: str, value, args, label: str) -> None:
-    """One bounds-table check inside a command (a derived number, e.g. draws x locations)."""
-    from ..data.bounds import check_number
-
-    check_number(key, value, lifted=bool(getattr(args, "lift_limits", False)), label=label)
-
-
-#: (module, exception class) of the errors that mean "the input cannot be used" (exit 1); looked up only in
-#: modules already imported, so that the command line does not import the whole package to classify an error
-_INPUT_ERRORS = (("kotaku_decide.data.scenario", "ScenarioError"), ("kotaku_decide.allocate.costing", "CostError"),
-                 ("kotaku_decide.allocate.funding", "FundingError"), ("kotaku_decide.rank.weights", "RankInputError"),
-                 ("kotaku_decide.hearing.batch", "BatchError"), ("kotaku_decide.rank.ahp", "AHPError"))
-
-
-def _is_input_error(exc: BaseException) -> bool:
-    if isinstance(exc, (InputFileError, BaselineError, ScoringError, ProfileError, YamlError, WriteError)):
-        return True
-    for mod, name in _INPUT_ERRORS:
-        cls = getattr(sys.modules.get(mod), name, None)
-        if isinstance(cls, type) and isinstance(exc, cls):
-            return True
-    return False
-
-
-def _report_unexpected(exc: BaseException) -> int:
-    """An error no check names: one line for the user, the traceback in a file for a bug report."""
-    fd, path = tempfile.mkstemp(prefix="kotaku-decide-error-", suffix=".txt")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(f"kotaku-decide {__version__}\ncommand: {' '.join(map(str, sys.argv))}\n\n")
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    print(f"kotaku-decide: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-          file=sys.stderr)
-    print(f"  this is a bug in kotaku-decide unless the message says otherwise; the details are in {path} "
-          "(please attach them to a report)", file=sys.stderr)
-    return 1
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-    print(f"warning: {message}", file=sys.stderr)
-
-
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # argparse reports its own errors (exit 2)
-    shown = warnings.showwarning
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", BaselineWarning)  # printed by _validated already
-            warnings.showwarning = _show_warning  # "warning: ..." without the source line
-            check_bounds(args)
-            return int(args.func(args) or 0)
-    except (UsageError, OutputError, BoundError) as exc:
-        print(f"kotaku-decide: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("kotaku-decide: interrupted; files already written are complete, nothing half-written was kept",
-              file=sys.stderr)
-        return 130
-    except MemoryError:
-        print("kotaku-decide: error: not enough memory for this run; use a smaller input or fewer draws / points",
-              file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - classified below; nothing reaches the user as a traceback
-        if _is_input_error(exc):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        if isinstance(exc, OSError):
-            name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            print(f"error: cannot use{name}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-        return _report_unexpected(exc)
-    finally:
-        warnings.showwarning = shown
+    """The ``kotaku-decide`` command: parse, check the bounds table, run, report errors (see
+    :func:`kotaku_decide.cli.common.run`)."""
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     an output that cannot be written), as every command."""
     from ..data.bounds import BoundError
     from ..data.writers import OutputError
-    from .main import UsageError
+    from .common import UsageError
 
     try:
         return _cmd_rank(args)
@@ -201,7 +201,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_rank(args) -> int:
     from ..rank.api import rank_locations
     from ..rank.weights import RankInputError
-    from .main import UsageError, check_bound
+    from .common import UsageError, check_bound
 
     _check_out(args.out, [args.file, args.weights, *(args.ahp or [])])
     if args.share_error is not None and args.basis != "shares":

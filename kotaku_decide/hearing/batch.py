@@ -49,7 +49,7 @@ from pathlib import Path
 from ..data.embedded import SCENARIO_NOTEBOOK
 
 __all__ = ["ScenarioSpec", "BatchResult", "read_scenario_set", "grid", "run_batch", "export_html",
-           "SCENARIO_NOTEBOOK", "BatchError"]
+           "SCENARIO_NOTEBOOK", "BatchError", "fingerprint", "resumable"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "scenario_diff.csv", "funded_everywhere.csv",
@@ -441,6 +441,26 @@ def _kill_tree(proc: subprocess.Popen, grace_s: float = 3.0) -> None:
         proc.kill()
 
 
+def resumable(out: Path, prints: dict) -> list[str]:
+    """Scenarios an earlier, unfinished run into ``out`` finished with the same fingerprint (kept, not rerun).
+
+    Only after an unfinished run (``batch.json`` not ``finished``: interrupted, or killed while running);
+    after a finished run every scenario runs again.
+    """
+    try:
+        previous = json.loads((Path(out) / "batch.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(previous, dict) or previous.get("status") == "finished":
+        return []
+    kept = []
+    for name, fp in prints.items():
+        f = Path(out) / name / FINGERPRINT_FILE
+        if f.is_file() and f.read_text(encoding="utf-8").strip() == fp:
+            kept.append(name)
+    return kept
+
+
 class _Stop:
     """Catches SIGINT / SIGTERM during a batch (main thread only) and records that a stop was asked."""
 
@@ -496,18 +516,10 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     res = BatchResult(out=out)
     started = time.time()
     prints = {s.name: fingerprint(s, notebook, lang) for s in specs}
-    previous = {}
-    if (out / "batch.json").exists():
-        try:
-            previous = json.loads((out / "batch.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = {}
-    unfinished_before = bool(previous) and previous.get("status") != "finished"
+    kept = set(resumable(out, prints)) if resume else set()
     todo = []
     for s in specs:
-        fp_file = out / s.name / FINGERPRINT_FILE
-        if resume and unfinished_before and fp_file.exists() and \
-                fp_file.read_text(encoding="utf-8").strip() == prints[s.name]:
+        if s.name in kept:
             res.status[s.name], res.seconds[s.name] = "ok", 0.0
             res.kept.append(s.name)
         else:

@@ -9,7 +9,6 @@ notebook."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -163,29 +162,37 @@ def test_ctrl_c_on_the_command_line_ends_the_real_scenario_runs(tmp_path):
     assert not (out / ".work").exists() and not (out / "one").exists()
 
 
-@pytest.mark.slow
-def test_a_killed_run_is_resumed_and_a_finished_one_is_not(tmp_path):
-    """A run killed outright (SIGKILL: no chance to write 'interrupted') leaves batch.json 'running'; the next
-    run keeps the scenario whose fingerprint matches and runs the other. After a finished run, everything runs
-    again; other inputs give another fingerprint."""
-    from kotaku_decide.hearing import batch as b
+def test_what_a_rerun_keeps(tmp_path):
+    """After an unfinished run (interrupted, or killed outright while 'running'), a scenario folder with the
+    same fingerprint is kept; after a finished run, or with other inputs, the scenario runs again. (The
+    stop-and-resume test above runs this for real.)"""
+    from kotaku_decide.hearing.batch import FINGERPRINT_FILE, fingerprint, resumable
 
     nb = _notebook(tmp_path / "short.ipynb")
     specs = read_scenario_set(_set(tmp_path / "set.yaml", [{"name": "a"}, {"name": "b"}]))
+    prints = {s.name: fingerprint(s, nb, None) for s in specs}
     out = tmp_path / "out"
-    assert run_batch(specs, out, notebook=nb, progress=False).status == {"a": "ok", "b": "ok"}
-    # as if the run had been killed after 'a' finished: the marker says running, 'b' is missing
-    (out / "batch.json").write_text(json.dumps({"status": "running (or interrupted)"}))
-    shutil.rmtree(out / "b")
-    a_time = (out / "a" / "report.html").stat().st_mtime_ns
-    res = run_batch(specs, out, notebook=nb, progress=False)
-    assert res.kept == ["a"] and res.status == {"a": "ok", "b": "ok"} and (out / "b" / "report.html").exists()
-    assert (out / "a" / "report.html").stat().st_mtime_ns == a_time
-    res = run_batch(specs, out, notebook=nb, progress=False)  # the previous run finished: fresh results
-    assert res.kept == [] and (out / "a" / "report.html").stat().st_mtime_ns != a_time
+    (out / "a").mkdir(parents=True)
+    (out / "a" / FINGERPRINT_FILE).write_text(prints["a"])
+    (out / "b").mkdir()
+    (out / "b" / FINGERPRINT_FILE).write_text("another fingerprint")
+    assert resumable(out, prints) == []  # no batch.json: not a batch folder
+    for status in ("running (or interrupted)", "interrupted"):
+        (out / "batch.json").write_text(json.dumps({"status": status}))
+        assert resumable(out, prints) == ["a"]
+    (out / "batch.json").write_text(json.dumps({"status": "finished"}))
+    assert resumable(out, prints) == []
+    (out / "batch.json").write_text("{not json")
+    assert resumable(out, prints) == []
     other = read_scenario_set(_set(tmp_path / "set2.yaml", [{"name": "a", "funding": {"budget_factor": 0.9}}]))
-    assert b.fingerprint(other[0], nb, None) != b.fingerprint(specs[0], nb, None)
-    assert b.fingerprint(specs[0], nb, "id") != b.fingerprint(specs[0], nb, None)
+    assert fingerprint(other[0], nb, None) != prints["a"]
+    assert fingerprint(specs[0], nb, "id") != prints["a"]  # another report language
+    data = tmp_path / "baseline.csv"
+    data.write_bytes((DATA / "balikpapan_2016_baseline.csv").read_bytes())
+    with_file = read_scenario_set(_set(tmp_path / "set3.yaml", [{"name": "a", "data": {"baseline": str(data)}}]))
+    before = fingerprint(with_file[0], nb, None)
+    data.write_bytes(data.read_bytes().replace(b"Manggar", b"Mangga_"))  # the data changed: run again
+    assert fingerprint(with_file[0], nb, None) != before
 
 
 def test_a_10000_scenario_grid_is_refused_before_anything_runs(tmp_path):
