@@ -278,6 +278,21 @@ def _check_semantics(v: dict, problems: list[str], lifted: set = frozenset()) ->
         problems.append(f"rules.locked_in and rules.locked_out both name {sorted(both)}")
 
 
+def _csv_text_problem(path: Path) -> str | None:
+    """Why a CSV table (costs, budget, funding rules) cannot be read as text, or None."""
+    if path.stat().st_size > 50_000_000:
+        return "larger than 50 MB; expected a table of works, budgets or funding rules"
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'"
+    if "\x00" in text:
+        return "holds a NUL byte; expected a text CSV (is it another kind of file renamed .csv?)"
+    if not any(line.strip() and not line.startswith("#") for line in text.splitlines()):
+        return "is empty; expected a header row and one row per entry"
+    return None
+
+
 def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
     default = default_scenario()
     problems: list[str] = []
@@ -307,6 +322,10 @@ def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
     for key in ("baseline", "costs", "budget", "funding_rules"):
         if values["data"][key] is not None:
             values["data"][key] = _file(values["data"][key], f"data.{key}")
+            if key != "baseline" and Path(values["data"][key]).is_file():
+                msg = _csv_text_problem(Path(values["data"][key]))
+                if msg:
+                    problems.append(f"data.{key}: {values['data'][key]}: {msg}")
 
     if values["ranking"]["weights"] is not None:
         values["ranking"]["weights"] = _file(values["ranking"]["weights"], "ranking.weights")

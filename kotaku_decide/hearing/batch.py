@@ -222,8 +222,12 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
         if not isinstance(entry, dict) or "name" not in entry:
             raise BatchError(f"{path}: scenarios[{i}] must be a mapping with a 'name'")
         entry = dict(entry)
-        name = str(entry.pop("name"))
-        title = str(entry.pop("title", "") or "")
+        name, title = entry.pop("name"), entry.pop("title", "")
+        if isinstance(name, bool) or not isinstance(name, (str, int)):
+            raise BatchError(f"{path}: scenarios[{i}].name: expected a text (it names a folder), got {name!r}")
+        if title is not None and not isinstance(title, (str, int, float)):
+            raise BatchError(f"{path}: scenarios[{i}].title: expected a text, got {title!r}")
+        name, title = str(name), str(title or "")
         specs.append(ScenarioSpec(name, _merge(base, entry), title))
     specs += grid(base, axes)
     if not specs:

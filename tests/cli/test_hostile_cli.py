@@ -66,6 +66,17 @@ def files(tmp_path_factory):
     shutil.copytree(REPO / "kotaku_decide" / "data" / "profiles" / "permen-14-2018", bombprof)
     (bombprof / "profile.yaml").write_text(BOMB)
     f["bombprofile"] = bombprof
+    (t / "latin.csv").write_bytes(b"\xff\xfe not utf-8\n")
+    (t / "empty.csv").write_text("# only a comment\n")
+    data = {"baseline": str(BASELINE), "costs": str(DATA / "costs" / "balikpapan_illustrative.csv"),
+            "budget": str(DATA / "funding" / "balikpapan_budget_illustrative.csv"),
+            "funding_rules": str(DATA / "funding" / "balikpapan_rules_illustrative.csv")}
+    for key, name, bad in (("costs", "costs_latin", "latin.csv"), ("budget", "budget_empty", "empty.csv"),
+                           ("funding_rules", "rules_latin", "latin.csv")):
+        (t / f"{name}.yaml").write_text(yaml.safe_dump({"data": {**data, key: str(t / bad)}}))
+        f[name] = t / f"{name}.yaml"
+    (t / "null_name.yaml").write_text("scenarios:\n  - name: null\n")
+    f["set_null_name"] = t / "null_name.yaml"
     big = t / "big.csv"
     from kotaku_decide.allocate.synthetic import make_baseline
 
@@ -135,6 +146,11 @@ CASES = [
     ("allocate-bomb", ["allocate", "{bomb}", "--out", "{tmp}/a"], 2, "alias bomb is refused"),
     ("allocate-negative-factor", ["allocate", "{negative}", "--out", "{tmp}/a"], 2,
      "costs.location_factor.BPN-01: -1 is below the bound"),
+    ("allocate-costs-not-utf8", ["allocate", "{costs_latin}", "--out", "{tmp}/a"], 2,
+     "data.costs: {tmp}/latin.csv: not UTF-8 text"),
+    ("allocate-budget-empty", ["allocate", "{budget_empty}", "--out", "{tmp}/a"], 2,
+     "data.budget: {tmp}/empty.csv: is empty"),
+    ("explain-rules-not-utf8", ["explain", "{rules_latin}", "--out", "{tmp}/e"], 2, "data.funding_rules"),
     ("explain-processes", ["explain", SCENARIO, "--out", "{tmp}/e", "--processes", "0"], 2, "--processes: 0"),
     ("explain-delta", ["explain", SCENARIO, "--out", "{tmp}/e", "--delta-rp", "-1"], 2, "--delta-rp: -1.0"),
     ("explain-out-file", ["explain", SCENARIO, "--out", "{file}"], 2, "is an existing file"),
@@ -160,6 +176,8 @@ CASES = [
     ("batch-bomb", ["batch", "{bomb}", "--out", "{tmp}/b"], 1, "alias bomb is refused"),
     ("batch-grid-10000", ["batch", "{grid}", "--out", "{tmp}/b"], 1, "10,000 scenarios (0 listed + a grid of "
                                                                      "10 x 10 x 10 x 10)"),
+    ("batch-null-name", ["batch", "{set_null_name}", "--out", "{tmp}/b"], 1,
+     "scenarios[0].name: expected a text (it names a folder), got None"),
     ("batch-out-file", ["batch", "{grid}", "--out", "{file}"], 2, "is an existing file"),
     ("demo-out-file", ["demo", "--out", "{file}"], 2, "is an existing file"),
     ("demo-data", ["demo", "--out", "{tmp}/d", "--data", "{tmp}/nodata"], 2, "--data"),
@@ -170,6 +188,7 @@ CASES = [
 @pytest.mark.parametrize("case,argv,code,fragment", CASES, ids=[c[0] for c in CASES])
 def test_bad_arguments_end_in_a_named_message(files, capsys, case, argv, code, fragment):
     argv = [str(a).format(**files) for a in argv]
+    fragment = fragment.format(**files)
     t0 = time.perf_counter()
     rc = run_main(argv)
     err = capsys.readouterr().err
