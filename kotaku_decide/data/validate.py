@@ -332,13 +332,35 @@ def check_unknown_criterion_columns(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def check_unknown_columns(ctx: _Ctx) -> list[Problem]:
+def _unknown(ctx: _Ctx) -> list[str]:
     known = set(contract_columns()["column"])
+    return [c for c in ctx.raw.columns
+            if c not in known and not CRITERION_COLUMN.match(c) and not LOOKALIKE.match(c.lower()) and "__dup" not in c]
+
+
+def _close_contract_column(c: str) -> str | None:
+    """The data-contract column a header is probably a misspelling of (``density_clas``), or None."""
+    close = difflib.get_close_matches(str(c).lower().replace(" ", "_"), list(contract_columns()["column"]), n=1,
+                                      cutoff=0.85)
+    return close[0] if close else None
+
+
+def check_unknown_columns(ctx: _Ctx) -> list[Problem]:
     return [ctx.p("unknown_columns", None, c, ctx.raw.attrs.get("headers", {}).get(c, c),
                   "a data-contract column", "carried through unchanged, not used")
-            for c in ctx.raw.columns
-            if c not in known and not CRITERION_COLUMN.match(c) and not LOOKALIKE.match(c.lower())
-            and "__dup" not in c]
+            for c in _unknown(ctx) if _close_contract_column(c) is None]
+
+
+def check_misspelled_columns(ctx: _Ctx) -> list[Problem]:
+    """A header close to a contract column that the table does not have (``density_clas``): the column
+    would be ignored and the value derived or left out instead, without a word."""
+    out = []
+    for c in _unknown(ctx):
+        close = _close_contract_column(c)
+        if close is not None and close not in ctx.raw.columns:
+            out.append(ctx.p("misspelled_columns", None, c, ctx.raw.attrs.get("headers", {}).get(c, c),
+                             f"the column {close!r}", f"did you mean {close!r}? as written the column is ignored"))
+    return out
 
 
 def _numeric_columns(ctx: _Ctx) -> list[str]:
@@ -371,7 +393,8 @@ def check_non_numeric(ctx: _Ctx) -> list[Problem]:
         ctx.bad_numeric[c] = bad
         for idx in s.index[bad]:
             v = s[idx]
-            hint = " (use '.' as the decimal separator and no thousands separator)" if ("," in v) else ""
+            hint = " (use '.' as the decimal separator and no thousands separator)" if ("," in v) else \
+                " (write the share without %: 80, not 80%)" if str(v).strip().endswith("%") else ""
             out.append(ctx.p("non_numeric", idx, c, v, "a number" + hint))
     return out
 
@@ -617,6 +640,7 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "missing_columns": (check_missing_columns, "error"),
     "unknown_criterion_columns": (check_unknown_criterion_columns, "warning"),
     "unknown_columns": (check_unknown_columns, "info"),
+    "misspelled_columns": (check_misspelled_columns, "warning"),
     "non_numeric": (check_non_numeric, "error"),  # must run before the checks that use numbers
     "out_of_range": (check_out_of_range, "error"),
     "share_as_fraction": (check_share_as_fraction, "warning"),

@@ -222,3 +222,23 @@ def test_cell_text_is_trimmed_and_blank_rows_keep_spreadsheet_numbers(tmp_path):
     t = read_table(p)
     assert t.index.tolist() == [1] and t.attrs["first_row"] == 2  # spreadsheet row 3
     assert t.iloc[0]["location_id"] == "A" and t.iloc[0]["area_ha"] == "10.0"
+
+
+# ------------------------------------------------------------------------------------------------
+# optional columns misspelled: said, not silently ignored
+# ------------------------------------------------------------------------------------------------
+def test_a_misspelled_optional_column_is_warned_with_the_right_name(make_csv):
+    row = location("A", population=5000)  # 500 people/ha: the derived class is "high"
+    row["density_clas"] = "low"  # meant to give the class; as written it would be ignored
+    row["notes"] = "a planner's remark"
+    r = validate(make_csv([row]))
+    assert ("warning", None, "density_clas") in problems(r, "misspelled_columns")
+    assert "did you mean 'density_class'" in str([p for p in r.problems if p.check == "misspelled_columns"][0])
+    assert ("info", None, "notes") in problems(r, "unknown_columns")  # an ordinary extra column is only noted
+    assert problems(r, "misspelled_columns") == [("warning", None, "density_clas")]
+
+
+def test_a_share_typed_with_a_percent_sign_gets_a_hint(make_csv):
+    r = validate(make_csv(share_rows(["80%"])))
+    msg = str([p for p in r.problems if p.check == "non_numeric"][0])
+    assert "row 2, column 'pct_1a': found '80%'" in msg and "80, not 80%" in msg
