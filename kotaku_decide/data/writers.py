@@ -411,23 +411,75 @@ def _csv_column(s: pd.Series) -> list[str]:
     return [_csv_object(v) for v in s.astype(object).tolist()]
 
 
-def write_csv(df: pd.DataFrame, path: str | Path, index: bool = False, chunk_rows: int = 20_000) -> Path:
+def _csv_rows(df: pd.DataFrame, fh, chunk_rows: int) -> None:
+    for start in range(0, len(df), chunk_rows):
+        part = df.iloc[start:start + chunk_rows]
+        cols = [_csv_column(part.iloc[:, j]) for j in range(part.shape[1])]
+        if cols:
+            fh.write("\n".join(map(",".join, zip(*cols))) + "\n")
+        else:
+            fh.write("\n" * len(part))
+
+
+#: tables from this many rows are written by two processes when the machine has two cores
+PARALLEL_CSV_ROWS = 100_000
+
+
+def _may_fork() -> bool:
+    """Forking is safe here: a POSIX system, more than one core, and no other Python thread (a thread could
+    hold a lock the child would then wait for forever; a Jupyter kernel runs threads, so it writes alone)."""
+    import threading
+
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, index: bool = False, chunk_rows: int = 20_000,
+              processes: int | None = None) -> Path:
     """Write a table as UTF-8 CSV atomically, text cells escaped against formulas (see the module notes).
 
     Numbers are written as Python's ``repr`` writes them (``1.68``, ``170.0``; ``inf`` and empty for NaN
     as pandas does), booleans as ``True`` / ``False``, dates in ISO form; lines end in ``\\n``.
+
+    Parameters
+    ----------
+    processes : 1 or 2, optional
+        With 2, a forked child writes the second half of the rows while this process writes the first; the
+        file is the same. Default: 2 for tables of :data:`PARALLEL_CSV_ROWS` rows or more when forking is
+        safe (:func:`_may_fork`), else 1.
     """
     df = _flat_columns(df, index)
+    if processes is None:
+        processes = 2 if len(df) >= PARALLEL_CSV_ROWS and _may_fork() else 1
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(",".join(_csv_text(str(c)) for c in df.columns) + "\n")
-            for start in range(0, len(df), chunk_rows):
-                part = df.iloc[start:start + chunk_rows]
-                cols = [_csv_column(part.iloc[:, j]) for j in range(part.shape[1])]
-                if cols:
-                    fh.write("\n".join(map(",".join, zip(*cols))) + "\n")
-                else:
-                    fh.write("\n" * len(part))
+            if processes < 2 or len(df) < 2 * chunk_rows:
+                _csv_rows(df, fh, chunk_rows)
+                return Path(path)
+            half = (len(df) // 2 // chunk_rows) * chunk_rows
+            second = tmp.with_name(tmp.name + ".2")
+            fh.flush()
+            pid = os.fork()
+            if pid == 0:  # the child writes rows half.. into its own file and leaves at once
+                code = 1
+                try:
+                    with open(second, "w", encoding="utf-8", newline="") as fh2:
+                        _csv_rows(df.iloc[half:], fh2, chunk_rows)
+                    code = 0
+                finally:
+                    os._exit(code)
+            try:
+                _csv_rows(df.iloc[:half], fh, chunk_rows)
+            finally:
+                _, status = os.waitpid(pid, 0)
+            try:
+                if status != 0 or not second.exists():
+                    raise WriteError(f"{path}: the second half of the rows could not be written (status {status})")
+                fh.flush()
+                with open(second, "rb") as src, open(tmp, "ab") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 24)
+            finally:
+                second.unlink(missing_ok=True)
     return Path(path)
 
 

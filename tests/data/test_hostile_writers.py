@@ -71,6 +71,19 @@ def test_csv_equals_pandas_for_ordinary_tables(tmp_path):
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
+def test_a_csv_written_by_two_processes_is_the_same_file(tmp_path):
+    rng = np.random.default_rng(7)
+    n = 45_000
+    df = pd.DataFrame({"id": [f"L{k}" for k in range(n)], "x": rng.random(n), "k": rng.integers(-5, 5, n),
+                       "t": np.where(rng.random(n) < 0.01, "=evil,\"quoted\"", "plain")})
+    write_csv(df, tmp_path / "one.csv", processes=1, chunk_rows=10_000)
+    write_csv(df, tmp_path / "two.csv", processes=2, chunk_rows=10_000)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "two.csv"]  # no part file left
+    back = pd.read_csv(tmp_path / "two.csv")
+    assert len(back) == n and back["x"].tolist() == df["x"].tolist()
+
+
 def test_nullable_columns_in_excel(tmp_path):
     df = pd.DataFrame({"nb": pd.array([True, False, None], dtype="boolean"),
                        "ni": pd.array([7, None, -2], dtype="Int64"),
