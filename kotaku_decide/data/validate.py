@@ -542,7 +542,9 @@ def check_near_duplicate_id(ctx: _Ctx) -> list[Problem]:
     if "location_id" not in ctx.raw.columns:
         return []
     s = ctx.raw["location_id"]
-    folded = s.str.casefold().str.replace(r"\s+", " ", regex=True)
+    folded = s.str.casefold()
+    if re.search(r"[^\S ]|  ", "\x01".join(folded.dropna())):  # only then fold white space (one test, not 200,000)
+        folded = folded.str.replace(r"\s+", " ", regex=True)
     near = s.notna() & folded.duplicated(keep=False) & ~s.duplicated(keep=False)
     out = []
     for val, grp in s[near].groupby(folded[near]):
