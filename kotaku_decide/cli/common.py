@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -106,9 +107,38 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
     print(f"warning: {message}", file=sys.stderr)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _Printable:
+    """A text stream that shows control characters from the data as ``\\x1b`` instead of sending them to
+    the terminal (a location named ``\\x1b[2J`` must not clear the screen or fake output); line breaks,
+    tabs and carriage returns (progress bars) pass."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        if _CONTROL.search(text):
+            text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name):  # flush, fileno, isatty, encoding, ...
+        return getattr(self._stream, name)
+
+
 def run(parser: argparse.ArgumentParser, argv=None) -> int:
     """Parse ``argv``, check the options against the bounds table, run the command; every error ends in a
-    message and its exit code (module notes)."""
+    message and its exit code (module notes). What the command prints cannot drive the terminal."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)
+    try:
+        return _run(parser, argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(parser: argparse.ArgumentParser, argv=None) -> int:
     args = parser.parse_args(argv)  # argparse reports its own errors (exit 2)
     shown = warnings.showwarning
     try:

@@ -241,6 +241,13 @@ def test_allocate_writes_its_folder_whole_and_drops_stale_files(files, capsys):
     assert not [p for p in files["tmp"].iterdir() if p.name.startswith(".alloc.")]
 
 
+def test_printed_names_cannot_drive_the_terminal(files, capsys, make_csv):
+    rows = [location("A", name="\x1b[2J\x1b[31mFAKE: all locations funded", shares={"2a": 80}), location("B")]
+    assert run_main(["rank", make_csv(rows), "--out", files["tmp"] / "term.csv"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J" in out  # shown, not executed
+
+
 def test_rank_methods_list_matches_the_package():
     from kotaku_decide.cli.rank import METHODS
     from kotaku_decide.rank.methods import METHODS as PACKAGE_METHODS
