@@ -166,10 +166,10 @@ def test_what_a_rerun_keeps(tmp_path):
     """After an unfinished run (interrupted, or killed outright while 'running'), a scenario folder with the
     same fingerprint is kept; after a finished run, or with other inputs, the scenario runs again. (The
     stop-and-resume test above runs this for real.)"""
-    from kotaku_decide.hearing.batch import FINGERPRINT_FILE, fingerprint, resumable
+    from kotaku_decide.hearing.batch import FINGERPRINT_FILE, ScenarioSpec, fingerprint, resumable
 
     nb = _notebook(tmp_path / "short.ipynb")
-    specs = read_scenario_set(_set(tmp_path / "set.yaml", [{"name": "a"}, {"name": "b"}]))
+    specs = [ScenarioSpec("a", {"name": "a"}), ScenarioSpec("b", {"name": "b"})]
     prints = {s.name: fingerprint(s, nb, None) for s in specs}
     out = tmp_path / "out"
     (out / "a").mkdir(parents=True)
@@ -184,15 +184,15 @@ def test_what_a_rerun_keeps(tmp_path):
     assert resumable(out, prints) == []
     (out / "batch.json").write_text("{not json")
     assert resumable(out, prints) == []
-    other = read_scenario_set(_set(tmp_path / "set2.yaml", [{"name": "a", "funding": {"budget_factor": 0.9}}]))
-    assert fingerprint(other[0], nb, None) != prints["a"]
+    other = ScenarioSpec("a", {"name": "a", "funding": {"budget_factor": 0.9}})
+    assert fingerprint(other, nb, None) != prints["a"]
     assert fingerprint(specs[0], nb, "id") != prints["a"]  # another report language
     data = tmp_path / "baseline.csv"
     data.write_bytes((DATA / "balikpapan_2016_baseline.csv").read_bytes())
-    with_file = read_scenario_set(_set(tmp_path / "set3.yaml", [{"name": "a", "data": {"baseline": str(data)}}]))
-    before = fingerprint(with_file[0], nb, None)
+    with_file = ScenarioSpec("a", {"name": "a", "data": {"baseline": str(data)}})
+    before = fingerprint(with_file, nb, None)
     data.write_bytes(data.read_bytes().replace(b"Manggar", b"Mangga_"))  # the data changed: run again
-    assert fingerprint(with_file[0], nb, None) != before
+    assert fingerprint(with_file, nb, None) != before
 
 
 def test_a_10000_scenario_grid_is_refused_before_anything_runs(tmp_path):
