@@ -87,6 +87,8 @@ def run(args) -> int:
         over = {}
         if args.time_limit is not None:
             over["solver"] = {"time_limit_s": float(args.time_limit)}
+            if getattr(args, "lift_limits", False):  # the command line's override also covers the scenario key
+                over["lift_limits"] = ["solver.time_limit_s", "solver.guard_s"]
         sc = load_scenario(args.scenario or DEFAULT_SCENARIO, **over)
         from ..allocate.api import allocate
         from ..allocate.inputs import prepare

@@ -147,6 +147,8 @@ def _deep_merge(base: dict, over: dict, prefix: str = "") -> dict:
         path = f"{prefix}{k}"
         if isinstance(v, dict) and isinstance(base.get(k), dict) and not SPEC.get(path, {}).get("free"):
             base[k] = _deep_merge(base[k], v, path + ".")
+        elif path == "lift_limits" and isinstance(v, list) and isinstance(base.get(k), list):
+            base[k] = list(dict.fromkeys(base[k] + v))  # lifting more never un-lifts what the file lifted
         else:
             base[k] = v
     return base
