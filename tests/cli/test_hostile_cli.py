@@ -248,26 +248,19 @@ def test_printed_names_cannot_drive_the_terminal(files, capsys, make_csv):
     assert "\x1b" not in out and "\\x1b[2J" in out  # shown, not executed
 
 
-def test_lift_limits_on_allocate_also_lifts_the_scenario_key(files, capsys, monkeypatch):
-    # --time-limit 100000 is above both the option's limit and solver.time_limit_s's: one flag lifts both;
-    # the run stops right after the scenario is resolved (prepare is replaced) to stay fast
-    import kotaku_decide.allocate.inputs as inputs
-    from kotaku_decide.allocate.funding import FundingError
-
-    seen = {}
-
-    def stop(sc):
-        seen["limit"], seen["lifted"] = sc["solver.time_limit_s"], sc["lift_limits"]
-        raise FundingError("stopped here by the test")
-
-    monkeypatch.setattr(inputs, "prepare", stop)
+def test_lift_limits_on_allocate_also_lifts_the_scenario_key(files, capsys):
+    # --time-limit 100000 is above both the option's limit and solver.time_limit_s's: one flag lifts both,
+    # and the file's own lift_limits are kept (the greedy method keeps the run short)
     sc = files["tmp"] / "lifted.yaml"
     sc.write_text(f"data:\n  baseline: {BASELINE}\nranking:\n  draws: 30000\nlift_limits: [ranking.draws]\n")
-    assert run_main(["allocate", sc, "--out", files["tmp"] / "a2", "--time-limit", "100000"]) == 2
-    assert "above the limit" in capsys.readouterr().err
-    assert run_main(["allocate", sc, "--out", files["tmp"] / "a2", "--time-limit", "100000", "--lift-limits"]) == 2
-    assert "stopped here by the test" in capsys.readouterr().err
-    assert seen["limit"] == 100000 and set(seen["lifted"]) >= {"ranking.draws", "solver.time_limit_s"}
+    out = files["tmp"] / "a2"
+    assert run_main(["allocate", sc, "--out", out, "--time-limit", "100000", "--method", "greedy"]) == 2
+    assert "above the limit" in capsys.readouterr().err and not out.exists()
+    assert run_main(["allocate", sc, "--out", out, "--time-limit", "100000", "--method", "greedy",
+                     "--lift-limits"]) == 0
+    resolved = yaml.safe_load((out / "scenario_resolved.yaml").read_text())
+    assert resolved["solver"]["time_limit_s"] == 100000
+    assert set(resolved["lift_limits"]) >= {"ranking.draws", "solver.time_limit_s"}
 
 
 def test_rank_methods_list_matches_the_package():
