@@ -183,6 +183,13 @@ class _Ctx:
     def num(self, col: str) -> pd.Series | None:
         return self.numeric.get(col)
 
+    def empty(self, col: str) -> np.ndarray:
+        """Where a text column is empty (computed once per column: several checks ask)."""
+        cache = self.__dict__.setdefault("_empty", {})
+        if col not in cache:
+            cache[col] = self.raw[col].isna().to_numpy()
+        return cache[col]
+
 
 def _crit(profile: Profile) -> pd.DataFrame:
     return profile.criteria[["code", "input_key", "unit", "denominator"]]
@@ -387,7 +394,7 @@ def check_non_numeric(ctx: _Ctx) -> list[Problem]:
     for c in _numeric_columns(ctx):
         s = ctx.raw[c]
         num = _to_float(s)
-        bad = s.notna().to_numpy() & ~np.isfinite(num)
+        bad = ~ctx.empty(c) & ~np.isfinite(num)
         ctx.numeric[c] = pd.Series(np.where(bad, np.nan, num) + 0.0, index=s.index)  # + 0.0 turns -0 into 0
         bad = pd.Series(bad, index=s.index)
         ctx.bad_numeric[c] = bad
@@ -405,7 +412,7 @@ def check_missing_values(ctx: _Ctx) -> list[Problem]:
         if c in ctx.raw.columns:
             why = "a value (this column is required)" if c not in ctx.group_keys or c in _required(ctx) else \
                 f"a value: rows are aggregated by {', '.join(ctx.group_keys)}"
-            for idx in ctx.raw.index[ctx.raw[c].isna()]:
+            for idx in ctx.raw.index[ctx.empty(c)]:
                 out.append(ctx.p("missing_values", idx, c, None, why))
         elif c in ctx.group_keys:
             out.append(ctx.p("missing_columns", None, c, None,
@@ -415,7 +422,7 @@ def check_missing_values(ctx: _Ctx) -> list[Problem]:
         have = [c for c in (v, p) if c in ctx.raw.columns]
         if not have:
             continue
-        empty = np.logical_and.reduce([ctx.raw[c].isna().to_numpy() for c in have])
+        empty = np.logical_and.reduce([ctx.empty(c) for c in have])
         for idx in ctx.raw.index[empty]:
             out.append(ctx.p("missing_values", idx, have[0], None,
                              f"the affected volume ({unit}) or share for criterion {code}; "
