@@ -7,6 +7,7 @@ Data flows one way, one layer (subpackage) per step; no layer imports a later on
     score     official scoring (Permen PUPR 14/2018, 02/2016), aggregation, consistency
     rank      weighted sum / TOPSIS / VIKOR, AHP, robustness
     allocate  costing, funding rules, the optimisation model, greedy baseline, plan checker
+    progress  realised works against the plan: end condition per year, plan against actual, fixed past
     evidence  why funded or not, budget sweeps, least cost to targets, robust funding
     hearing   scenario runs, reports, figures, batches, explorer, demo
     cli       the ``kotaku-decide`` command
@@ -37,6 +38,10 @@ _PUBLIC = {
     "prepare": "kotaku_decide.allocate.inputs",
     "allocate": "kotaku_decide.allocate",  # the package itself is callable: kotaku_decide.allocate(scenario)
     "check_plan": "kotaku_decide.allocate.checker",
+    "load_realised": "kotaku_decide.data.realised",
+    "cleared": "kotaku_decide.score.clearance",
+    "track_progress": "kotaku_decide.progress.api",
+    "fixed_past": "kotaku_decide.progress.replan",
     "explain": "kotaku_decide.evidence.why",
     "budget_sweep": "kotaku_decide.evidence.sweep",
     "robust_funding": "kotaku_decide.evidence.robust",

@@ -111,12 +111,12 @@ def diagnose(inp: AllocationInput, solver: SolverOptions | None = None) -> Short
     rr = solve_model(mr, solver)
     sf.statuses["requirements"] = rr.status.value
     if rr.status.has_solution:
-        s = mr.slack
+        s = mr.slackcol
         if "target" in s:
-            h = sum(v.varValue or 0.0 for v in s["target"].values())
+            h = sum(mr.value(c) for c in s["target"].values())
             sf.hectares_short = h if h > 1e-6 else None
-        sf.locked_in_not_cleared = sorted(k for k, v in s.get("locked_in", {}).items() if (v.varValue or 0) > 1e-6)
-        sf.equity_short_rp = {g: v.varValue * 1e6 for g, v in s.get("equity", {}).items() if (v.varValue or 0) > 1e-6}
+        sf.locked_in_not_cleared = sorted(k for k, c in s.get("locked_in", {}).items() if mr.value(c) > 1e-6)
+        sf.equity_short_rp = {g: mr.value(c) * 1e6 for g, c in s.get("equity", {}).items() if mr.value(c) > 1e-6}
 
     # with more money: how much, and what money cannot buy
     import dataclasses
@@ -130,9 +130,9 @@ def diagnose(inp: AllocationInput, solver: SolverOptions | None = None) -> Short
     rm = solve_model(mm, solver)
     sf.statuses["money"] = rm.status.value
     if rm.status.has_solution:
-        s = mm.slack
-        rows = [(src, y, v.varValue * 1e6) for (src, y), v in sorted(s.get("budget", {}).items())
-                if (v.varValue or 0) > 1e-6]
+        s = mm.slackcol
+        rows = [(src, y, mm.value(c) * 1e6) for (src, y), c in sorted(s.get("budget", {}).items())
+                if mm.value(c) > 1e-6]
         # carry-over budgets are cumulative: report the increments year on year
         df = pd.DataFrame(rows, columns=["source", "year", "extra_rp"])
         if len(df):
@@ -143,19 +143,20 @@ def diagnose(inp: AllocationInput, solver: SolverOptions | None = None) -> Short
             df = df[df["extra_rp"] > 1.0].reset_index(drop=True)
         sf.money_short_rp = df
         if "target" in s:
-            h = sum(v.varValue or 0.0 for v in s["target"].values())
+            h = sum(mm.value(c) for c in s["target"].values())
             if h > 1e-6:
                 cleared_max = th - h
                 sf.structural.append(f"the hectares target: at most {cleared_max:,.2f} ha can be cleared by {ty} "
                                      f"under the rules ({h:,.2f} ha short)")
                 slum = inp.locations[inp.locations["slum"]]
-                z = {i: mm.z[(i, inp.years.index(ty))].varValue for i in slum.index if (i, inp.years.index(ty)) in mm.z}
+                yi = inp.years.index(ty)
+                z = {i: mm.value(mm.zcol[(i, yi)]) for i in slum.index if (i, yi) in mm.zcol}
                 stay = [inp.locations.at[i, "location_id"] for i in slum.index if (z.get(i) or 0) < 0.5]
                 sf.structural.extend(_location_reasons(inp, stay)[:20])
-        bad_li = sorted(k for k, v in s.get("locked_in", {}).items() if (v.varValue or 0) > 1e-6)
+        bad_li = sorted(k for k, c in s.get("locked_in", {}).items() if mm.value(c) > 1e-6)
         if bad_li:
             sf.structural.append("locked-in: " + "; ".join(_location_reasons(inp, bad_li)))
-        eq = {g: v.varValue * 1e6 for g, v in s.get("equity", {}).items() if (v.varValue or 0) > 1e-6}
+        eq = {g: mm.value(c) * 1e6 for g, c in s.get("equity", {}).items() if mm.value(c) > 1e-6}
         if eq:
             sf.structural.append("equity minimum for " + ", ".join(sorted(eq)) + " (too few costed options there)")
     return sf

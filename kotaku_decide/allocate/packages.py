@@ -128,3 +128,85 @@ def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, prece
             return (INF, [])
         cur = prev
     return best[0], extra_rows + chosen[::-1]
+
+
+def priced_clearing_bounds(crit, delta, c_by_t, c_any, need: int, legal: bool, precedence=()):
+    """Lower bounds of the priced cost of a location's plans, by the year it is cleared (vectorised over years).
+
+    The per-location step of the clearing-year decomposition (:mod:`.decompose`): with prices on the
+    shared rows (money of each source and year, equity), what must a plan that clears the location
+    by year ``t`` cost at least? A *lower bound* is all a valid cut needs, so the year order of
+    legalisation and precedence (which only ever raise the cost) is relaxed: each option counts at
+    its cheapest year up to ``t``, a road work needs a drainage work in the package (not in an
+    earlier year), and works that do not help clear may be added where their price is negative.
+
+    Parameters
+    ----------
+    crit : criterion per option (``resettlement`` and ``legalisation`` included)
+    delta : points each option removes
+    c_by_t : ndarray (options, T), cheapest priced cost of the option in a year ``<= t``
+    c_any : ndarray (options,), cheapest priced cost in any year (may be negative)
+    need : points to remove (total - (threshold - 1)); 0 = not a slum location
+    legal : land legal (else in-situ works need the legalisation option)
+    precedence : list of (before criteria, after criteria)
+
+    Returns
+    -------
+    (phi, phi_never): ndarray (T,) - ``inf`` where no plan clears by ``t`` - and the bound over
+    every plan (cleared or not).
+    """
+    crit = np.asarray(crit, dtype=object)
+    delta = np.asarray(delta, dtype=np.int64)
+    c_by_t = np.asarray(c_by_t, dtype=float)
+    c_any = np.asarray(c_any, dtype=float)
+    n, T = c_by_t.shape if c_by_t.ndim == 2 else (0, 0)
+    res = [k for k in range(n) if crit[k] == "resettlement"]
+    leg = [k for k in range(n) if crit[k] == "legalisation"]
+    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS]
+    by_crit: dict = {}
+    for k in ins:
+        by_crit.setdefault(crit[k], []).append(k)
+    skip = {c: min(0.0, float(c_any[ks].min())) for c, ks in by_crit.items()}
+    extra = sum(min(0.0, float(c_any[k])) for k in res + leg)
+    never = sum(skip.values()) + extra
+    if need <= 0:
+        return np.full(T, never), never
+    phi = np.full(T, np.inf)
+    if res:
+        phi = np.minimum(phi, c_by_t[res[0]] + never - min(0.0, float(c_any[res[0]])))
+    if not legal and not leg:
+        return phi, never
+    leg_cost = np.zeros(T) if legal else c_by_t[leg[0]] - min(0.0, float(c_any[leg[0]]))
+    rules = [(set(b), set(a)) for b, a in precedence]
+    R = len(rules)
+    S = 1 << (2 * R)
+    states = np.arange(S)
+    need_before = [bool(b & set(by_crit)) for b, _ in rules]
+    P = need + 1
+    table = np.full((T, P, S), np.inf)
+    table[:, 0, 0] = 0.0
+    for c in sorted(by_crit):
+        bits = 0
+        for r, (b, a) in enumerate(rules):
+            bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
+        new = table + skip[c]  # no contributing work on c (a negative-price work may still be done)
+        to = states | bits
+        for k in by_crit[c]:
+            d = int(min(delta[k], need))
+            if d <= 0:
+                continue
+            cost = c_by_t[k][:, None]
+            for st in range(S):
+                src = table[:, :, st]
+                dst = new[:, :, to[st]]
+                if d < P - 1:
+                    np.minimum(dst[:, d:P - 1], src[:, :P - 1 - d] + cost, out=dst[:, d:P - 1])
+                np.minimum(dst[:, P - 1], src[:, max(P - 1 - d, 0):].min(axis=1) + cost[:, 0], out=dst[:, P - 1])
+        table = new
+    ok = np.ones(S, bool)
+    for r in range(R):
+        if need_before[r]:
+            ok &= ~(((states >> (2 * r + 1)) & 1).astype(bool) & ~((states >> (2 * r)) & 1).astype(bool))
+    best = table[:, need, :][:, ok].min(axis=1) if ok.any() else np.full(T, np.inf)
+    phi = np.minimum(phi, best + leg_cost + extra)
+    return phi, never

@@ -75,22 +75,29 @@ class AllocationResult:
 # ------------------------------------------------------------------------------------------------
 def works_from_model(model) -> pd.DataFrame:
     """Chosen options (``option_row``, ``year``) from a solved model."""
-    rows = [(o, model.inp.years[y]) for (o, y), v in model.x.items() if v.varValue is not None and v.varValue > 0.5]
-    return pd.DataFrame(sorted(rows), columns=["option_row", "year"])
+    if model.values is None:
+        return pd.DataFrame(columns=["option_row", "year"])
+    chosen = np.argwhere(model.values[model.xcol] > 0.5)
+    rows = sorted((int(o), model.inp.years[int(y)]) for o, y in chosen)
+    return pd.DataFrame(rows, columns=["option_row", "year"])
 
 
 def plan_from_model(model) -> pd.DataFrame:
     """Plan table (one row per work and source) from a solved model's money variables."""
     inp = model.inp
-    chosen = {(o, y) for (o, y), v in model.x.items() if v.varValue is not None and v.varValue > 0.5}
+    cols = ["option_row", "year", "source", "cost_rp"]
+    if model.values is None:
+        return _plan_rows(inp, pd.DataFrame(columns=cols))
+    vals = model.values
+    chosen = model.values[model.xcol] > 0.5
     cost = inp.options["cost_rp"].to_numpy(float)
     recs = []
     for (i, g), (srcs, rows) in sorted(model.groups.items()):
         for yi, year in enumerate(inp.years):
-            ch = [o for o in rows if (o, yi) in chosen]
+            ch = [o for o in rows if chosen[o, yi]]
             if not ch:
                 continue
-            paid = {s: max(model.m[(i, g, yi, s)].varValue or 0.0, 0.0) * 1e6 for s in srcs}
+            paid = {s: max(vals[model.mcol[(i, g, yi, s)]], 0.0) * 1e6 for s in srcs}
             tot = sum(paid.values())
             for s in srcs:
                 if paid[s] <= 1e-3:
@@ -98,7 +105,7 @@ def plan_from_model(model) -> pd.DataFrame:
                 frac = paid[s] / tot if tot > 0 else 0
                 for o in ch:
                     recs.append((o, year, s, cost[o] * frac))
-    return _plan_rows(inp, pd.DataFrame(recs, columns=["option_row", "year", "source", "cost_rp"]))
+    return _plan_rows(inp, pd.DataFrame(recs, columns=cols))
 
 
 def _plan_rows(inp: AllocationInput, df: pd.DataFrame) -> pd.DataFrame:

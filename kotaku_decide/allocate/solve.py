@@ -1,12 +1,25 @@
-"""Solving a built model with HiGHS (through ``pulp.HiGHS``) under a wall-clock guard.
+"""Solving a built model with HiGHS under a wall-clock guard, and the honest report of what was found.
 
-The solve runs in a forked child process (default): HiGHS gets its own ``time_limit`` and the
-parent stops the child when the guard fires (HiGHS has been seen to overrun its time limit badly
-in root-node heuristics). Every improving MIP solution is written by a HiGHS callback to a
-temporary file, so that when the guard fires the report says what the solver had then.
+Two methods (:attr:`SolverOptions.method`):
 
-Statuses are normalised into :class:`SolveStatus`. Nothing is called optimal unless HiGHS proved
-it within the gap tolerance; an objective is never read without a solution.
+* ``decomposed`` (the default for the hectares objective): the clearing-year decomposition of
+  :mod:`.decompose` - a small master over which locations clear in which year, an LP check of the
+  money, and an integer completion of the works. Exact: the plan comes with a valid upper bound.
+* ``monolithic`` (households, least cost, the diagnostic models, a model edited through its PuLP
+  view, and the fall-back when the decomposition does not finish): the whole MIP in HiGHS.
+
+Then the tie-break stage (:mod:`.topup`): leftover money buys single works, best score reduction
+x area per rupiah first, each kept only if every row of the model still holds.
+
+The solve runs in a forked child process (default): the parent stops it when the guard fires
+(HiGHS has been seen to overrun its time limit in root-node heuristics). Every improving plan is
+written to a temporary file, so a fired guard still reports what the solver had then.
+
+Statuses are normalised into :class:`SolveStatus` (what the plan is worth) and a termination (why
+the solver stopped), as linopy splits them. Nothing is called optimal unless proven within the gap
+tolerance; an objective is never read without a plan. No stage whose outcome depends on the clock
+decides a plan (the decomposition and the tie-break are deterministic); a time limit that fires
+is reported as such.
 """
 
 from __future__ import annotations
@@ -26,8 +39,9 @@ from .model import AllocationModel
 __all__ = ["SolveStatus", "SolveReport", "solve_model", "SolverOptions"]
 
 
+
 class SolveStatus(str, enum.Enum):
-    """Normalised outcome of a solve."""
+    """Normalised outcome of a solve (what the plan is worth)."""
 
     OPTIMAL = "optimal"  #: proven optimal within the relative gap tolerance
     FEASIBLE_NOT_PROVEN = "feasible_not_proven"  #: a plan exists, optimality not proven (time limit, guard)
@@ -43,7 +57,12 @@ class SolveStatus(str, enum.Enum):
 
 @dataclass
 class SolverOptions:
-    """Solver settings (from the scenario's ``solver`` section)."""
+    """Solver settings (from the scenario's ``solver`` section).
+
+    ``method``: ``auto`` (decomposed for the hectares objective, monolithic otherwise),
+    ``decomposed`` or ``monolithic``. ``tie_break_time_s``: 0 skips the tie-break stage (any
+    other value runs it; it is a greedy top-up that takes well under a second).
+    """
 
     time_limit_s: float = 60.0
     guard_s: float | None = None
@@ -53,10 +72,11 @@ class SolverOptions:
     subprocess: bool = True
     msg: bool = False
     tie_break_time_s: float = 1.0
+    method: str = "auto"
 
     @classmethod
     def from_scenario(cls, sc) -> "SolverOptions":
-        return cls(**{k: sc[f"solver.{k}"] for k in cls.__dataclass_fields__})
+        return cls(**{k: sc[f"solver.{k}"] for k in cls.__dataclass_fields__ if k != "method"})
 
     @property
     def guard(self) -> float:
@@ -65,11 +85,13 @@ class SolverOptions:
 
 @dataclass
 class SolveReport:
-    """Record of one solve (linopy-style).
+    """Record of one solve (linopy-style: status and termination apart).
 
     ``objective`` and ``best_bound`` are in the model's units (hectare-years, households, or
     million Rp for least cost); ``gap`` is relative. ``proven_optimal`` is true only for status
-    ``optimal``.
+    ``optimal``. ``termination`` says why the solver stopped (``optimal``, ``infeasible``,
+    ``time_limit``, ``guard``, ``iteration_limit``, ``error``, ...). ``method`` is ``decomposed``,
+    ``monolithic`` or ``decomposed+monolithic`` (fall-back).
     """
 
     status: SolveStatus
@@ -93,6 +115,8 @@ class SolveReport:
     n_variables: int | None = None
     n_constraints: int | None = None
     peak_rss_mb: float | None = None
+    termination: str = ""
+    method: str = ""
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -103,194 +127,192 @@ class SolveReport:
         return d
 
 
-class _BulkHiGHS(pulp.HiGHS):
-    """``pulp.HiGHS`` with a vectorised model transfer (addVars / addRows with arrays)."""
-
-    def buildSolverModel(self, lp):
-        import highspy
-
-        h = lp.solverModel
-        inf = highspy.kHighsInf
-        obj_mult = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        variables = lp.variables()
-        n = len(variables)
-        lb = np.empty(n)
-        ub = np.empty(n)
-        cost = np.zeros(n)
-        ints = []
-        obj = lp.objective
-        for i, v in enumerate(variables):
-            v.index = i
-            lb[i] = -inf if v.lowBound is None else v.lowBound
-            ub[i] = inf if v.upBound is None else v.upBound
-            if v.cat == pulp.LpInteger and self.mip:
-                ints.append(i)
-        for v, c in obj.items():
-            cost[v.index] += obj_mult * c
-        h.addVars(n, lb, ub)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-        if ints:
-            idx = np.array(ints, dtype=np.int32)
-            h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger))
-        cons = list(lp._constraints.values())
-        nr = len(cons)
-        lo = np.empty(nr)
-        up = np.empty(nr)
-        starts = np.zeros(nr, dtype=np.int32)
-        indices, values = [], []
-        nnz = 0
-        for r, c in enumerate(cons):
-            c.index = r
-            starts[r] = nnz
-            for v, a in c.items():
-                if a != 0:
-                    indices.append(v.index)
-                    values.append(a)
-                    nnz += 1
-            b = c.getLb()
-            lo[r] = -inf if b is None else b
-            b = c.getUb()
-            up[r] = inf if b is None else b
-        if nr:
-            h.addRows(nr, lo, up, nnz, starts, np.array(indices, dtype=np.int32), np.array(values, dtype=float))
+# ----------------------------------------------------------------------------------------------
+def _method(model: AllocationModel, opts: SolverOptions) -> str:
+    if opts.method not in ("auto", "decomposed", "monolithic"):
+        raise ValueError(f"solver method must be auto, decomposed or monolithic, got {opts.method!r}")
+    hectares = model.inp.scenario["objective.kind"] == "hectares" and model.elastic is None and model.sense == "max"
+    if model.edited:
+        return "monolithic"
+    if opts.method == "decomposed" and not hectares:
+        raise ValueError("the decomposed method solves the hectares objective only")
+    if opts.method == "auto":
+        return "decomposed" if hectares else "monolithic"
+    return opts.method
 
 
-def _status_name(st) -> str:
-    return str(st).split(".")[-1]
+def _arrays(model: AllocationModel):
+    """(cost, lb, ub, integer, A, lo, up, tie, view variables or None) the solver works on."""
+    if model.edited:
+        from .pulp_view import arrays_from_pulp
+
+        view = model._pulp
+        cost, lb, ub, integer, A, lo, up, variables = arrays_from_pulp(view.prob, view.vars)
+        if view.prob.sense == pulp.LpMaximize:
+            sense = "max"
+        else:
+            sense = "min"
+        tie = None
+        if view.tie_break is not None:
+            idx = {id(v): k for k, v in enumerate(variables)}
+            tie = np.zeros(len(variables))
+            for v, c in view.tie_break.items():
+                tie[idx[id(v)]] += c
+        return cost, lb, ub, integer, A, lo, up, tie, sense, variables
+    return (model.col_cost, model.col_lb, model.col_ub, model.col_integer, model.A, model.row_lo, model.row_up,
+            model.tie_cost, model.sense, None)
 
 
-def _run_highs(prob: pulp.LpProblem, opts: SolverOptions, workdir: str | None, tie=None, start=None) -> dict:
-    """Build the HiGHS model from the PuLP problem, solve, and return raw results (in this process).
+def _save(path, **arrays) -> None:
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
 
-    With ``tie`` (an expression to maximise second), a lexicographic second stage keeps the main
-    objective at its stage-1 value and maximises the tie-break, warm-started from stage 1.
-    With ``start`` (dict variable -> value, possibly partial), HiGHS gets it as a MIP start.
-    """
+
+def _monolithic(arr, opts: SolverOptions, start, workdir, deadline) -> dict:
+    """The whole MIP in HiGHS (the main objective)."""
     import highspy
 
-    t_start = time.perf_counter()
-    solver = _BulkHiGHS(msg=opts.msg, timeLimit=opts.time_limit_s, gapRel=opts.mip_rel_gap, threads=opts.threads,
-                        random_seed=int(opts.seed))
-    solver.createAndConfigureSolver(prob)
-    h = prob.solverModel
-    h.setOptionValue("output_flag", bool(opts.msg))
-    solver.buildSolverModel(prob)
-    sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
-    stage = {"n": 1}
+    from .highs import new_highs, pass_arrays, run
+
+    cost, lb, ub, integer, A, lo, up, tie, sense, _ = arr
+    maximize = sense == "max"
+    h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, time_limit=deadline - time.perf_counter(),
+                  mip_rel_gap=opts.mip_rel_gap)
+    pass_arrays(h, cost, lb, ub, A, lo, up, integer, maximize=maximize)
+    has_int = bool(np.any(integer))
     inc = os.path.join(workdir, "incumbent.npz") if workdir else None
-    if inc:
+    if inc and has_int:
         def _cb(callback_type, message, data_out, data_in, user_data):
             if callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
                 try:
-                    sol = np.asarray(data_out.mip_solution, dtype=float)
-                    tmp = inc + ".tmp.npz"
-                    np.savez(tmp, sol=sol, obj=sense * float(data_out.objective_function_value),
-                             bound=sense * float(data_out.mip_dual_bound), gap=float(data_out.mip_gap),
-                             stage=stage["n"], t=time.time())
-                    os.replace(tmp, inc)
+                    _save(inc, sol=np.asarray(data_out.mip_solution, dtype=float),
+                          obj=float(data_out.objective_function_value), bound=float(data_out.mip_dual_bound),
+                          gap=float(data_out.mip_gap))
                 except Exception:  # never let the callback break the solve
                     pass
 
         h.setCallback(_cb, None)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
     if start:
-        _set_start(h, prob, start)
-    t0 = time.perf_counter()
-    h.run()
-    elapsed = time.perf_counter() - t0
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    sol = h.getSolution()
-    variables = prob.variables()
-    has_int = any(v.cat == pulp.LpInteger for v in variables)
-    out = {
-        "model_status": _status_name(ms),
-        "primal_solution_status": int(info.primal_solution_status),
-        "objective": sense * float(info.objective_function_value),
-        "bound": sense * float(info.mip_dual_bound) if has_int else None,
-        "gap": float(info.mip_gap) if has_int else 0.0,
-        "values": np.asarray(sol.col_value, dtype=float) if sol.value_valid else None,
-        "time": elapsed,
-        "version": h.version() if hasattr(h, "version") else highspy.__version__,
-        "has_int": has_int,
-        "tie_status": None,
-    }
-    if workdir and out["values"] is not None:
-        tmp = os.path.join(workdir, "stage1.tmp.npz")  # written whole, then renamed: the guard may kill us
-        np.savez(tmp, **{k: (v if v is not None else np.nan) for k, v in out.items() if k not in ("version",)})
-        os.replace(tmp, os.path.join(workdir, "stage1.npz"))
-    if tie is not None and opts.tie_break_time_s <= 0:
-        out["tie_status"] = "not run (tie_break_time_s is 0)"
-    elif tie is not None and out["values"] is not None and out["primal_solution_status"] == 2:
-        n = len(variables)
-        main_cost = np.asarray(h.getLp().col_cost_, dtype=float)
-        v1 = float(main_cost @ out["values"])
-        tol = 1e-6 * max(1.0, abs(v1))
-        nz = np.flatnonzero(main_cost)
-        h.addRow(-highspy.kHighsInf, v1 + tol, len(nz), nz.astype(np.int32), main_cost[nz])
-        tc = np.zeros(n)
-        for v, c in tie.items():
-            tc[v.index] -= c  # HiGHS minimises; the tie-break is maximised
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), tc)
-        left = opts.time_limit_s - (time.perf_counter() - t_start)
-        h.setOptionValue("time_limit", float(max(0.1, min(left, opts.tie_break_time_s))))
-        stage["n"] = 2
-        ws = highspy.HighsSolution()
-        ws.col_value = list(out["values"])
-        ws.value_valid = True
-        h.setSolution(ws)
-        h.run()
-        s2 = h.getSolution()
-        i2 = h.getInfo()
-        out["tie_status"] = _status_name(h.getModelStatus())
-        out["tie_gap"] = float(i2.mip_gap)
-        # the stage-2 plan is used only when HiGHS proved it (within mip_rel_gap): a plan found before a
-        # time limit depends on the machine's speed and load, and the same scenario must give the same
-        # plan on any machine; otherwise the stage-1 plan (proven, found by a deterministic search) stays
-        out["tie_applied"] = False
-        if (s2.value_valid and int(i2.primal_solution_status) == 2 and out["tie_status"] == "kOptimal"
-                and float(i2.mip_gap) <= opts.mip_rel_gap + 1e-12):
-            vals = np.asarray(s2.col_value, dtype=float)
-            if main_cost @ vals <= v1 + 10 * tol:
-                out["values"] = vals
-                out["tie_applied"] = True
-        out["time"] = time.perf_counter() - t0
-    try:
-        import resource
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    except Exception:
-        out["peak_rss_mb"] = None
+        idx = np.array(sorted(start), dtype=np.int32)
+        h.setSolution(len(idx), idx, np.array([float(start[k]) for k in idx], dtype=float))
+    r = run(h, mip=has_int)
+    out = {"model_status": r.model_status, "primal_solution_status": r.primal_solution_status,
+           "objective": r.objective, "bound": r.bound if has_int else r.objective, "gap": r.gap if has_int else 0.0,
+           "values": r.values, "time": r.time_s, "has_int": has_int, "tie_status": None, "tie_applied": False,
+           "method": "monolithic", "nodes": r.nodes}
+    if workdir and r.values is not None:
+        _save(os.path.join(workdir, "stage1.npz"), sol=r.values, obj=r.objective, bound=out["bound"],
+              gap=out["gap"], status=np.array(r.model_status))
     return out
 
 
-def _set_start(h, prob, start: dict) -> None:
-    """Pass a (partial) MIP start to HiGHS: the integer columns given in ``start`` are fixed by HiGHS's
-    start heuristic and the rest completed by an LP; an unusable start is simply ignored by HiGHS."""
-    import highspy
+def _greedy_start(model: AllocationModel) -> dict | None:
+    """The greedy plan's works as a (partial) MIP start: column -> 1 for its works, 0 for the other works."""
+    from .greedy import greedy_plan
 
-    idx, val = [], []
-    for v, x in start.items():
-        j = getattr(v, "index", None)
-        if j is not None and x is not None:
-            idx.append(int(j))
-            val.append(float(x))
-    if not idx:
-        return
-    sol = highspy.HighsSolution()
-    try:  # highspy >= 1.7: sparse start
-        h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
-    except TypeError:
-        n = len(prob.variables())
-        full = np.zeros(n)
-        full[idx] = val
-        sol.col_value = list(full)
-        sol.value_valid = True
-        h.setSolution(sol)
-
-
-def _child(prob, opts, conn, workdir, tie, start=None):
     try:
-        res = _run_highs(prob, opts, workdir, tie, start)
+        plan, _ = greedy_plan(model.inp)
+    except Exception:  # a start is a help, never a requirement
+        return None
+    if not len(plan):
+        return None
+    yi = {y: k for k, y in enumerate(model.inp.years)}
+    on = {(int(o), yi[int(y)]) for o, y in zip(plan["option_row"], plan["year"])}
+    O, Y = model.xcol.shape
+    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(O) for y in range(Y)}
+
+
+def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:
+    """The tie-break stage on a plan that keeps the main objective (:mod:`.topup`, deterministic)."""
+    from .topup import top_up
+
+    if model.tie_cost is None:
+        raw["tie_status"], raw["tie_applied"] = None, False
+        return
+    if opts.tie_break_time_s <= 0:
+        raw["tie_status"], raw["tie_applied"] = "not run (tie_break_time_s is 0)", False
+        return
+    if model.edited:
+        raw["tie_status"], raw["tie_applied"] = "not run (model edited through its PuLP view)", False
+        return
+    if raw.get("values") is None or raw.get("primal_solution_status") != 2:
+        raw["tie_status"], raw["tie_applied"] = "not run (no plan)", False
+        return
+    vals, info = top_up(model, raw["values"])
+    raw["values"] = vals
+    raw["tie_status"], raw["tie_applied"] = "greedy top-up", True
+    raw["tie_info"] = info
+
+
+def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> dict:
+    """Solve in this process; return the raw result (values over the solver's columns)."""
+    from .decompose import solve_decomposed
+
+    t0 = time.perf_counter()
+    deadline = t0 + float(opts.time_limit_s)
+    method = _method(model, opts)
+    arr = _arrays(model)
+    if method == "monolithic":
+        raw = _monolithic(arr, opts, start, workdir, deadline)
+    else:
+        inc = os.path.join(workdir, "incumbent.npz") if workdir else None
+
+        def cb(values, obj, bound):
+            if inc:
+                _save(inc, sol=values, obj=obj, bound=bound if bound is not None else obj, gap=0.0)
+
+        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb)
+        raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
+               "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
+        if d["termination"] == "optimal" or (d["termination"] == "infeasible" and d["values"] is None):
+            gap = d["gap"]
+            proven = d["termination"] == "optimal" and gap is not None and gap <= opts.mip_rel_gap + 1e-12
+            raw.update(model_status="kOptimal" if proven else ("kInfeasible" if d["termination"] == "infeasible"
+                                                               else "kTimeLimit"),
+                       primal_solution_status=2 if d["values"] is not None else 0, objective=d["objective"],
+                       bound=d["bound"], gap=gap, values=d["values"])
+        else:  # fall back on the whole MIP for the time left, from the best plan found (or the greedy plan)
+            st = None
+            if d["values"] is not None:
+                st = {int(k): float(v) for k, v in enumerate(d["values"])}
+            elif not model.edited:
+                st = _greedy_start(model)
+            left = deadline - time.perf_counter()
+            cuts = d.get("cut_rows") or []
+            if cuts and not model.edited:  # the decomposition's cuts hold for every integer plan: keep them
+                import scipy.sparse as sp
+
+                rr = np.concatenate([np.full(len(c), k) for k, (c, _, _, _) in enumerate(cuts)])
+                cc = np.concatenate([c for c, _, _, _ in cuts])
+                vv = np.concatenate([v for _, v, _, _ in cuts])
+                C = sp.csr_matrix((vv, (rr, cc)), shape=(len(cuts), model.n_cols))
+                cost, lb, ub, integer, A, lo, up, tie, sense, variables = arr
+                arr = (cost, lb, ub, integer, sp.vstack([A, C], format="csr"),
+                       np.concatenate([lo, [c[2] for c in cuts]]), np.concatenate([up, [c[3] for c in cuts]]),
+                       tie, sense, variables)
+            mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, 1.0))
+            raw.update(mono)
+            raw["method"] = "decomposed+monolithic"
+            if d["bound"] is not None and mono.get("bound") is not None:
+                raw["bound"] = min(mono["bound"], d["bound"])
+                if mono.get("objective") is not None:
+                    raw["gap"] = (raw["bound"] - mono["objective"]) / max(abs(mono["objective"]), 1e-9)
+        raw["decomposition"]["fallback"] = method != raw["method"]
+    _tie_break(model, opts, raw)
+    raw["time"] = time.perf_counter() - t0
+    try:
+        import resource
+        raw["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    except Exception:
+        raw["peak_rss_mb"] = None
+    return raw
+
+
+def _child(model, opts, conn, workdir, start):
+    try:
+        res = _solve_raw(model, opts, start, workdir)
     except BaseException as e:  # report, never hang the parent
         res = {"error": f"{type(e).__name__}: {e}"}
     try:
@@ -299,58 +321,66 @@ def _child(prob, opts, conn, workdir, tie, start=None):
         conn.close()
 
 
+_TERM = {"kOptimal": "optimal", "kInfeasible": "infeasible", "kUnboundedOrInfeasible": "infeasible",
+         "kUnbounded": "unbounded", "kTimeLimit": "time_limit", "kInterrupt": "interrupted",
+         "kIterationLimit": "iteration_limit", "kSolutionLimit": "solution_limit", "kNodeLimit": "node_limit",
+         "kObjectiveBound": "objective_bound", "kObjectiveTarget": "objective_target"}
+
+
 def _normalise(raw: dict, tol: float) -> tuple[SolveStatus, str]:
     ms = raw["model_status"]
-    has_sol = raw["primal_solution_status"] == 2 and raw.get("values") is not None
+    has_sol = raw.get("primal_solution_status") == 2 and raw.get("values") is not None
     if ms == "kOptimal":
         gap = raw.get("gap") or 0.0
         if has_sol and (not raw.get("has_int") or gap <= tol + 1e-12):
             return SolveStatus.OPTIMAL, ""
         if has_sol:
-            return SolveStatus.FEASIBLE_NOT_PROVEN, f"HiGHS reported optimal with gap {gap:.3g} above the tolerance"
+            return SolveStatus.FEASIBLE_NOT_PROVEN, f"optimal only within a gap of {gap:.3g}, above the tolerance"
         return SolveStatus.ERROR, "HiGHS reported optimal without a primal solution"
-    if ms in ("kInfeasible",):
+    if ms == "kInfeasible":
         return SolveStatus.INFEASIBLE, ""
     if ms == "kUnboundedOrInfeasible":
         return SolveStatus.INFEASIBLE, "HiGHS: unbounded or infeasible (an allocation cannot be unbounded)"
     if ms == "kUnbounded":
         return SolveStatus.UNBOUNDED, ""
-    if ms in ("kTimeLimit", "kInterrupt", "kIterationLimit", "kSolutionLimit", "kObjectiveBound",
-              "kObjectiveTarget"):
+    if ms in _TERM:
         if has_sol:
-            return SolveStatus.FEASIBLE_NOT_PROVEN, f"stopped by {ms}; not proven optimal"
-        return SolveStatus.TIME_LIMIT_NO_SOLUTION, f"stopped by {ms} before any plan was found"
+            return SolveStatus.FEASIBLE_NOT_PROVEN, f"stopped by {_TERM[ms]}; not proven optimal"
+        return SolveStatus.TIME_LIMIT_NO_SOLUTION, f"stopped by {_TERM[ms]} before any plan was found"
     return SolveStatus.ERROR, f"HiGHS model status {ms}"
 
 
 def solve_model(model: AllocationModel, options: SolverOptions | None = None, start: dict | None = None) -> SolveReport:
-    """Solve a built model and assign the solution to its variables (``varValue``).
+    """Solve a built model and keep the solution on it (``model.values``; ``varValue`` in its PuLP view).
 
     Parameters
     ----------
     model : :class:`~.model.AllocationModel`
     options : :class:`SolverOptions` (default: from the model's scenario)
-    start : optional MIP start, dict ``LpVariable -> value`` (may be partial, e.g. only the ``x``
-        and ``z`` binaries of a known feasible plan); HiGHS completes or ignores it
+    start : optional MIP start for the monolithic method: dict column index -> value (may be
+        partial, e.g. the works of a known feasible plan), or dict ``LpVariable -> value`` of the
+        model's PuLP view; HiGHS completes or ignores it
 
     Returns
     -------
-    SolveReport. Variable values are assigned only when a plan exists.
+    :class:`SolveReport`. Values are kept only when a plan exists.
     """
     opts = options or SolverOptions.from_scenario(model.inp.scenario)
-    prob = model.prob
+    if start and not isinstance(next(iter(start)), (int, np.integer)):
+        view = model._view()
+        pos = {id(v): k for k, v in enumerate(view.vars)}
+        start = {pos[id(v)]: val for v, val in start.items() if id(v) in pos and val is not None}
     t0 = time.perf_counter()
     guard_fired = False
     raw = None
     tmpdir = tempfile.mkdtemp(prefix="kotaku_solve_")
     inc = os.path.join(tmpdir, "incumbent.npz")
     st1 = os.path.join(tmpdir, "stage1.npz")
-    tie = model.tie_break
     try:
         if opts.subprocess and hasattr(os, "fork"):
             ctx = mp.get_context("fork")
             rconn, wconn = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(prob, opts, wconn, tmpdir, tie, start), daemon=True)
+            p = ctx.Process(target=_child, args=(model, opts, wconn, tmpdir, start), daemon=True)
             p.start()
             wconn.close()
             if rconn.poll(opts.guard):
@@ -368,7 +398,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             rconn.close()
         else:
             try:
-                raw = _run_highs(prob, opts, tmpdir, tie, start)
+                raw = _solve_raw(model, opts, start, tmpdir)
             except Exception as e:
                 raw = {"error": f"{type(e).__name__}: {e}"}
         elapsed = time.perf_counter() - t0
@@ -376,22 +406,20 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
                           solve_time_s=elapsed, build_time_s=model.build_time_s, time_limit_s=opts.time_limit_s,
                           guard_s=opts.guard, guard_fired=guard_fired,
                           objective_kind=model.elastic or model.inp.scenario["objective.kind"],
-                          data_status=model.inp.data_status, n_constraints=len(prob._constraints))
+                          data_status=model.inp.data_status, n_constraints=model.n_rows, n_variables=model.n_cols)
         values = None
         if guard_fired and os.path.exists(st1):
-            # stage 1 (the main objective) finished; the guard stopped the tie-break stage
-            d = dict(np.load(st1, allow_pickle=True))
-            raw = {k: (v.item() if getattr(v, "shape", None) == () else v) for k, v in d.items()}
-            raw["version"] = ""
-            raw["has_int"] = bool(raw["has_int"])
-            raw["tie_status"] = "stopped by the guard"
-            raw["tie_applied"] = False
-            guard_fired = False
-            rep_note = ("the wall-clock guard stopped the tie-break stage; the main objective's plan stands "
-                        "(tie-break not applied)")
-        else:
-            rep_note = ""
-        if guard_fired:
+            d = np.load(st1)
+            values = d["sol"]
+            rep.status = SolveStatus.OPTIMAL if str(d["status"]) == "kOptimal" else SolveStatus.FEASIBLE_NOT_PROVEN
+            rep.best_bound, rep.gap = float(d["bound"]), float(d["gap"])
+            rep.termination = "guard"
+            rep.message = ("the wall-clock guard stopped the tie-break stage; the main objective's plan stands "
+                           "(tie-break not applied)")
+            rep.extra["tie_break_applied"] = False
+            rep.extra["tie_break_status"] = "stopped by the guard"
+        elif guard_fired:
+            rep.termination = "guard"
             if os.path.exists(inc):
                 d = np.load(inc)
                 values = d["sol"]
@@ -405,47 +433,61 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
                 rep.message = f"the wall-clock guard ({opts.guard:.0f} s) stopped HiGHS before any plan was found"
         elif raw is None or "error" in raw:
             rep.status = SolveStatus.ERROR
+            rep.termination = "error"
             rep.message = (raw or {}).get("error", "no result from the solver")
         else:
             rep.status, rep.message = _normalise(raw, opts.mip_rel_gap)
-            rep.message = " ".join(x for x in (rep.message, rep_note) if x)
+            rep.termination = _TERM.get(raw["model_status"], raw["model_status"])
+            rep.method = raw.get("method", "")
             rep.extra["tie_break_status"] = raw.get("tie_status")
             rep.extra["tie_break_applied"] = bool(raw.get("tie_applied", False))
+            if raw.get("tie_info"):
+                rep.extra["tie_break_works_added"] = raw["tie_info"]["added"]
             rep.highs_model_status = raw["model_status"]
-            rep.primal_solution_status = raw["primal_solution_status"]
-            rep.solver_version = str(raw.get("version", ""))
+            rep.primal_solution_status = raw.get("primal_solution_status")
             rep.peak_rss_mb = raw.get("peak_rss_mb")
-            rep.extra["highs_time_s"] = raw["time"]
+            rep.extra["highs_time_s"] = raw.get("time")
+            if raw.get("decomposition"):
+                dd = raw["decomposition"]
+                for k in ("iterations", "cuts", "no_good", "time_master", "time_check", "time_completion",
+                          "termination", "fallback"):
+                    if k in dd:
+                        rep.extra[f"decomposition_{k}"] = dd[k]
             if rep.status.has_solution:
                 values = raw["values"]
-                rep.best_bound = raw["bound"] if raw["bound"] is not None else raw["objective"]
-                rep.gap = raw["gap"]
-        if not rep.solver_version:
-            try:
-                import importlib.metadata as im
-                rep.solver_version = im.version("highspy")
-            except Exception:
-                pass
-        variables = prob.variables()
-        rep.n_variables = len(variables)
+                rep.best_bound = raw["bound"] if raw.get("bound") is not None else raw["objective"]
+                rep.gap = raw.get("gap")
+        try:
+            import importlib.metadata as im
+            rep.solver_version = im.version("highspy")
+        except Exception:
+            pass
         if values is not None and rep.status.has_solution:
-            for v, val in zip(variables, values):
-                v.varValue = float(val)
-            rep.objective = float(pulp.value(prob.objective) or 0.0) + model.objective_constant
-            if model.tie_break is not None:
-                rep.extra["tie_break_value"] = float(pulp.value(model.tie_break) or 0.0) * model.tie_break_eps
+            values = np.asarray(values, dtype=float)
+            model.values = values[:model.n_cols].copy()
+            if model._pulp is not None:
+                view = model._pulp
+                variables = _arrays(model)[-1] or view.vars
+                for v, x in zip(variables, values):
+                    v.varValue = float(x)
+            main = float(model.col_cost @ model.values) if not model.edited else float(
+                pulp.value(model._pulp.prob.objective) or 0.0)
+            rep.objective = main + model.objective_constant
+            if model.tie_cost is not None:
+                rep.extra["tie_break_value"] = float(model.tie_cost @ model.values) * model.tie_break_eps
             if rep.best_bound is not None:
                 rep.best_bound = float(rep.best_bound) + model.objective_constant
             rep.proven_optimal = rep.status == SolveStatus.OPTIMAL
         else:
-            for v in variables:
-                v.varValue = None
+            model.values = None
+            if model._pulp is not None:
+                model._pulp.clear()
             rep.proven_optimal = False
             rep.objective = None
-            rep.best_bound = None if rep.status != SolveStatus.INFEASIBLE else None
+            rep.best_bound = None
         return rep
     finally:
-        for fn in (inc, inc + ".tmp.npz", st1, os.path.join(tmpdir, "stage1.tmp.npz")):
+        for fn in (inc, inc + ".tmp.npz", st1, st1 + ".tmp.npz"):
             if os.path.exists(fn):
                 os.remove(fn)
         os.rmdir(tmpdir)

@@ -24,7 +24,8 @@ def cmd_batch(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{len(specs)} scenario(s) validated: {', '.join(s.name for s in specs)}")
-    res = run_batch(specs, out, workers=args.workers, lang=args.lang, timeout=args.timeout, resume=not args.fresh)
+    res = run_batch(specs, out, workers=args.workers, lang=args.lang, timeout=args.timeout, resume=not args.fresh,
+                    pdf=args.pdf, verbose=args.verbose)
     if res.kept:
         print(f"kept from the unfinished earlier run (unchanged): {', '.join(res.kept)}")
     for name in res.status:
@@ -56,4 +57,7 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
     p.add_argument("--fresh", action="store_true",
                    help="run every scenario again, even those an interrupted earlier run finished")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print each report.html and comparison.html to A4 PDF (needs chromium, Chrome or Edge)")
+    p.add_argument("--verbose", action="store_true", help="log what the notebooks print (solver output included)")
     p.set_defaults(func=cmd_batch)

@@ -177,9 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(func=cmd_profiles)
 
-    from . import allocate, batch, demo, evidence, rank
+    from . import allocate, app, batch, demo, evidence, progress, rank
 
-    for m in (rank, allocate, evidence, batch, demo):  # each module adds its sub-commands
+    for m in (rank, allocate, evidence, progress, batch, demo, app):  # each module adds its sub-commands
         m.register(sub)
     add_lift_limits(sub)
     return ap

@@ -14,7 +14,8 @@ import subprocess
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["data_dir", "notebook_dir", "embedded_file", "EMBEDDED", "DEFAULT_SCENARIO_FILE", "HEARING_SET",
+__all__ = ["data_dir", "notebook_dir", "embedded_file", "EMBEDDED", "EMBEDDED_BOUNDARIES", "DEFAULT_SCENARIO_FILE",
+           "HEARING_SET",
            "SCENARIO_NOTEBOOK", "source_checkout", "git_commit"]
 
 
@@ -51,6 +52,9 @@ EMBEDDED = {
     "budget": _DATA / "funding" / "balikpapan_budget_illustrative.csv",
     "funding_rules": _DATA / "funding" / "balikpapan_rules_illustrative.csv",
 }
+#: SYNTHETIC delineation polygons of the embedded locations (``data/make_boundaries.py``); maps use them
+#: when a scenario's baseline is the embedded one and it names no boundary file.
+EMBEDDED_BOUNDARIES = _DATA / "boundaries" / "balikpapan_synthetic.geojson"
 #: The embedded city's scenario (the default of ``allocate``, ``explain``, ``sweep``, ``robust``, the explorer).
 DEFAULT_SCENARIO_FILE = _DATA / "scenarios" / "balikpapan.yaml"
 #: The six-scenario hearing set of ``kotaku-decide demo``.

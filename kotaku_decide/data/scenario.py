@@ -51,6 +51,7 @@ SPEC: dict[str, dict] = {
     "data.costs": {"type": str, "nullable": True, "path": True},
     "data.budget": {"type": str, "nullable": True, "path": True},
     "data.funding_rules": {"type": str, "nullable": True, "path": True},
+    "data.boundaries": {"type": str, "nullable": True, "path": True},
     "data.level": {"type": str, "choices": ["rt", "kawasan", "kelurahan"]},
     "years.start": {"type": int},
     "years.end": {"type": int},
@@ -307,24 +308,24 @@ def _resolve(overrides: dict, base_dir: Path, source: str) -> Scenario:
     values = _deep_merge(default, copy.deepcopy(overrides))
     _check_semantics(values, problems, lifted)
 
-    def _file(p, where):
+    def _file(p, where, folder_ok=False):
         try:
             path = Path(p)
             if not path.is_absolute():
                 path = (base_dir / path).resolve()
             if not path.exists():
                 problems.append(f"{where}: file not found: {path}")
-            elif not path.is_file():
+            elif not path.is_file() and not folder_ok:
                 problems.append(f"{where}: {path} is a folder; expected a file")
         except (ValueError, OSError) as exc:  # an embedded NUL byte, a name too long for the file system
             problems.append(f"{where}: {p!r} is not a usable file path ({exc})")
             return str(p)
         return str(path)
 
-    for key in ("baseline", "costs", "budget", "funding_rules"):
-        if values["data"][key] is not None:
-            values["data"][key] = _file(values["data"][key], f"data.{key}")
-            if key != "baseline" and Path(values["data"][key]).is_file():
+    for key in ("baseline", "costs", "budget", "funding_rules", "boundaries"):
+        if values["data"].get(key) is not None:
+            values["data"][key] = _file(values["data"][key], f"data.{key}", folder_ok=key == "boundaries")
+            if key not in ("baseline", "boundaries") and Path(values["data"][key]).is_file():
                 msg = _csv_text_problem(Path(values["data"][key]))
                 if msg:
                     problems.append(f"data.{key}: {values['data'][key]}: {msg}")

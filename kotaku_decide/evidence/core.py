@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from ..allocate import AllocationInput, SolverOptions, build_model, end_condition, solve_model
 from ..allocate.costing import LOCATION_WORKS, build_options
+from ..allocate.model import RELAXABLE, ModelSpec
 from ..allocate.packages import package_from_arrays
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
@@ -289,48 +289,6 @@ def best_start(*candidates):
 
 
 # ------------------------------------------------------------------------------------------------
-def _apply_relax(model, i: int, relax: set) -> None:
-    """Relax rule families that live in the built model, for location position ``i`` only."""
-    inp = model.inp
-    mine = [v for (ii, g, y, s), v in model.m.items() if ii == i]
-    if "budget" in relax:  # location i's money does not count against the budgets
-        for c in model.cons.get("budget", {}).values():
-            for v in mine:
-                if v in c.expr:
-                    c.expr[v] = 0.0
-    if "cap" in relax:
-        for c in model.cons.get("cap", {}).values():
-            for v in mine:
-                if v in c.expr:
-                    c.expr[v] = 0.0
-    if "precedence" in relax:
-        for key, c in model.cons.get("precedence", {}).items():
-            if key[1] == i:
-                _void(c)
-        for key, c in model.cons.get("min_cost", {}).items():  # the valid inequality assumed precedence
-            if int(key[0]) == i:
-                _void(c)
-    if "capacity" in relax:
-        kel = inp.locations.at[i, "kelurahan"]
-        for c in model.cons.get("capacity", {}).values():
-            c.constant -= 1.0
-        for (k, y), c in model.cons.get("capacity_kelurahan", {}).items():
-            if k == str(kel):
-                c.constant -= 1.0
-    if "equity" in relax:
-        xs = [v for (o, y), v in model.x.items() if int(inp.options.at[o, "loc"]) == i]
-        for c in model.cons.get("equity", {}).values():
-            for v in xs:
-                if v in c.expr:
-                    c.expr[v] = 0.0
-
-
-def _void(c) -> None:
-    for v in list(c.expr.keys()):
-        c.expr[v] = 0.0
-    c.constant = 0.0
-
-
 def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, force_in=(), force_out=(),
                   relax: set | frozenset = frozenset(), relax_loc: int | None = None,
                   loc_weight: np.ndarray | None = None, start=None, objective: str | None = None,
@@ -380,48 +338,44 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
             over["objective.target_hectares"] = float(target_ha)
             over["objective.target_year"] = int(target_year or v.years[-1])
         v = dataclasses.replace(v, scenario=_scenario_with(v.scenario, over))
-    model = build_model(v)
-    if not tie_break:
-        model.tie_break = None
     Y = len(v.years)
-    for i in force_in:
-        key = (int(i), Y - 1)
-        if key not in model.z:
-            return _no_plan(v, t0, "infeasible", "the location cannot be cleared: it has no clearing works")
-        model.z[key].lowBound = 1
-    for i in force_out:
-        for (o, y), var in model.x.items():
-            if int(v.options.at[o, "loc"]) == int(i):
-                var.upBound = 0
-    if relax:
-        _apply_relax(model, int(relax_loc), relax)
-    for grp in same_year:
-        grp = [int(o) for o in grp]
-        for o in grp[1:]:
-            for y in range(Y):
-                model.prob.addConstraint(pulp.LpConstraint(
-                    pulp.LpAffineExpression({model.x[(grp[0], y)]: 1.0, model.x[(o, y)]: -1.0}),
-                    pulp.LpConstraintEQ, rhs=0.0))
+    if any((int(i), Y - 1) not in _slum_z(v) for i in force_in):
+        return _no_plan(v, t0, "infeasible", "the location cannot be cleared: it has no clearing works")
+    w = None
     if loc_weight is not None and (objective or v.scenario["objective.kind"]) == "hectares":
-        area = v.locations["area_ha"].to_numpy(float)
-        w = np.asarray(loc_weight, float)
-        model.prob.setObjective(pulp.LpAffineExpression(
-            {var: area[i] * w[i] * v.year_weight[y] for (i, y), var in model.z.items()}))
+        w = tuple(float(x) for x in np.asarray(loc_weight, float))
+    spec = ModelSpec(force_in=tuple(int(i) for i in force_in), force_out=tuple(int(i) for i in force_out),
+                     relax_loc=None if relax_loc is None or not (relax & set(RELAXABLE)) else int(relax_loc),
+                     relax=frozenset(relax & set(RELAXABLE)), loc_weight=w,
+                     same_year=tuple(tuple(int(o) for o in g) for g in same_year), tie_break=bool(tie_break))
+    model = build_model(v, spec=spec)
     st = None
     if start is not None and same_options:
         keys = set(start)
-        st = {var: (1.0 if (o, v.years[y]) in keys else 0.0) for (o, y), var in model.x.items()}
+        st = {int(model.xcol[o, y]): (1.0 if (o, v.years[y]) in keys else 0.0)
+              for o in range(model.xcol.shape[0]) for y in range(Y)}
     rep = solve_model(model, solver, start=st)
     status = rep.status.value
     if not rep.status.has_solution:
         return _no_plan(v, t0, status, rep.message)
-    keys = [(o, v.years[y]) for (o, y), var in model.x.items() if var.varValue is not None and var.varValue > 0.5]
+    chosen = np.argwhere(model.values[model.xcol] > 0.5)
+    keys = [(int(o), v.years[int(y)]) for o, y in chosen]
     out = _outcome_from(v, keys, model, rep, t0)
     if want_plan:
         from ..allocate import plan_from_model
         out.plan = plan_from_model(model)
     out.input = v
     return out
+
+
+def _slum_z(v: AllocationInput) -> set:
+    """(location position, year index) pairs that have a clearing indicator (slum locations with options)."""
+    loc = v.locations
+    slum = loc["slum"].to_numpy(bool)
+    cand = loc["candidate"].to_numpy(bool)
+    with_opts = set(v.options["loc"].astype(int))
+    locs = {i for i in with_opts if slum[i]} | {int(i) for i in np.flatnonzero(slum & cand)}
+    return {(i, y) for i in locs for y in range(len(v.years))}
 
 
 def _scenario_with(sc, over: dict):
@@ -460,8 +414,8 @@ def _outcome_from(inp: AllocationInput, keys, model, rep, t0) -> Outcome:
     # money by source and year, and sources per location, from the money variables
     recs, loc_src, loc_spend = [], {}, {}
     ids = inp.locations["location_id"].to_numpy()
-    for (i, g, y, s), var in model.m.items():
-        val = var.varValue or 0.0
+    for (i, g, y, s), col in model.mcol.items():
+        val = model.value(col)
         if val > 1e-6:
             recs.append((s, inp.years[y], val * 1e6))
             loc_src.setdefault(ids[i], set()).add(s)

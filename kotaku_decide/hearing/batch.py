@@ -8,11 +8,14 @@ What a run guarantees:
   the whole batch with the scenario and the key path named (papermill alone would only warn and run
   the default);
 * each scenario runs in a work folder ``OUT/.work/NAME-<random>`` and is moved to ``OUT/NAME`` only when
-  its notebook, HTML report and results are all written, so an interrupted run never leaves a
+  its notebook, HTML report (:mod:`kotaku_decide.hearing.page`) and results are all written, so an
+  interrupted run never leaves a
   half-written folder that looks complete; a finished scenario replaces an older one atomically;
 * a scenario that fails is kept as ``OUT/NAME.FAILED`` with ``error.txt`` (and the notebook as far as
   it ran); the others still finish; a kernel that fails to start is retried once;
-* afterwards a comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
+* notebook kernels are reached over local IPC sockets, not TCP ports (:func:`kernel_manager_class`);
+* afterwards every report is rendered again with the comparison against the baseline scenario, and a
+  comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
   ``OUT/scenario_diff.csv`` (locations whose funding changes), ``OUT/funded_everywhere.csv``, and
   ``OUT/batch.json`` listing every scenario with its status, time and error;
 * each scenario runs in its own worker process (which starts the notebook's kernel), so a run can be
@@ -52,7 +55,8 @@ __all__ = ["ScenarioSpec", "BatchResult", "read_scenario_set", "grid", "run_batc
            "SCENARIO_NOTEBOOK", "BatchError", "fingerprint", "resumable"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-_RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "scenario_diff.csv", "funded_everywhere.csv",
+_RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "comparison.pdf", "scenario_diff.csv",
+             "funded_everywhere.csv",
              "batch.json"}
 
 
@@ -183,9 +187,11 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
     before the grid is expanded unless ``lift_limits``.
     """
     from ..allocate import prepare
+    from ..data.boundaries import check_boundaries
     from ..data.bounds import bound
     from ..data.safeyaml import YamlError, load_yaml
     from ..data.scenario import ScenarioError, load_scenario
+    from .run import boundaries_path
 
     path = Path(path)
     if not path.exists():
@@ -248,7 +254,11 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
             s.overrides.setdefault("description", s.title)
         try:
             sc = load_scenario(s.overrides)
-            prepare(sc)  # data files, costs and funding rules are read and checked too
+            inp = prepare(sc)  # data files, costs and funding rules are read and checked too
+            bpath = boundaries_path(sc)
+            if bpath is not None:  # and the delineation polygons the maps will draw
+                rep = check_boundaries(bpath, inp.locations)
+                problems += [f"scenario {s.name!r}: {p}" for p in rep.errors]
         except ScenarioError as exc:
             problems += [f"scenario {s.name!r}: {p}" for p in exc.problems]
         except (ValueError, KeyError, TypeError, OSError) as exc:  # BaselineError, CostError, FundingError, ...
@@ -296,28 +306,69 @@ def export_html(notebook: Path, html: Path, title: str | None = None, lang: str 
     return html
 
 
+def kernel_manager_class(socket_dir: str | None = None):
+    """The kernel manager for notebook runs: kernels reached over local IPC sockets (files readable by
+    this user only) instead of TCP ports on localhost, where the platform has them (not Windows).
+
+    ipykernel warns on every start that a kernel "is running over TCP without encryption"; over IPC
+    there is no TCP port to eavesdrop on and no warning. Returns None (the default TCP manager) where
+    IPC is not available.
+
+    The sockets go to ``socket_dir`` (else a fresh private temporary folder per kernel), never to the
+    working folder: jupyter_client's default (``kernel-ipc-1`` ... in the current folder) left socket
+    files there, and two batch workers in one folder picked the same names and hung each other's kernels.
+    """
+    if os.name != "posix":
+        return None
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _private_socket_path(self):
+            return os.path.join(socket_dir or tempfile.mkdtemp(prefix="kd-kernel-"), "k")
+
+    return IPCKernelManager
+
+
 def _execute(spec: ScenarioSpec, notebook: Path, work: Path, lang: str | None, timeout: int,
-             execute=None) -> None:
+             execute=None, verbose: bool = False) -> None:
     """Run one scenario's notebook into ``work`` (retrying once if the kernel does not start)."""
     import papermill
 
     params = {"scenario": spec.overrides, "out_dir": str(work), "name": spec.name}
     if lang:
         params["lang"] = lang
+    import tempfile
+
     run = execute or papermill.execute_notebook
-    for attempt in (1, 2):
-        try:
-            # no ``cwd``: papermill changes the working folder of the whole process for it, which
-            # races between parallel scenarios; the notebook writes to the absolute out_dir instead
-            run(str(notebook), str(work / "scenario.ipynb"), parameters=params, kernel_name="python3",
-                progress_bar=False, start_timeout=120, execution_timeout=timeout)
-            return
-        except Exception as exc:  # noqa: BLE001 - classified below
-            if attempt == 1 and _is_kernel_start_failure(exc):
-                (work / "retry.txt").write_text(f"kernel start failed, retried once: {exc}\n")
-                time.sleep(1.0)
-                continue
-            raise
+    extra = {}
+    sockets = tempfile.mkdtemp(prefix="kd-kernel-")  # short (a socket path holds at most 107 bytes), private
+    km = kernel_manager_class(sockets)
+    if km is not None:
+        extra["kernel_manager_class"] = km
+    if verbose:  # what the kernel's cells print (solver banners included) goes to this process's log
+        extra["log_output"] = True
+    try:
+        for attempt in (1, 2):
+            try:
+                # no ``cwd``: papermill changes the working folder of the whole process for it, which
+                # races between parallel scenarios; the notebook writes to the absolute out_dir instead
+                run(str(notebook), str(work / "scenario.ipynb"), parameters=params, kernel_name="python3",
+                    progress_bar=False, start_timeout=120, execution_timeout=timeout, **extra)
+                return
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if attempt == 1 and _is_kernel_start_failure(exc):
+                    (work / "retry.txt").write_text(f"kernel start failed, retried once: {exc}\n")
+                    time.sleep(1.0)
+                    continue
+                raise
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _finish(work: Path, final: Path) -> None:
@@ -329,6 +380,14 @@ def _finish(work: Path, final: Path) -> None:
     os.replace(work, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def baseline_name(names: list[str]) -> str | None:
+    """The scenario the others are compared with: the one named ``baseline``, else the first."""
+    for n in names:
+        if n.lower() == "baseline":
+            return n
+    return names[0] if names else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -387,12 +446,11 @@ def _run_one(job: dict) -> None:
     spec = ScenarioSpec(job["name"], job["overrides"], job["title"])
     work = Path(job["work"])
     try:
-        _execute(spec, Path(job["notebook"]), work, job["lang"], job["timeout"], _resolve_callable(job["execute"]))
-        missing = [f for f in ("run.json", "summary.json") if not (work / f).exists()]
+        _execute(spec, Path(job["notebook"]), work, job["lang"], job["timeout"], _resolve_callable(job["execute"]),
+                 job.get("verbose", False))
+        missing = [f for f in ("run.json", "summary.json", "report.html") if not (work / f).exists()]
         if missing:
             raise RuntimeError(f"the notebook finished without writing {missing}")
-        report_lang = json.loads((work / "run.json").read_text(encoding="utf-8")).get("lang")
-        export_html(work / "scenario.ipynb", work / "report.html", title=spec.title or spec.name, lang=report_lang)
         (work / FINGERPRINT_FILE).write_text(job["fingerprint"], encoding="utf-8")
     except Exception as exc:  # noqa: BLE001 - reported to the parent through error.txt
         (work / "error.txt").write_text(_error_text(exc), encoding="utf-8")
@@ -489,8 +547,13 @@ class _Stop:
 
 def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, notebook: Path | None = None,
               lang: str | None = None, timeout: int = 1800, progress: bool = True, execute=None,
-              resume: bool = True, poll_s: float = 0.2) -> BatchResult:
+              resume: bool = True, poll_s: float = 0.2, pdf: bool = False, verbose: bool = False) -> BatchResult:
     """Run every scenario through the scenario notebook; write per-scenario folders and a comparison.
+
+    Each scenario's ``report.html`` is written by the notebook's run; once all have finished, every
+    report is rendered again with the comparison against the set's baseline scenario
+    (:func:`baseline_name`). ``pdf`` also prints each report and the comparison to A4 PDF
+    (:func:`kotaku_decide.hearing.pdf.html_to_pdf`). ``verbose`` logs what the notebooks' cells print.
 
     Parameters
     ----------
@@ -559,7 +622,7 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
         work.mkdir(parents=True)
         job = {"name": spec.name, "overrides": spec.overrides, "title": spec.title, "notebook": str(notebook),
                "work": str(work), "lang": lang, "timeout": timeout, "execute": exec_name,
-               "fingerprint": prints[spec.name]}
+               "fingerprint": prints[spec.name], "verbose": verbose}
         (work / "job.json").write_text(json.dumps(job, default=str), encoding="utf-8")
         log = open(work / "worker.log", "wb")
         cmd = [sys.executable, "-c", "from kotaku_decide.hearing.batch import _worker_main as m; "
@@ -630,16 +693,40 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     ordered = [s.name for s in specs]
     res.status = {n: res.status.get(n, "not started") for n in ordered}
     if res.interrupted:
-        for f in ("comparison.csv", "comparison.xlsx", "comparison.html", "scenario_diff.csv",
+        for f in ("comparison.csv", "comparison.xlsx", "comparison.html", "comparison.pdf", "scenario_diff.csv",
                   "funded_everywhere.csv"):
             (out / f).unlink(missing_ok=True)  # an older comparison must not look current
         write_manifest("interrupted")
         return res
     from .comparison import write_comparison
+    from .page import write_report
 
-    res.comparison = write_comparison(out, [n for n in ordered if res.status[n] == "ok"], lang=lang or "en")
+    ok = [n for n in ordered if res.status[n] == "ok"]
+    base = baseline_name(ok)
+    for n in ok:  # now that the baseline has finished, each report says how it differs from it
+        try:
+            write_report(out / n, out / base)
+        except Exception as exc:  # noqa: BLE001 - the report from the run stays; the batch goes on
+            res.errors[n] = f"report not re-rendered with the baseline: {exc}"
+    res.comparison = write_comparison(out, ok, lang=lang or _report_lang(out, ok))
+    if pdf and ok:
+        from .pdf import html_to_pdf
+
+        for f in [out / n / "report.html" for n in ok] + [out / "comparison.html"]:
+            if f.exists():
+                html_to_pdf(f)
     write_manifest("finished")
     return res
+
+
+def _report_lang(out: Path, names: list[str]) -> str:
+    """The language the scenarios' reports were written in (the comparison page follows it)."""
+    for n in names:
+        try:
+            return json.loads((out / n / "summary.json").read_text(encoding="utf-8")).get("lang") or "en"
+        except (OSError, ValueError):
+            continue
+    return "en"
 
 
 def _error_text(exc: BaseException) -> str:

@@ -57,7 +57,7 @@ def write_comparison(out: Path, names: list[str], lang: str = "en") -> pd.DataFr
     write_table(everywhere, out / "funded_everywhere.csv")
     write_workbook({"comparison": comp, "scenario_diff": diff, "funded_everywhere": everywhere},
                    out / "comparison.xlsx")
-    html = _comparison_html(comp, diff, everywhere, lang, summaries)
+    html = _comparison_html(comp, diff, everywhere, lang, summaries, figures=_figures(out, names, comp, matrix, lang))
     with atomic_path(out / "comparison.html") as tmp:
         tmp.write_text(html, encoding="utf-8")
     return comp
@@ -74,24 +74,78 @@ def load_comparison(batch_dir) -> dict:
             "batch": pd.DataFrame(json.loads((d / "batch.json").read_text(encoding="utf-8"))["scenarios"])}
 
 
-def _comparison_html(comp, diff, everywhere, lang, summaries) -> str:
+def _figures(out: Path, names: list[str], comp: pd.DataFrame, matrix: pd.DataFrame, lang: str) -> dict:
+    """The comparison's charts as PNG bytes: slum hectares left by year, money by source, funding changes."""
+    import io
+
+    from .figures import funding_changes, money_by_scenario, scenario_progress
+
+    figs = {"progress": scenario_progress(comp, lang)}
+    money = {}
+    for n in names:
+        p = out / n / "money.csv"
+        if p.exists():
+            money[n] = pd.read_csv(p)
+    if money:
+        figs["money"] = money_by_scenario(money, lang)
+    changed = matrix[~matrix.all(axis=1)]
+    if len(changed):
+        labels = {}
+        for n in names:
+            p = out / n / "scores.csv"
+            if p.exists():
+                sc = pd.read_csv(p, usecols=["location_id", "name"])
+                labels.update(dict(zip(sc["location_id"].astype(str), sc["name"].astype(str))))
+        figs["changes"] = funding_changes(changed, labels, lang)
+    pngs = {}
+    for k, fig in figs.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        pngs[k] = buf.getvalue()
+    return pngs
+
+
+def _comparison_html(comp, diff, everywhere, lang, summaries, figures=None) -> str:
+    import base64
     import html as _h
 
+    from .page import page_head
+
     L = lambda k: label("hearing", k, lang)  # noqa: E731
-    style = ("body{font-family:sans-serif;margin:2em;font-size:15px} table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right} th{background:#eee}"
-             ".note{background:#fff3cd;padding:.6em 1em;border:1px solid #e0c36a}")
-    comp, diff, everywhere = (display_frame(d, lang) for d in (comp, diff, everywhere))
-    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{_h.escape(L('comparison_title'))}"
-             f"</title><style>{style}</style></head><body>", f"<h1>{_h.escape(L('comparison_title'))}</h1>",
-             f"<p class='note'>{_h.escape(L('comparison_note'))}</p>",
-             *[f"<p class='note'>{_h.escape(p)}</p>" for p in
-               dict.fromkeys(p for k in summaries for p in k.get("provenance", []))],
-             comp.to_html(index=False, na_rep="", float_format=lambda v: format_number(v, 2, lang)),
+    R = lambda k: label("report", k, lang)  # noqa: E731
+    figures = figures or {}
+
+    def fig(key, title):
+        if key not in figures:
+            return ""
+        src = "data:image/png;base64," + base64.b64encode(figures[key]).decode("ascii")
+        return (f"<h2>{_h.escape(title)}</h2><figure class='fig-{key}'><img src='{src}' alt='{_h.escape(title)}'>"
+                "</figure>")
+
+    prov = list(dict.fromkeys(p for k in summaries for p in k.get("provenance", [])))
+    warn = ""
+    if prov:
+        warn = (f"<div class='warning' role='note'><strong>{_h.escape(R('about_data'))}:</strong> {_h.escape(prov[0])}"
+                + ("<ul>" + "".join(f"<li>{_h.escape(p)}</li>" for p in prov[1:]) + "</ul>" if prov[1:] else "")
+                + "</div>")
+    # the key figures with scenarios as columns: as many rows as figures, as few columns as scenarios
+    shown = display_frame(comp, lang).set_index(label("columns", "scenario", lang)).T
+    shown.index.name = None
+    shown.columns.name = None
+    table = shown.to_html(na_rep="", escape=True, border=0, float_format=lambda v: format_number(v, 2, lang))
+    diff_d, every_d = display_frame(diff, lang), display_frame(everywhere, lang)
+    parts = [page_head(L("comparison_title"), lang), f"<h1>{_h.escape(L('comparison_title'))}</h1>",
+             f"<p class='subtitle'>{_h.escape(L('comparison_note'))}</p>", warn,
+             f"<section id='charts'><p class='summary'>{_h.escape(R('cmp_lead'))}</p>",
+             fig("progress", R("cmp_progress")), fig("money", R("cmp_money")),
+             fig("changes", R("cmp_changes")) if "changes" in figures else
+             f"<h2>{_h.escape(R('cmp_changes'))}</h2><p>{_h.escape(R('cmp_no_change'))}</p>", "</section>",
+             f"<section id='tables' class='tables'><h2>{_h.escape(R('cmp_figures_table'))}</h2>",
+             f"<div class='table-wrap'>{table}</div>",
              f"<h2>{_h.escape(L('scenario_diff'))}</h2>",
-             diff.to_html(index=False) if len(diff) else f"<p>{_h.escape(L('no_difference'))}</p>",
+             f"<div class='table-wrap'>{diff_d.to_html(index=False, border=0)}</div>" if len(diff)
+             else f"<p>{_h.escape(L('no_difference'))}</p>",
              f"<h2>{_h.escape(L('funded_everywhere'))}</h2>",
-             everywhere.to_html(index=False) if len(everywhere) else "<p>-</p>", "</body></html>"]
-    return "\n".join(parts)
-
-
+             f"<div class='table-wrap'>{every_d.to_html(index=False, border=0)}</div>" if len(everywhere)
+             else "<p>-</p>", "</section></main></body></html>"]
+    return "\n".join(x for x in parts if x)

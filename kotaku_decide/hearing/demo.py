@@ -7,6 +7,8 @@
    doubled, no slum by 2019 at least cost, equity across kecamatan, 02/2016 scoring) through the
    scenario notebook: one folder per scenario with an HTML report without code, an Excel workbook,
    figures, CSV results and run.json, then a comparison over all of them.
+3. Writes the progress report (HTML and Excel, English and Indonesian) of the adopted 2017-2019 plan
+   against the SYNTHETIC realised works of 2017-2018 (``data/progress/``) into ``OUT/progress_balikpapan``.
 
     kotaku-decide demo --out reports [--lang id] [--no-hearing]
 """
@@ -62,6 +64,7 @@ def run(out: Path, data: Path = DATA) -> list[Path]:
     print("\n== 2020 decree table (published scores)")
     print(decree_totals(dec).to_string(index=False))
     print(cons[["location_id", "name", "check", "message"]].to_string(index=False))
+    written += run_progress(out, data)
     print("\nwrote:")
     for w in written:
         print(f"  {w}")
@@ -83,3 +86,24 @@ def run_hearing(out: Path, data: Path = DATA, lang: str | None = None, workers: 
         print(res.comparison[cols].to_string(index=False))
     print(f"open {dest / 'comparison.html'} and {dest}/<scenario>/report.html")
     return len(res.failed)
+
+
+PROGRESS_PLAN = "progress/balikpapan_plan_adopted.csv"
+PROGRESS_REALISED = "progress/balikpapan_realised_synthetic.csv"
+PROGRESS_SCENARIO = "scenarios/balikpapan.yaml"
+
+
+def run_progress(out: Path, data: Path = DATA) -> list[Path]:
+    """The progress report of the embedded adopted plan against its SYNTHETIC realised works."""
+    from ..progress.api import load_progress_inputs, track_progress
+    from ..progress.report import write_progress
+
+    inp = load_progress_inputs(data / PROGRESS_PLAN, data / PROGRESS_REALISED, data / PROGRESS_SCENARIO)
+    res = track_progress(inp.baseline, inp.profile, inp.plan, inp.realised, inp.years)
+    dest = out / "progress_balikpapan"
+    notes = inp.notes[inp.notes["severity"] != "info"].drop(columns=["file"])
+    files = write_progress(res, dest, inp.profile, inp.sources, notes=notes if len(notes) else None)
+    st = res.works["status"].value_counts().to_dict()
+    print(f"\n== progress of the adopted plan as of {res.as_of} (SYNTHETIC realised works) -> {dest}")
+    print(f"works: {st}; locations behind plan: {len(res.behind)}")
+    return files

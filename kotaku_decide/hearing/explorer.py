@@ -52,8 +52,10 @@ class BudgetExplorer:
         self.budgets = pd.DataFrame(f.budget_rp, index=f.sources, columns=f.years)  # Rp, source x year
         if self.sweep_points:
             from ..evidence import budget_sweep
+            from .run import _quiet_native_output
 
-            self.sweep = budget_sweep(self.inp, n_points=self.sweep_points, processes=1)
+            with _quiet_native_output(not self.sc["solver.msg"]):  # no solver banner in a served app's log
+                self.sweep = budget_sweep(self.inp, n_points=self.sweep_points, processes=1)
 
     # ---- the precomputed answer ----------------------------------------------------------------
     def at_factor(self, factor: float) -> dict:
@@ -91,13 +93,21 @@ class BudgetExplorer:
             if regulation:
                 over["profile"] = regulation
             sc = self.sc.replace(over)
-            self.result = allocate(sc)
+            from .run import _quiet_native_output
+
+            with _quiet_native_output(not sc["solver.msg"]):  # no solver banner in a served app's log
+                self.result = allocate(sc)
         return self.result
 
     # ---- what the widget shows ------------------------------------------------------------------
     def point_table(self, factor: float) -> pd.DataFrame:
         """The swept point nearest to ``factor`` as a one-column table for display, in ``lang``."""
-        p = pd.DataFrame([self.at_factor(factor)])
+        pt = self.at_factor(factor)
+        f = lambda x, d: format_number(float(x), d, self.lang) if pd.notna(x) else ""  # noqa: E731
+        pt.update(factor=f(pt["factor"], 2), total_budget_rp=f(pt["total_budget_rp"], 0),
+                  cleared_ha=f(pt["cleared_ha"], 2), households_served=f(pt["households_served"], 0),
+                  gap="" if pd.isna(pt["gap"]) else f"{f(100 * float(pt['gap']), 2)} %")
+        p = pd.DataFrame([pt])
         return display_frame(p, self.lang).T.set_axis([label("explorer", "swept_point", self.lang)], axis=1)
 
     def result_table(self, res=None) -> pd.DataFrame:
@@ -116,18 +126,53 @@ class BudgetExplorer:
         return pd.DataFrame(rows, columns=[H("item"), H("value")]).set_index(H("item"))
 
     # ---- the widget -----------------------------------------------------------------------------
+    def header_html(self) -> str:
+        """Title and the data warning (once) for the page: what is synthetic or illustrative."""
+        from ..data.labels import label as _label
+        from .run import data_status
+
+        title = f"{label('explorer', 'title', self.lang)}: {self.sc['name']}"
+        status = data_status(self.inp, self.lang)
+        return (f"<h2 class='kd-title'>{html.escape(title)}</h2>"
+                f"<div class='kd-warning' style='background:#fff4d6;border-left:6px solid #d49b00;padding:8px 12px;"
+                f"margin:6px 0 12px'><b>{html.escape(_label('report', 'about_data', self.lang))}:</b> "
+                f"{html.escape(status)}</div>")
+
+    def answer_html(self, res=None, when: str = "") -> str:
+        """The last re-solve's answer as HTML (status, hectares, money) with when it was computed."""
+        t = self.result_table(res)
+        when = label("explorer", "computed_at", self.lang).format(when=when)
+        head = f"<p class='kd-when'><i>{html.escape(when)}</i></p>"
+        return head + t.to_html(escape=True, border=0)
+
     def widget(self):
-        """Slider (answered from the sweep), budget grid, objective and regulation, Apply button."""
+        """Slider (answered from the sweep), budget grid, objective and regulation, Apply button.
+
+        While a re-solve runs, a progress bar and a note show and the Apply button is disabled; the
+        last answer stays on screen until the new one replaces it (an error is shown beside it).
+        """
+        import time
+
         import ipywidgets as w
-        from IPython.display import Markdown, display
+        from IPython.display import HTML, display
 
         L = lambda k: label("explorer", k, self.lang)  # noqa: E731
         H = lambda k: label("hearing", k, self.lang)  # noqa: E731
-        out_fast, out_full = w.Output(), w.Output()
+        fast = w.HTML()
+        fast.add_class("kd-sweep-answer")
+        answer = w.HTML(f"<p class='kd-when'><i>{html.escape(L('no_answer_yet'))}</i></p>")
+        answer.add_class("kd-answer")
+        error = w.HTML()
+        error.add_class("kd-error")
+        out_full = w.Output()  # the yearly table of the last answer
+        busy = w.HBox([w.IntProgress(value=1, min=0, max=1, bar_style="info", layout=w.Layout(width="240px")),
+                       w.HTML(f"<b>{html.escape(L('solving'))}</b>")], layout=w.Layout(display="none"))
+        busy.add_class("kd-busy")
         slider = w.FloatSlider(value=1.0, min=float(self.sweep["factor"].min()) if self.sweep is not None else 0.1,
                                max=float(self.sweep["factor"].max()) if self.sweep is not None else 2.0, step=0.05,
                                description=L("factor"), continuous_update=True, readout_format=".2f",
                                style={"description_width": "initial"}, layout=w.Layout(width="60%"))
+        slider.add_class("kd-slider")
         names = source_labels(self.sc.data_path("funding_rules"), self.lang)
         cells = {}
         grid = []
@@ -136,6 +181,7 @@ class BudgetExplorer:
             for y in self.budgets.columns:
                 cells[(s, y)] = w.FloatText(value=round(self.budgets.at[s, y] / 1e9, 3), description=str(y),
                                             layout=w.Layout(width="170px"))
+                cells[(s, y)].add_class(f"kd-budget-{s}-{y}")
                 row.append(cells[(s, y)])
             grid.append(w.HBox(row))
         kinds = ("hectares", "households")
@@ -145,37 +191,46 @@ class BudgetExplorer:
         regulation = w.Dropdown(options=["permen-14-2018", "permen-02-2016"], value=self.sc["profile"],
                                 description=H("regulation"), style={"description_width": "initial"})
         apply = w.Button(description=L("apply"), button_style="primary")
+        apply.add_class("kd-apply")
 
         def on_slide(change):
-            with out_fast:
-                out_fast.clear_output(wait=True)
-                if self.sweep is not None:
-                    display(self.point_table(change["new"]))
-                else:
-                    display(Markdown(L("no_sweep")))
+            if self.sweep is None:
+                fast.value = html.escape(L("no_sweep"))
+                return
+            fast.value = self.point_table(change["new"]).to_html(escape=True, border=0)
 
         def on_apply(_):
             b = pd.DataFrame({y: {s: cells[(s, y)].value * 1e9 for s in self.budgets.index}
                               for y in self.budgets.columns})
-            with out_full:
-                out_full.clear_output(wait=True)
-                try:
-                    res = self.solve(b, objective.value, regulation.value)
-                    display(self.result_table(res))
-                    if res.report.message:  # the solver's own diagnosis (English)
-                        display(Markdown(f"*{res.report.message}*"))
-                    display(display_frame(res.yearly, self.lang))
-                except ValueError as exc:
-                    print(f"{L('error')}: {exc}")
+            apply.disabled = True
+            busy.layout.display = "flex"  # the progress indicator; the last answer stays below it
+            error.value = ""
+            try:
+                res = self.solve(b, objective.value, regulation.value)
+                answer.value = self.answer_html(res, time.strftime("%H:%M:%S"))
+                if res.report.message:  # the solver's own diagnosis (English)
+                    answer.value += f"<p><i>{html.escape(res.report.message)}</i></p>"
+                with out_full:
+                    out_full.clear_output(wait=True)
+                    y = display_frame(res.yearly, self.lang)
+                    display(HTML(y.to_html(index=False, border=0,
+                                           float_format=lambda v: format_number(v, 2, self.lang))))
+            except ValueError as exc:
+                error.value = (f"<p style='color:#a50f15'><b>{html.escape(L('error'))}:</b> "
+                               f"{html.escape(str(exc))}</p>")
+            finally:
+                busy.layout.display = "none"
+                apply.disabled = False
 
         slider.observe(on_slide, names="value")
         apply.on_click(on_apply)
         self._apply = on_apply  # for tests and scripted use
         self._slider = slider
+        self._answer = answer
         on_slide({"new": 1.0})
-        return w.VBox([w.HTML(f"<b>{html.escape(L('slider'))}</b>"), slider, out_fast,
+        return w.VBox([w.HTML(self.header_html()), w.HTML(f"<b>{html.escape(L('slider'))}</b>"), slider, fast,
                        w.HTML(f"<b>{html.escape(L('budgets'))}</b>"), *grid,
-                       w.HBox([objective, regulation, apply]), out_full])
+                       w.HBox([objective, regulation, apply]), busy, error, answer, out_full])
 
 
 def _comment_lines(path) -> list[str]:

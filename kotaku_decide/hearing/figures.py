@@ -20,7 +20,7 @@ from ..data.profiles import SLUM_LEVELS, Profile
 from .tables import format_number
 
 __all__ = ["LEVEL_COLOURS", "hectares_by_kecamatan", "score_distribution", "location_map",
-           "slum_hectares_by_year", "money_by_source", "scenario_progress"]
+           "slum_hectares_by_year", "money_by_source", "scenario_progress", "money_by_scenario", "funding_changes"]
 
 #: one colour per slum level, from dark red (berat) to grey (not slum); colour-blind-safe ordering
 LEVEL_COLOURS = {"berat": "#8c2d04", "sedang": "#e6550d", "ringan": "#fdae6b", "tidak_kumuh": "#bdbdbd"}
@@ -75,6 +75,9 @@ def score_distribution(scored: pd.DataFrame, profile: Profile, lang: str = "en")
 
 def location_map(scored: pd.DataFrame, lang: str = "en") -> Figure:
     """Locations by ``lat``/``lon``, coloured by slum level, sized by area (no background tiles: offline).
+
+    A quick scatter on bare axes; the reports and notebooks draw :func:`kotaku_decide.hearing.maps.location_map`
+    (polygons or circles to scale, kecamatan context, labels placed without collisions).
 
     Raises ValueError if the table has no coordinates.
     """
@@ -159,4 +162,58 @@ def scenario_progress(comparison: pd.DataFrame, lang: str = "en") -> Figure:
         ax.legend(loc="upper right", frameon=True)
         ax.set_title(label("hearing", "comparison_title", lang))
         sns.despine(ax=ax)
+    return fig
+
+
+def money_by_scenario(money: dict, lang: str = "en") -> Figure:
+    """Money used over the whole horizon by source, one stacked bar per scenario [Rp billion]
+    (``money``: scenario name -> its ``money.csv`` table)."""
+    from .tables import source_short_name
+
+    used = pd.DataFrame({n: m.groupby("source")["used_rp"].sum() for n, m in money.items()}).fillna(0.0).T / 1e9
+    used = used[used.sum().sort_values(ascending=False).index]
+    with plt.rc_context(_RC):
+        fig, ax = _figure(11, 0.55 * len(used) + 2.6)
+        y = np.arange(len(used))[::-1]
+        left = np.zeros(len(used))
+        palette = sns.color_palette("colorblind", len(used.columns))
+        for colour, s in zip(palette, used.columns):
+            ax.barh(y, used[s], left=left, color=colour, label=source_short_name(s, lang))
+            left += used[s].to_numpy()
+        for yy, total in zip(y, left):
+            ax.text(total, yy, " " + format_number(total, 1, lang), va="center", fontsize=11)
+        ax.set_yticks(y, used.index)
+        ax.set_xlabel(label("report", "cmp_money_x", lang))
+        ax.set_xlim(0, left.max() * 1.15 if len(left) and left.max() > 0 else 1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(6, len(used.columns)), frameon=False)
+        sns.despine(ax=ax)
+    return fig
+
+
+def funding_changes(changed: pd.DataFrame, names: dict | None = None, lang: str = "en") -> Figure:
+    """Locations (rows) whose funding differs between scenarios (columns): a filled square where the
+    scenario funds the location, an empty one where it does not."""
+    names = names or {}
+    rows = [f"{names.get(str(i), i)} ({i})" if names.get(str(i)) else str(i) for i in changed.index]
+    with plt.rc_context(_RC):
+        fig, ax = _figure(min(4 + 1.3 * changed.shape[1], 12), 0.42 * len(changed) + 2.2)
+        for j, c in enumerate(changed.columns):
+            for i, v in enumerate(changed[c].to_numpy(bool)):
+                ax.scatter(j, -i, marker="s", s=180, color="#08519c" if v else "white", edgecolor="#08519c",
+                           linewidth=1.4)
+        ax.set_xticks(range(changed.shape[1]), changed.columns, rotation=30, ha="right")
+        ax.set_yticks([-i for i in range(len(rows))], rows)
+        ax.set_xlim(-0.6, changed.shape[1] - 0.4)
+        ax.set_ylim(-len(rows) + 0.4, 0.6)
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for sp in ax.spines.values():
+            sp.set_visible(False)
+        from matplotlib.lines import Line2D
+
+        ax.legend(handles=[Line2D([], [], marker="s", ls="", color="#08519c", markersize=11,
+                                  label=label("report", "cmp_funded", lang)),
+                           Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="#08519c",
+                                  markersize=11, label=label("report", "cmp_not_funded", lang))],
+                  loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False)
     return fig

@@ -84,6 +84,10 @@ class HearingResult:
     figures: dict = field(default_factory=dict)
     files: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    cuts: pd.DataFrame | None = None  #: plans under proportional budget cuts (with the explanations)
+    boundaries: object = None  #: delineation polygons (GeoDataFrame) or None: maps draw circles
+    value: object = None  #: :class:`~kotaku_decide.evidence.value.ValueOfOptimisation` or None
+    goal: dict | None = None  #: least cost to no slum hectares by the last year (``report.goal``)
 
 
 class _quiet_native_output:
@@ -233,6 +237,34 @@ def data_status(inp, lang: str = "en") -> str:
     return "; ".join(parts) if parts else L("as_given")
 
 
+def boundaries_path(sc):
+    """The scenario's delineation polygons: ``data.boundaries``; with the embedded baseline (``data.baseline``
+    null) the embedded SYNTHETIC polygons; else None (maps draw circles at lat/lon)."""
+    from ..data.embedded import EMBEDDED_BOUNDARIES
+
+    d = sc.values["data"]
+    if d.get("boundaries"):
+        return Path(d["boundaries"])
+    if d.get("baseline") is None:
+        return EMBEDDED_BOUNDARIES
+    return None
+
+
+def _goal_summary(g: dict) -> dict:
+    """The JSON-ready part of :func:`kotaku_decide.evidence.no_slum_goal` shown in the report."""
+    def res(r):
+        r = r or {}
+        return {k: (None if r.get(k) is None else float(r[k]) if k in ("cost_rp", "gap", "time_s") else r.get(k))
+                for k in ("status", "cost_rp", "gap", "time_s")}
+    return {"year": int(g["year"]), "slum_ha": float(g["slum_ha"]), "reachable_ha": float(g["reachable_ha"]),
+            "unreachable": [{"location_id": r.location_id, "name": r.name, "area_ha": float(r.area_ha)}
+                            for r in g["unreachable"].itertuples()],
+            "via_legalisation": [{"location_id": r.location_id, "name": r.name, "area_ha": float(r.area_ha),
+                                  "legalisation_rp": float(r.legalisation_rp)}
+                                 for r in g["via_legalisation"].itertuples()],
+            "given": res(g.get("given")), "unlimited": res(g.get("unlimited"))}
+
+
 def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: str | None = None,
                  greedy: bool = True, write: bool = True) -> HearingResult:
     """Run one scenario end to end; write its files to ``out_dir`` (if ``write``).
@@ -265,6 +297,12 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     t0 = time.perf_counter()
     res = score_file(sc.data_path("baseline"), regulation=sc["profile"], level=sc["data.level"])
     t["score"] = time.perf_counter() - t0
+    bpath = boundaries_path(sc)
+    bounds = None
+    if bpath is not None:  # a bad boundary file stops the run with every problem named (BoundaryError)
+        from ..data.boundaries import read_boundaries
+
+        bounds = read_boundaries(bpath, res.scored)
 
     t0 = time.perf_counter()
     rk = sc["ranking"]
@@ -274,15 +312,28 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
     t["rank"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    inp = prepare(sc)
+    import warnings
+
+    from ..data.validate import BaselineWarning
+
+    with warnings.catch_warnings():  # the same baseline was validated above: its warnings are in res.validation
+        warnings.simplefilter("ignore", BaselineWarning)
+        inp = prepare(sc)
     with _quiet_native_output(not sc["solver.msg"]):
         alloc = allocate(sc, inp=inp)
     t["allocate"] = time.perf_counter() - t0
     g = None
+    value = None
     if greedy:
         t0 = time.perf_counter()
         g = allocate(sc, inp=inp, method="greedy")
         t["greedy"] = time.perf_counter() - t0
+        if alloc.report.status.has_solution:
+            from ..evidence.value import greedy_budget_to_match
+
+            t0 = time.perf_counter()
+            value = greedy_budget_to_match(inp, alloc.plan)
+            t["value_of_optimisation"] = time.perf_counter() - t0
 
     expl = None
     if sc["report.explain"] and alloc.report.status.has_solution:
@@ -299,16 +350,31 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
         expl = ex.table.merge(ex.sentences[["location_id", lang]].rename(columns={lang: "why"}), on="location_id",
                               how="left")
         expl = expl[["location_id", "why"] + [c for c in expl.columns if c not in ("location_id", "why")]]
+        cuts = ex.cuts.assign(cleared=ex.cuts["cleared"].map(lambda c: " ".join(sorted(c))))
         t["explain"] = time.perf_counter() - t0
+    else:
+        cuts = None
+    goal = None
+    if sc["report.goal"] and alloc.report.status.has_solution and sc["objective.kind"] != "least_cost":
+        from ..evidence import no_slum_goal
+
+        t0 = time.perf_counter()
+        with _quiet_native_output(not sc["solver.msg"]):
+            goal = _goal_summary(no_slum_goal(inp, time_limit_s=float(sc["report.goal_time_limit_s"]),
+                                              processes=sc["report.processes"]))
+        t["goal"] = time.perf_counter() - t0
 
     prov = provenance_lines(res.scored, lang)
     prov.append(data_status(inp, lang))
     kf = key_figures(name, sc, res.scored, alloc, g)
     kf["provenance"] = prov
     kf["lang"] = lang
+    kf["value_of_optimisation"] = None if value is None else value.to_dict()
+    kf["goal"] = goal
     hr = HearingResult(name=name, lang=lang, scenario=sc, scored=res.scored, consistency=res.consistency,
                        ranks=ranks, rank_notes=notes, allocation=alloc, greedy=g, explanations=expl,
-                       key_figures=kf, provenance=prov, timings=t)
+                       key_figures=kf, provenance=prov, timings=t, cuts=cuts, boundaries=bounds, value=value,
+                       goal=goal)
     if write:
         if out_dir is None:
             raise ValueError("out_dir is required when write=True")
@@ -321,13 +387,18 @@ def run_scenario(scenario=None, out_dir=None, *, name: str | None = None, lang: 
 def _figures(hr: HearingResult) -> dict:
     from ..rank.figures import rank_interval_chart
     from . import figures as F
+    from . import maps as M
 
     figs = {"hectares_by_kecamatan": F.hectares_by_kecamatan(hr.scored, hr.lang),
             "score_distribution": F.score_distribution(hr.scored, _profile(hr), hr.lang),
             "slum_hectares_by_year": F.slum_hectares_by_year(hr.allocation.yearly, hr.lang),
             "money_by_source": F.money_by_source(_money_for_display(hr), hr.lang)}
-    if {"lat", "lon"} <= set(hr.scored.columns) and hr.scored[["lat", "lon"]].notna().all().all():
-        figs["location_map"] = F.location_map(hr.scored, hr.lang)
+    has_points = {"lat", "lon"} <= set(hr.scored.columns) and hr.scored[["lat", "lon"]].notna().all().all()
+    if hr.boundaries is not None or has_points:
+        a = hr.allocation
+        figs["location_map"] = M.location_map(hr.scored, hr.lang, hr.boundaries)
+        figs["plan_map"] = M.plan_map(hr.scored, a.before_after, a.plan, hr.key_figures["years"], hr.lang,
+                                      hr.boundaries)
     if "rank_median" in hr.ranks.columns:
         figs["rank_intervals"] = rank_interval_chart(
             hr.ranks, label_col="name", top=30, xlabel=label("hearing", "rank_axis", hr.lang),
@@ -370,6 +441,10 @@ def _write(hr: HearingResult, out: Path, started: datetime, dpi: int = 150) -> N
               "consistency": hr.consistency}
     if hr.explanations is not None:
         tables["explanations"] = hr.explanations
+    if hr.cuts is not None:
+        tables["cuts"] = hr.cuts
+    if hr.value is not None:
+        tables["value_of_optimisation"] = hr.value.evaluations
     for k, df in tables.items():
         hr.files.append(write_table(df, out / f"{k}.csv"))
     summary = _summary_sheet(hr)
@@ -388,6 +463,8 @@ def _write(hr: HearingResult, out: Path, started: datetime, dpi: int = 150) -> N
     hr.files.append(out / "summary.json")
     sc = hr.scenario
     inputs = {k: str(sc.data_path(k)) for k in ("baseline", "costs", "budget", "funding_rules")}
+    if boundaries_path(sc) is not None:
+        inputs["boundaries"] = str(boundaries_path(sc))
     if sc["ranking.weights"]:
         inputs["ranking_weights"] = sc["ranking.weights"]
     for i, p in enumerate(sc["ranking.ahp"]):
@@ -407,6 +484,9 @@ def _write(hr: HearingResult, out: Path, started: datetime, dpi: int = 150) -> N
     with atomic_path(out / "run.json") as tmp:
         tmp.write_text(json.dumps(run, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     hr.files.append(out / "run.json")
+    from .page import write_report
+
+    hr.files.append(write_report(out))  # re-rendered by a batch once its baseline scenario has finished
 
 
 def _as_dict(rep) -> dict:

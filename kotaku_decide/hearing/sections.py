@@ -46,6 +46,7 @@ def section(hr: HearingResult, key: str) -> list:
     elif key == "money":
         out += [fig("money_by_source"), _money_for_display(hr)]
     elif key == "plan":
+        out.append(fig("plan_map"))
         if len(a.plan):
             p = a.plan.groupby(["location_id", "name", "year", "source"], as_index=False)["cost_rp"].sum()
             p["cost_rp"] = p["cost_rp"].round(0)

@@ -154,7 +154,11 @@ def display_frame(df: pd.DataFrame, lang: str = "en", source_names: dict | None 
     for c in out.columns:
         s = out[c]
         name = str(c)
-        yes_no = name in BOOLEAN_COLUMNS and pd.api.types.is_numeric_dtype(s) and s.dropna().isin([0, 1]).all()
+        # a yes/no column may arrive as numbers (0/1) or as objects (True/False with gaps for 'not asked')
+        vals = s.dropna()
+        yes_no = name in BOOLEAN_COLUMNS and (
+            (pd.api.types.is_numeric_dtype(s) and vals.isin([0, 1]).all())
+            or (s.dtype == object and len(vals) > 0 and vals.map(lambda v: isinstance(v, (bool, np.bool_))).all()))
         if (pd.api.types.is_bool_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype)) or yes_no:
             sec = VALUE_SECTIONS.get(name, "boolean")
             out[c] = each(s, lambda v, sec=sec: value_label(sec, bool(v), lang) if pd.notna(v) else "")

@@ -8,7 +8,8 @@ References
 ----------
 .. [1] Peraturan Menteri PUPR No. 14/PRT/M/2018, Lampiran I: criteria, score bands 0/1/3/5, total
        bands (60-80 berat, 38-59 sedang, 16-37 ringan, below 16 not slum).
-.. [2] Peraturan Menteri PUPR No. 02/PRT/M/2016, Lampiran II: 19 parameters, scores 1/3/5.
+.. [2] Peraturan Menteri PUPR No. 02/PRT/M/2016, Lampiran II: 19 parameters, scores 1/3/5 (0 below 25 % in
+       the profile, unconfirmed: see ``profiles/permen-02-2016/score_bands.csv``).
 .. [3] Pekalongan "Motor Kawanku" and East Java KAWANKU: rounding to two decimals before banding,
        end condition and contribution of handling (kontribusi penanganan).
 """

@@ -69,7 +69,7 @@ def test_infeasible_target_structural_reason(case):
 def test_time_limited_solve_is_not_called_optimal():
     inp = prepare({"objective": {"tie_break": False}})
     model = build_model(inp)
-    rep = solve_model(model, SolverOptions(time_limit_s=0.05, guard_s=30, tie_break_time_s=0))
+    rep = solve_model(model, SolverOptions(time_limit_s=0.05, guard_s=30, tie_break_time_s=0, method="monolithic"))
     assert rep.status != SolveStatus.OPTIMAL and not rep.proven_optimal
     assert rep.status in (SolveStatus.FEASIBLE_NOT_PROVEN, SolveStatus.TIME_LIMIT_NO_SOLUTION)
     if rep.status == SolveStatus.TIME_LIMIT_NO_SOLUTION:
@@ -81,7 +81,8 @@ def test_time_limited_solve_is_not_called_optimal():
 def test_wall_clock_guard_fires_and_reports():
     inp = prepare({"objective": {"tie_break": False}})
     model = build_model(inp)
-    rep = solve_model(model, SolverOptions(time_limit_s=60, guard_s=0.3, tie_break_time_s=0))
+    # the whole MIP (not the decomposition, which proves this city in well under a second)
+    rep = solve_model(model, SolverOptions(time_limit_s=60, guard_s=0.3, tie_break_time_s=0, method="monolithic"))
     assert rep.guard_fired and not rep.proven_optimal
     assert rep.status in (SolveStatus.FEASIBLE_NOT_PROVEN, SolveStatus.TIME_LIMIT_NO_SOLUTION)
     assert rep.solve_time_s < 15

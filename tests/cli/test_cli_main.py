@@ -45,7 +45,8 @@ def test_score_csv_and_excel(tmp_path):
     assert r.returncode == 0, r.stderr
     book = pd.read_excel(x, sheet_name=None)
     assert {"scores", "by_level", "by_kecamatan", "consistency", "unconfirmed_defaults", "about"} <= set(book)
-    assert "score_4e" in book["scores"].columns and book["scores"]["total_score"].min() >= 19
+    # 02/2016 scores shares below 25 % as 0 since issue 14, so totals below its 19-point ringan floor occur
+    assert "score_4e" in book["scores"].columns and book["scores"]["total_score"].min() < 19
     assert any("DATA SINTETIS" in str(v) for v in book["about"]["about"])
 
 

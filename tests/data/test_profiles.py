@@ -34,7 +34,7 @@ def test_permen_02_2016_has_19_parameters_and_maps_its_4e_to_the_4c_observation(
     assert len(p.codes) == 19 and p.max_total == 95
     keys = dict(zip(p.criteria["code"], p.criteria["input_key"]))
     assert keys["4e"] == "4c" and keys["4c"] == "drain_unconnected" and keys["6c"] == "waste_unmaintained"
-    assert list(p.score_values) == [1, 3, 5]
+    assert list(p.score_values) == [0, 1, 3, 5]  # below 25 % scores 0 since issue 14 (unconfirmed row)
 
 
 def test_lookup_tables_complete():

@@ -17,7 +17,8 @@ ARTIFACTS = REPO / "test-artifacts"
 def _set(tmp_path, scenarios, base=None):
     import yaml
 
-    base = base or {"ranking": {"draws": 100}, "solver": {"time_limit_s": 30}, "report": {"explain": False}}
+    base = base or {"ranking": {"draws": 100}, "solver": {"time_limit_s": 30}, "report": {"explain": False,
+                                                                                          "goal": False}}
     p = tmp_path / "set.yaml"
     p.write_text(yaml.safe_dump({"base": base, "scenarios": scenarios}))
     return p
@@ -125,6 +126,10 @@ def test_comparison_matches_the_per_scenario_results(batch):
     assert everywhere == fb & fc and set(diff["location_id"]) == fb ^ fc
     html = (out / "comparison.html").read_text()
     assert "SYNTHETIC" in html and "base" in html
+    # each report was rendered again once the set's baseline (here the first scenario, 'base') had finished
+    cut = (out / "cut" / "report.html").read_text()
+    assert "Compared with the baseline scenario (base)" in cut
+    assert "This is the baseline scenario" in (out / "base" / "report.html").read_text()
 
 
 @pytest.mark.slow
@@ -190,3 +195,23 @@ def test_compare_notebook_runs_on_a_batch_folder(batch, tmp_path):
     cells = json.loads(nb.read_text())["cells"]
     kinds = [k for c in cells if c["cell_type"] == "code" for o in c["outputs"] for k in o.get("data", {})]
     assert "image/png" in kinds and kinds.count("text/html") >= 4
+
+
+def test_notebook_kernels_run_without_the_tcp_warning(tmp_path, capfd):
+    """Kernels reached over IPC sockets: ipykernel's "running over TCP without encryption" is gone."""
+    import nbformat
+    import papermill
+
+    from kotaku_decide.hearing.batch import kernel_manager_class
+
+    km = kernel_manager_class()
+    if km is None:
+        pytest.skip("no IPC sockets on this platform")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nbformat.write(nb, str(tmp_path / "t.ipynb"))
+    out = papermill.execute_notebook(str(tmp_path / "t.ipynb"), str(tmp_path / "o.ipynb"), kernel_name="python3",
+                                     progress_bar=False, kernel_manager_class=km)
+    assert out.cells[0].outputs[0]["text"].strip() == "42"
+    err = capfd.readouterr().err
+    assert "without encryption" not in err

@@ -6,6 +6,7 @@ from kotaku_decide.hearing import demo
 @pytest.mark.slow
 def test_demo_writes_scores_and_summaries_that_say_synthetic(tmp_path, capsys):
     written = demo.run(tmp_path)
+    assert (tmp_path / "progress_balikpapan" / "report_id.html").exists()
     names = {p.name for p in written}
     assert {"scores_permen-14-2018.csv", "scores_permen-14-2018.xlsx", "summary_permen-14-2018_id.md",
             "summary_permen-02-2016_en.md", "consistency.csv"} <= names

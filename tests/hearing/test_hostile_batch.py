@@ -36,6 +36,7 @@ summary = {"name": name, "description": scenario.get("description", ""), "profil
            "left_rp": 0.0, "funded_locations": ["A"], "cleared_locations": []}
 (out / "summary.json").write_text(json.dumps(summary))
 (out / "run.json").write_text(json.dumps({"lang": "en"}))
+(out / "report.html").write_text("<html><body>short report</body></html>")
 '''
 
 
@@ -74,6 +75,15 @@ def _descendants(pid):
         return []
 
 
+def _end(p):
+    """After a failed test: end the batch and everything it started (its workers run in their own sessions)."""
+    for c in _descendants(p.pid) + [psutil.Process(p.pid)] if p.poll() is None else _descendants(p.pid):
+        try:
+            c.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
 def _wait_for(cond, timeout):
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -103,7 +113,7 @@ def test_sigint_stops_within_10s_keeps_finished_and_a_rerun_finishes(tmp_path):
         stopped = time.perf_counter() - t0
     finally:
         if p.poll() is None:
-            p.kill()
+            _end(p)
     assert stopped < 10, f"the batch took {stopped:.1f} s to stop"
     assert p.returncode == 130 and "Traceback" not in stderr, stderr
     _, alive = psutil.wait_procs(workers, timeout=2)
@@ -153,7 +163,7 @@ def test_ctrl_c_on_the_command_line_ends_the_real_scenario_runs(tmp_path):
         stopped = time.perf_counter() - t0
     finally:
         if p.poll() is None:
-            p.kill()
+            _end(p)
     assert stopped < 10 and p.returncode == 130, stderr
     assert "Traceback" not in stderr and "run the same command again to finish them" in stderr
     _, alive = psutil.wait_procs(workers, timeout=2)

@@ -36,7 +36,7 @@ def hostile_run(tmp_path_factory):
     p = tmp / "b.csv"
     base.to_csv(p, index=False)
     hr = run_scenario({"data": {"baseline": str(p)}, "description": LINK + " " + TAG, "ranking": {"draws": 0},
-                       "report": {"explain": False}}, tmp / "out", name="evil", greedy=False)
+                       "report": {"explain": False, "goal": False}}, tmp / "out", name="evil<b>", greedy=False)
     return hr, tmp
 
 
@@ -57,6 +57,15 @@ def test_every_report_section_renders_data_text_as_text(hostile_run):
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
 
 
+def test_the_report_page_renders_data_text_as_text(hostile_run):
+    from kotaku_decide.hearing.page import render_report
+
+    _, tmp = hostile_run
+    page = render_report(tmp / "out")
+    assert _dangerous(page) == []
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page and "evil&lt;b&gt;" in page
+
+
 def test_the_comparison_page_escapes_descriptions(hostile_run):
     from kotaku_decide.hearing.comparison import write_comparison
 
@@ -64,7 +73,7 @@ def test_the_comparison_page_escapes_descriptions(hostile_run):
     import shutil
 
     shutil.copytree(tmp / "out", tmp / "set" / "evil")
-    write_comparison(tmp / "set", ["evil"])
+    write_comparison(tmp / "set", ["evil"])  # the folder name is the batch's (a safe name); the text is the data's
     html = (tmp / "set" / "comparison.html").read_text()
     assert _dangerous(html) == [] and "&lt;script&gt;" in html
 
@@ -83,7 +92,9 @@ def test_the_score_summary_markdown_has_no_live_links(tmp_path, make_csv):
     html = render(md)
     assert _dangerous(html) == []
     # the kecamatan table keeps its columns although a name holds "|"
-    table = [line for line in md.splitlines() if line.startswith("| ") and "K" in line]
+    section = md.split("## Hectares by kecamatan")[1].split("\n## ")[0]
+    table = [line for line in section.splitlines() if line.startswith("| ")]
+    assert len(table) == 4 and "K\\|2" in section  # header, two kecamatan, total
     assert all(line.count(" | ") == table[0].count(" | ") for line in table)
 
 

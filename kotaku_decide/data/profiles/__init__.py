@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Profile", "ProfileError", "load_profile", "available_profiles", "DEFAULT_PROFILE"]
+__all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "available_profiles", "DEFAULT_PROFILE",
+           "SERVICE_BASES"]
 
 _HERE = Path(__file__).parent
 DEFAULT_PROFILE = "permen-14-2018"
@@ -27,6 +28,9 @@ OTHER_CLASSES = ("tinggi", "sedang", "rendah")
 DENSITY_CLASSES = ("low", "medium", "high")
 AUTHORITIES = ("city", "province", "central")
 LEGALITY_RULES = ("all", "any", "tenure")
+#: how a service level [%] of an aspect is read in a clearance rule: 100 - the aspect's average condition,
+#: or 100 - the share of its worst criterion (every criterion must be served)
+SERVICE_BASES = ("aspect_average", "each_criterion")
 
 
 class ProfileError(ValueError):
@@ -58,6 +62,42 @@ class Bands:
         labels = np.asarray(self.labels, dtype=object)
         out = np.where(idx >= 0, labels[np.clip(idx, 0, None)], None)
         return out
+
+
+@dataclass(frozen=True)
+class ClearanceRule:
+    """What "cleared" (no longer slum) means: one row of a profile's ``clearance.csv``.
+
+    Attributes
+    ----------
+    name : str
+        Rule name (``total_below_threshold``, ``services_80``, or a city's own).
+    total_below : int
+        A location is cleared only if its total score is below this [points].
+    services : tuple of str
+        Aspects whose service level must reach ``min_service_pct`` (empty: no service condition).
+    min_service_pct : float
+        Least service level [%] of each aspect in ``services`` (inclusive).
+    service_basis : str
+        ``aspect_average`` (service = 100 - the aspect's average condition) or ``each_criterion``
+        (service = 100 - the share of each of the aspect's criteria, all must pass).
+    label_en, label_id, status, source : str
+    default : bool
+    """
+
+    name: str
+    total_below: int
+    services: tuple
+    min_service_pct: float
+    service_basis: str
+    label_en: str
+    label_id: str
+    status: str
+    source: str
+    default: bool
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_id if lang == "id" else self.label_en
 
 
 @dataclass(frozen=True)
@@ -96,6 +136,7 @@ class Profile:
     authority: Bands
     tables: dict = field(repr=False)
     meta: dict = field(repr=False)
+    clearance: tuple = field(default=(), repr=False)  # ClearanceRule rows of clearance.csv
 
     # --- convenience views -------------------------------------------------------------------
     @property
@@ -119,6 +160,22 @@ class Profile:
         """Lowest total that still counts as slum (kumuh ringan)."""
         tb = self.total_bands.set_index("slum_level")
         return int(tb.loc["ringan", "min_total"])
+
+    def clearance_rule(self, name: str | None = None) -> ClearanceRule:
+        """The clearance rule ``name`` of this profile (``None``: the profile's default rule).
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no rule of that name (the message lists the rules it has).
+        """
+        if name is None:
+            return next(r for r in self.clearance if r.default)
+        for r in self.clearance:
+            if r.name == name:
+                return r
+        raise ProfileError(f"profile {self.name}: no clearance rule {name!r}; expected one of "
+                           f"{[r.name for r in self.clearance]} (clearance.csv)")
 
     def score_edges(self) -> np.ndarray:
         """Lower band edges on the *unrounded* share [%] that reproduce the profile's rounding rule.
@@ -259,7 +316,7 @@ def _load_profile_folder(folder: Path) -> Profile:
     meta = _read_yaml(folder, "profile.yaml")
     tables = {}
     for t in ("criteria", "score_bands", "total_bands", "other_points", "density_classes", "other_classes",
-              "priority", "priority_class", "handling", "authority"):
+              "priority", "priority_class", "handling", "authority", "clearance"):
         tables[t] = _read_table(folder, f"{t}.csv")
     legality = _read_yaml(folder, "legality.yaml")
     rule = legality.get("rule")
@@ -298,6 +355,8 @@ def _load_profile_folder(folder: Path) -> Profile:
         if bad:
             raise ProfileError(f"{t}.csv: unknown {col} {sorted(bad)}; expected {allowed}")
 
+    clearance = _clearance_rules(tables["clearance"], crit, tb)
+
     oc = tables["other_classes"].copy()
     oc["lower_inclusive"] = "true"
     meta = dict(meta)
@@ -321,4 +380,60 @@ def _load_profile_folder(folder: Path) -> Profile:
         authority=_bands(tables["authority"], "authority", "lower_ha", "authority.csv"),
         tables=tables,
         meta=meta,
+        clearance=clearance,
     )
+
+
+def _clearance_rules(t: pd.DataFrame, criteria: pd.DataFrame, total_bands: pd.DataFrame) -> tuple:
+    """Parse and check ``clearance.csv``: one rule per row, exactly one default (row numbers: header = 1)."""
+    where = t.attrs.get("path", "clearance.csv")
+    need = ["rule", "default", "total_below", "services", "min_service_pct", "service_basis", "label_en", "label_id",
+            "status", "source"]
+    missing = [c for c in need if c not in t.columns]
+    if missing:
+        raise ProfileError(f"{where}: missing column(s) {missing}; expected {need}")
+    aspects = list(dict.fromkeys(criteria["aspect"]))
+    threshold = int(total_bands.set_index("slum_level").loc["ringan", "min_total"])
+    rules = []
+    for k, r in enumerate(t.itertuples(index=False), start=2):
+        def bad(col, expected):
+            return ProfileError(f"{where}, row {k}, column {col!r}: found {getattr(r, col)!r}; expected {expected}")
+        if not r.rule:
+            raise bad("rule", "a rule name")
+        if r.default.lower() not in ("true", "false"):
+            raise bad("default", "true or false")
+        if r.total_below == "threshold":
+            below = threshold
+        else:
+            try:
+                below = int(r.total_below)
+            except ValueError:
+                raise bad("total_below", "'threshold' (the lowest kumuh ringan total) or a whole number") from None
+        services = tuple(r.services.split())
+        unknown = [a for a in services if a not in aspects]
+        if unknown:
+            raise bad("services", f"aspects of this profile separated by spaces ({' '.join(aspects)})")
+        pct, basis = 0.0, ""
+        if services:
+            try:
+                pct = float(r.min_service_pct)
+            except ValueError:
+                raise bad("min_service_pct", "a service level from 0 to 100 [%]") from None
+            if not 0 <= pct <= 100:
+                raise bad("min_service_pct", "a service level from 0 to 100 [%]")
+            if r.service_basis not in SERVICE_BASES:
+                raise bad("service_basis", f"one of {SERVICE_BASES}")
+            basis = r.service_basis
+        elif r.min_service_pct or r.service_basis:
+            raise bad("services", "the aspects that min_service_pct and service_basis apply to")
+        rules.append(ClearanceRule(name=r.rule, total_below=below, services=services, min_service_pct=pct,
+                                   service_basis=basis, label_en=r.label_en, label_id=r.label_id, status=r.status,
+                                   source=r.source, default=r.default.lower() == "true"))
+    names = [r.name for r in rules]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ProfileError(f"{where}: rule names must be unique; {dup} appear more than once")
+    if sum(r.default for r in rules) != 1:
+        raise ProfileError(f"{where}: expected exactly one rule with default true, found "
+                           f"{[r.name for r in rules if r.default]}")
+    return tuple(rules)

@@ -1,0 +1,496 @@
+"""Clearing-year decomposition: the exact solve behind the hectares objective.
+
+Why. The per-location (Dantzig-Wolfe) relaxation of this model is no tighter than its plain LP
+relaxation - measured on the embedded city, column generation with every location's plans as
+columns reaches exactly the LP bound - and the integrality of the works hardly matters: with
+``x`` continuous and only the clearing indicators ``z`` binary the optimum is the same at every
+budget level tried. What is hard is *which locations clear in which year*: a knapsack over about
+20-40 locations and a handful of years, which HiGHS explores slowly through the 1,500 binaries of
+the works. So the search runs over ``z`` alone, on a master problem of a few dozen rows:
+
+1. **Master** (MIP in ``z``, tiny): max sum_{i,y} w_y a_i z[i, y] subject to the rows of the model
+   that hold ``z`` only (years in order, locked-in, target) and *cuts* that say what money the
+   clearings need. It starts with one deadline-knapsack row per year, the cheapest clearing
+   package K_i against all the money up to that year: sum_i K_i z[i, y] <= sum_{s, y' <= y} B[s, y'].
+2. **Check** (LP): the full model with ``z`` fixed at the master's answer and the works continuous;
+   shared rows (budgets, kelurahan caps, equity, capacity) may be violated at a price. No
+   violation: go to 3. Otherwise two cuts go to the master: the Benders cut from the LP's reduced
+   costs of ``z`` (it always removes the master's answer), and a Lagrangian cut priced by the LP's
+   duals, sum_i phi_i(t_i) <= u.b, where phi_i(t) is a lower bound of location i's priced cost when
+   cleared by year t, from an exact multiple-choice knapsack over its options
+   (:func:`~.packages.priced_clearing_bounds`).
+3. **Completion** (MIP in the works, ``z`` fixed): the integer plan - which works, which year,
+   which source - that keeps every rule, with the tie-break (score reduction x area) as its
+   objective under a fixed node limit (deterministic). If no integer plan exists for these
+   clearings, a no-good cut removes them from the master and the loop goes on.
+
+The master's optimum is a valid upper bound of the whole problem (it relaxes it; every cut is valid
+for every integer plan); the completed plan attains it, so the plan is proven optimal within the
+master's gap tolerance. Nothing in the loop depends on the clock: a run is the same on a busy and an
+idle machine unless a time limit fires, which the report then says. If the loop does not finish
+in its iteration or time budget, the monolithic MIP takes over from the best plan found.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .highs import INF, new_highs, pass_arrays, run
+from .packages import priced_clearing_bounds
+from .topup import prune
+
+__all__ = ["solve_decomposed", "COUPLING"]
+
+#: Families of rows shared by several locations (priced in the check; everything else is local).
+COUPLING = ("budget", "cap", "equity", "capacity", "capacity_kelurahan")
+#: Deterministic work limit of the completion MIP (nodes).
+COMPLETION_NODES = 1000
+#: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).
+MAX_NO_GOOD = 6
+_TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
+_DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
+
+
+class _Master:
+    """The MIP over the clearing indicators z (maximise)."""
+
+    def __init__(self, model, opts):
+        self.model = model
+        self.keys = list(model.zcol)  # (i, y)
+        self.col = {k: j for j, k in enumerate(self.keys)}
+        zc = np.array([model.zcol[k] for k in self.keys], dtype=np.int64)
+        self.zc = zc
+        n = len(zc)
+        cost = model.col_cost[zc]
+        lb, ub = model.col_lb[zc].copy(), model.col_ub[zc].copy()
+        # rows of the model that hold z only (years in order, locked-in, forced-in, target)
+        A = model.A.tocsc()
+        isz = np.zeros(model.n_cols, bool)
+        isz[zc] = True
+        nz_other = np.asarray((model.A[:, ~isz] != 0).sum(axis=1)).ravel()
+        nz_z = np.asarray((model.A[:, isz] != 0).sum(axis=1)).ravel()
+        keep = np.flatnonzero((nz_other == 0) & (nz_z > 0))
+        sub = A[:, zc].tocsr()[keep]
+        self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
+        pass_arrays(self.h, cost, lb, ub, sub, model.row_lo[keep], model.row_up[keep], np.ones(n, bool), maximize=True)
+        # a few dozen rows and columns: presolve and primal heuristics cost more than they save (measured)
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("mip_heuristic_effort", 0.0)
+        self.n_cuts = 0
+        self.cuts = []  #: (master columns, coefficients, lo, up) of every cut, valid for every integer plan
+
+    def add_row(self, coef: np.ndarray, lo: float, up: float) -> None:
+        nz = np.flatnonzero(np.abs(coef) > 1e-12)
+        self.h.addRow(lo, up, len(nz), nz.astype(np.int32), coef[nz].astype(float))
+        self.cuts.append((nz, coef[nz].astype(float), lo, up))
+        self.n_cuts += 1
+
+    def fix_zero(self, j: int) -> None:
+        self.h.changeColBounds(int(j), 0.0, 0.0)
+
+    def solve(self, time_limit: float):
+        self.h.setOptionValue("time_limit", float(max(time_limit, 0.05)))
+        return run(self.h, mip=True)
+
+
+class _Check:
+    """The full model as an LP (works continuous), z fixed, shared rows elastic (violation priced at 1)."""
+
+    def __init__(self, model, opts):
+        self.model = model
+        rows = [(fam, key, r) for fam in COUPLING for key, r in model.rows.get(fam, {}).items()]
+        self.crows = rows
+        m = model.n_rows
+        n = model.n_cols
+        sr, sc, sv = [], [], []
+        self.sign = np.zeros(len(rows))  # +1: a <= row; -1: a >= row
+        for k, (fam, key, r) in enumerate(rows):
+            if np.isfinite(model.row_up[r]):
+                sr.append(r)
+                sc.append(k)
+                sv.append(-1.0)
+                self.sign[k] = 1.0
+            else:
+                sr.append(r)
+                sc.append(k)
+                sv.append(1.0)
+                self.sign[k] = -1.0
+        S = sp.csr_matrix((sv, (sr, sc)), shape=(m, len(rows)))
+        A = sp.hstack([model.A, S], format="csr")
+        cost = np.concatenate([np.zeros(n), np.ones(len(rows))])
+        lb = np.concatenate([model.col_lb, np.zeros(len(rows))])
+        ub = np.concatenate([model.col_ub, np.full(len(rows), INF)])
+        self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed)
+        pass_arrays(self.h, cost, lb, ub, A, model.row_lo, model.row_up, None, maximize=False)
+        self.zc = None
+
+    def solve(self, zc: np.ndarray, zval: np.ndarray):
+        self.h.changeColsBounds(len(zc), zc.astype(np.int32), zval.astype(float), zval.astype(float))
+        r = run(self.h, mip=False)
+        return r
+
+
+def _money_knapsacks(model):
+    """Knapsack rows over the works implied by the money rows (Gale's condition on the funding network).
+
+    For a set T of sources (a union of eligibility sets) and a year y: the works whose every eligible
+    source is in T are paid from T alone, so sum k_o x[o, y] <= sum_{s in T} B[s, y] when no source
+    of T carries money over, and cumulatively (years <= y) in every case. The LP already implies them;
+    written over the binary works they let the solver cut like in a knapsack, which is what proves
+    quickly that a set of clearings has no integer plan. Not written for a variant whose budgets are
+    relaxed for one location.
+    """
+    if "budget" in model.spec.relax:
+        return None
+    inp = model.inp
+    f = inp.funding
+    src = inp.options["sources"].to_numpy()
+    cost = inp.options["cost_m"].to_numpy(float)
+    Y = model.xcol.shape[1]
+    sets = {frozenset(x) for x in src}
+    closure = set(sets)
+    grew = True
+    while grew:
+        grew = False
+        for a in list(closure):
+            for b in sets:
+                u = a | b
+                if u not in closure:
+                    closure.add(u)
+                    grew = True
+    rr, cc, vv, up = [], [], [], []
+    for T in sorted(closure, key=lambda t: sorted(t)):
+        rows = [o for o in range(len(src)) if frozenset(src[o]) <= T]
+        if not rows:
+            continue
+        si = [f.sources.index(s) for s in T]
+        carry = any(f.carry_over[s] for s in T)
+        for y in range(Y):
+            for cum in ((False, True) if y > 0 else (False,)):
+                if not cum and carry:
+                    continue
+                ys = range(y + 1) if cum else [y]
+                k = len(up)
+                for o in rows:
+                    for yy in ys:
+                        rr.append(k)
+                        cc.append(model.xcol[o, yy])
+                        vv.append(cost[o])
+                up.append(float(sum(f.budget_rp[i, yy] for i in si for yy in ys)) / 1e6)
+    if not up:
+        return None
+    A = sp.csr_matrix((vv, (rr, cc)), shape=(len(up), model.n_cols))
+    return A, np.full(len(up), -INF), np.asarray(up)
+
+
+class _Completion:
+    """The full MIP with z fixed, as a feasibility problem; optionally restricted to a set of options."""
+
+    def __init__(self, model, opts):
+        self.model = model
+        self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
+        A, lo, up = model.A, model.row_lo, model.row_up
+        extra = _money_knapsacks(model)
+        if extra is not None:
+            A = sp.vstack([A, extra[0]], format="csr")
+            lo, up = np.concatenate([lo, extra[1]]), np.concatenate([up, extra[2]])
+        pass_arrays(self.h, np.zeros(model.n_cols), model.col_lb, model.col_ub, A, lo, up,
+                    model.col_integer, maximize=True)
+        self.h.setOptionValue("mip_max_nodes", int(COMPLETION_NODES))
+        o_loc = model.inp.options["loc"].to_numpy().astype(np.int64)
+        self.o_loc = o_loc
+        self.lb, self.ub = model.col_lb.copy(), model.col_ub.copy()
+
+    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None):
+        """Integer works for the clearings ``zval``; with ``allowed`` (bool per option) only those options,
+        at slum locations only up to their clearing year (a restriction: infeasible proves nothing)."""
+        m = self.model
+        lb, ub = m.col_lb.copy(), m.col_ub.copy()
+        lb[zc], ub[zc] = zval, zval
+        if allowed is not None:
+            Y = m.xcol.shape[1]
+            cleared = _cleared_year(keys, zval)
+            for o, i in enumerate(self.o_loc):
+                t = cleared.get(int(i))
+                if not allowed[o] or ((int(i), 0) in m.zcol and t is None):
+                    ub[m.xcol[o, :]] = 0.0
+                elif t is not None:
+                    ub[m.xcol[o, t + 1:Y]] = 0.0
+        changed = np.flatnonzero((lb != self.lb) | (ub != self.ub))
+        if len(changed):
+            self.h.changeColsBounds(len(changed), changed.astype(np.int32), lb[changed], ub[changed])
+            self.lb, self.ub = lb, ub
+        self.h.setOptionValue("time_limit", float(max(time_limit, 0.05)))
+        return run(self.h, mip=True)
+
+
+def _cleared_year(keys, zval) -> dict:
+    """Location -> first year index with z = 1."""
+    out = {}
+    for (i, y), v in zip(keys, zval):
+        if v > 0.5 and (i not in out or y < out[i]):
+            out[i] = y
+    return out
+
+
+def _package_options(model, keys, zval) -> np.ndarray:
+    """Bool per option: in the cheapest clearing package of a location the clearings clear."""
+    allowed = np.zeros(len(model.inp.options), bool)
+    for i in _cleared_year(keys, zval):
+        allowed[model.min_package.get(i, [])] = True
+    return allowed
+
+
+def _location_data(model):
+    """Per location its option rows; per option and year the money columns of its group (padded with -1)."""
+    inp = model.inp
+    o_loc = inp.options["loc"].to_numpy().astype(np.int64)
+    by_loc: dict = {}
+    for o, i in enumerate(o_loc):
+        by_loc.setdefault(int(i), []).append(o)
+    O, Y = model.xcol.shape
+    width = max((len(srcs) for srcs, _ in model.groups.values()), default=1)
+    mcols = np.full((O, Y, width), -1, dtype=np.int64)
+    for (i, g), (srcs, rows) in model.groups.items():
+        for o in rows:
+            for y in range(Y):
+                for k, s in enumerate(srcs):
+                    mcols[o, y, k] = model.mcol[(i, g, y, s)]
+    return by_loc, mcols
+
+
+def _lagrangian_cut(model, master, crow_u, crow_rows, by_loc, mcols):
+    """Coefficients on the master's z and the right-hand side of sum_i phi_i(t_i) <= u.b (priced by ``u``)."""
+    inp = model.inp
+    Y = len(inp.years)
+    A = model.A
+    # price of every column on the shared rows, in <= form
+    ucol = np.zeros(model.n_rows)
+    rhs = 0.0
+    for k, r in enumerate(crow_rows):
+        u = crow_u[k]
+        if u <= 0:
+            continue
+        if np.isfinite(model.row_up[r]):
+            ucol[r] = u
+            rhs += u * model.row_up[r]
+        else:
+            ucol[r] = -u
+            rhs -= u * model.row_lo[r]
+    price = A.T @ ucol  # per column
+    opts = inp.options
+    crit = opts["criterion"].to_numpy()
+    delta = opts["delta_score"].to_numpy()
+    cost = opts["cost_m"].to_numpy(float)
+    need = np.maximum(inp.locations["total_score"].to_numpy(float) - (inp.threshold - 1), 0).astype(int)
+    legal = inp.locations["legal_alloc"].to_numpy(bool)
+    prec = inp.precedence
+    relax_loc = model.spec.relax_loc if "precedence" in model.spec.relax else None
+    coef = np.zeros(len(master.keys))
+    const = 0.0
+    infeasible = []
+    pm = np.where(mcols >= 0, price[np.maximum(mcols, 0)], np.inf).min(axis=2)  # cheapest source per option-year
+    pc_all = price[model.xcol] + cost[:, None] * np.where(np.isfinite(pm), pm, 0.0)
+    for i, rows in by_loc.items():
+        rows = np.asarray(rows, dtype=np.int64)
+        pc = pc_all[rows]
+        c_by_t = np.minimum.accumulate(pc, axis=1)
+        c_any = pc.min(axis=1)
+        has_z = (i, 0) in model.zcol
+        free = ~np.any(c_by_t != 0.0, axis=0)  # years whose works are all free: phi is 0 where clearable
+        phi = np.where(np.isfinite(model.min_cost.get(i, np.inf)), 0.0, np.inf) * np.ones(Y)
+        never = 0.0
+        if not (free.all() and np.all(c_any >= 0)):
+            keep = ~free
+            ph, never = priced_clearing_bounds(crit[rows], delta[rows], c_by_t[:, keep], c_any,
+                                               int(need[i]) if has_z else 0, bool(legal[i]),
+                                               () if i == relax_loc else prec)
+            phi[keep] = ph
+            phi[~keep] = np.minimum(phi[~keep], never) if np.isfinite(never) else phi[~keep]
+        const += never
+        if not has_z:
+            continue
+        for t in range(Y):
+            j = master.col[(i, t)]
+            nxt = phi[t + 1] if t + 1 < Y else never
+            if not np.isfinite(phi[t]):
+                infeasible.append(j)
+                continue
+            # cleared by t means cleared by t + 1, so phi[t + 1] <= phi[t] is finite here
+            coef[j] += phi[t] - nxt
+    return coef, rhs - const, infeasible
+
+
+def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
+    """Run the clearing-year decomposition on a built model (hectares objective).
+
+    Parameters
+    ----------
+    model : :class:`~.model.AllocationModel` (not elastic; ``sense == "max"``)
+    opts : :class:`~.solve.SolverOptions`
+    deadline : ``time.perf_counter()`` value at which to stop
+    incumbent_cb : called with ``(values, objective, bound)`` whenever a plan is completed
+
+    Returns
+    -------
+    dict with ``values`` (column values of the model or None), ``objective``, ``bound``, ``gap``,
+    ``termination`` (``optimal``, ``infeasible``, ``time_limit``, ``iteration_limit``),
+    ``iterations``, ``cuts`` and timings; ``tie_status`` of the completion.
+    """
+    t0 = time.perf_counter()
+    out = {"method": "decomposed", "iterations": 0, "cuts": 0, "no_good": 0, "time_master": 0.0,
+           "time_check": 0.0, "time_completion": 0.0, "values": None, "objective": None, "bound": None,
+           "gap": None, "termination": "error", "tie_status": None}
+    if model.info.get("forced_without_package"):
+        out["termination"] = "infeasible"
+        return out
+    master = _Master(model, opts)
+    check = _Check(model, opts)
+    comp = _Completion(model, opts)
+    by_loc, mcols = _location_data(model)
+    crow_rows = np.array([r for _, _, r in check.crows], dtype=np.int64)
+    fam_of = [fam for fam, _, _ in check.crows]
+    key_of = [key for _, key, _ in check.crows]
+    f = model.inp.funding
+    years = model.inp.years
+    # initial cuts: all the money up to year y against the cheapest clearings by y
+    for y in range(len(years)):
+        u = np.zeros(len(crow_rows))
+        for k, (fam, key) in enumerate(zip(fam_of, key_of)):
+            if fam == "budget":
+                s, yr = key
+                yi = years.index(yr)
+                if (f.carry_over[s] and yi == y) or (not f.carry_over[s] and yi <= y):
+                    u[k] = 1.0
+        coef, rhs, inf_cols = _lagrangian_cut(model, master, u, crow_rows, by_loc, mcols)
+        for j in inf_cols:
+            master.fix_zero(j)
+        if np.any(coef > 0):
+            master.add_row(coef, -INF, rhs)
+    zc = master.zc
+    best = None  # (values, objective) of the best integer plan found
+    max_iter = 200
+    gap_tol = opts.mip_rel_gap
+
+    def keep(values):
+        nonlocal best
+        vals, out["pruned"] = prune(model, values)
+        obj = float(model.col_cost @ vals)
+        if best is None or obj > best[1] + 1e-9:
+            best = (vals, obj)
+            if incumbent_cb is not None:
+                incumbent_cb(vals, obj, out["bound"])
+
+    def proven(bound) -> bool:
+        return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
+
+    while True:
+        if time.perf_counter() > deadline:
+            out["termination"] = "time_limit"
+            break
+        if out["iterations"] >= max_iter:
+            out["termination"] = "iteration_limit"
+            break
+        out["iterations"] += 1
+        t1 = time.perf_counter()
+        mr = master.solve(deadline - time.perf_counter())
+        out["time_master"] += time.perf_counter() - t1
+        if _DEBUG:
+            print(f"it {out['iterations']}: master {mr.model_status} obj {mr.objective} bound {mr.bound} "
+                  f"{time.perf_counter() - t1:.2f}s", flush=True)
+        if mr.model_status == "kInfeasible":
+            out["termination"] = "optimal" if best is not None else "infeasible"
+            break
+        if mr.values is None:
+            out["termination"] = "time_limit"
+            break
+        out["bound"] = mr.bound if mr.model_status == "kOptimal" else max(mr.bound, mr.objective)
+        if proven(out["bound"]):  # the best plan found reaches the master's bound
+            out["termination"] = "optimal"
+            break
+        zval = np.round(mr.values)
+        t1 = time.perf_counter()
+        cr = check.solve(zc, zval)
+        out["time_check"] += time.perf_counter() - t1
+        viol = cr.objective if cr.objective is not None else np.inf
+        if cr.model_status != "kOptimal" or viol > _TOL_MONEY:
+            if cr.model_status != "kOptimal" or cr.row_dual is None:
+                _no_good(master, zval)
+                out["no_good"] += 1
+                continue
+            # Benders cut: V(z) >= V* + d.(z - z*) must be <= 0
+            d = cr.col_dual[zc]
+            master.add_row(d, -INF, float(d @ zval - viol + _TOL_MONEY * 0.5))
+            # Lagrangian cut priced by the duals of the shared rows
+            yrow = cr.row_dual[crow_rows]
+            u = np.maximum(0.0, np.where(check.sign > 0, -yrow, yrow))
+            coef, rhs, inf_cols = _lagrangian_cut(model, master, u, crow_rows, by_loc, mcols)
+            for j in inf_cols:
+                master.fix_zero(j)
+            if np.any(np.abs(coef) > 1e-12):
+                master.add_row(coef, -INF, rhs)
+            continue
+        t1 = time.perf_counter()
+        # integer works for these clearings: first among each location's cheapest package, then also
+        # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
+        allowed = _package_options(model, master.keys, zval)
+        comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
+        stage = "package"
+        if comp_r.values is None:
+            allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
+            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
+            stage = "lp_support"
+        if comp_r.values is None:
+            # the whole MIP over the works: only it proves that these clearings have no integer plan
+            # (works that cannot help clear a location by its year only spend money, so they stay
+            # out unless an equity minimum asks for spend)
+            stage = "full"
+            useful = None if float(model.inp.scenario["rules.equity_min_share"]) > 0 else np.ones(len(allowed), bool)
+            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
+        if comp_r.values is None:
+            out["time_completion"] += time.perf_counter() - t1
+            if comp_r.model_status == "kInfeasible":
+                _no_good(master, zval)
+                out["no_good"] += 1
+                if out["no_good"] >= MAX_NO_GOOD:
+                    # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
+                    # the whole MIP is better at this packing; it starts from the greedy plan
+                    out["termination"] = "no_good_limit"
+                    break
+                continue
+            out["termination"] = "time_limit" if comp_r.model_status == "kTimeLimit" else "completion_limit"
+            out["completion_status"] = comp_r.model_status
+            break
+        keep(comp_r.values)
+        out["completion_stage"] = stage
+        out["time_completion"] += time.perf_counter() - t1
+        if _DEBUG:
+            print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}", flush=True)
+        if proven(out["bound"]):
+            out["termination"] = "optimal"
+            break
+    if best is not None:
+        out["values"], out["objective"] = best
+        b = out["bound"] if out["bound"] is not None else best[1]
+        out["bound"] = max(b, best[1])
+        out["gap"] = (out["bound"] - best[1]) / max(abs(best[1]), 1e-9) if best[1] else (
+            0.0 if out["bound"] <= 1e-9 else np.inf)
+    out["cuts"] = master.n_cuts
+    # the cuts as rows over the model's columns (for the whole MIP if it takes over)
+    out["cut_rows"] = [(zc[cols], vals, lo, up) for cols, vals, lo, up in master.cuts]
+    out["time"] = time.perf_counter() - t0
+    return out
+
+
+def _no_good(master: _Master, zval: np.ndarray) -> None:
+    """sum_{z* = 1} (1 - z) >= 1: at least one of these clearings must go (or come later).
+
+    Valid because a plan is monotone in z: a plan that clears everything z* clears, by the same
+    years or earlier, is also a plan for z*. So if z* has no integer plan, no z >= z* has one, and
+    one cut removes them all (not only z* itself).
+    """
+    on = zval > 0.5
+    master.add_row(np.where(on, -1.0, 0.0), 1.0 - float(on.sum()), INF)
