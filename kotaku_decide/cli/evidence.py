@@ -176,7 +176,8 @@ def register(subparsers) -> None:
     p.add_argument("--absolute", action="store_true", help="--budgets are totals in Rp, not factors")
     p.add_argument("--source", default=None, help="vary only this source's budget (others fixed)")
     p.add_argument("--points", type=int, default=20, help="number of points when --budgets is not given")
-    p.add_argument("--time-limit", type=float, default=20.0, help="solver time limit per point [s] (a guard: points are solved exactly)")
+    p.add_argument("--time-limit", type=float, default=20.0,
+                   help="solver time limit per point [s] (a guard: points are solved exactly)")
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser("robust", help="probability of being funded under uncertain costs and weights")
