@@ -16,7 +16,7 @@ import kotaku_decide
 PKG = REPO / "kotaku_decide"
 #: lower number = earlier in the flow; a module may import its own layer and the ones below
 LAYERS = {"_version": 0, "embedded": 0, "notebooks": 0, "data": 0, "score": 1, "rank": 2, "allocate": 3,
-          "progress": 3.5, "evidence": 4, "hearing": 5, "cli": 6, "__main__": 6}
+          "progress": 3.5, "national": 3.7, "evidence": 4, "hearing": 5, "cli": 6, "__main__": 6}
 
 
 def _module_name(path: Path) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, score_permen, volume_matrix
-from .costing import LOCATION_WORKS, TARGETS
+from .costing import LOCATION_WORKS, target_bands
 from .inputs import AllocationInput
 
 __all__ = ["Violation", "check_plan"]
@@ -93,6 +93,7 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
     lf = sc["costs.location_factor"]
     luc = sc["costs.location_unit_cost"]
     codes = list(prof.codes)
+    bands = target_bands(prof)
     V = volume_matrix(inp.locations, prof)
     D = denominator_matrix(inp.locations, prof)
     S0 = criterion_scores(criterion_shares(V, D), prof)
@@ -118,9 +119,9 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             rem = V[i, j] - float(w.quantity)
             if rem < -1e-9:
                 v.append(Violation("quantity", key, w.quantity, V[i, j], "more than the affected volume"))
-            band = TARGETS.get(w.option, "bad")
+            band = bands.get(w.option, "bad")
             if band == "bad":
-                v.append(Violation("option", key, w.option, list(TARGETS), "unknown target"))
+                v.append(Violation("option", key, w.option, list(bands), "unknown target"))
             elif band is None:
                 if rem > 1e-9:
                     v.append(Violation("quantity", key, w.quantity, V[i, j], "'zero' must remove all the volume"))
@@ -146,18 +147,40 @@ def check_plan(inp: AllocationInput, plan: pd.DataFrame) -> list[Violation]:
             v.append(Violation("resettlement", lid, len(other), 0, "in-situ works or legalisation at a resettled site"))
 
     # ---- budgets per source and year with carry-over; caps -------------------------------------
-    used = plan.groupby(["source", "year"])["cost_rp"].sum()
-    for si, s in enumerate(f.sources):
+    # one pool per source and scope (the whole data set, a province or a city): money spent at the
+    # locations in the scope, re-added from the plan rows and the baseline's city / province columns
+    n_loc = len(inp.locations)
+    for p, (s, _scope) in enumerate(f.pools):
+        inside = pd.Series(f.locations_of(p, n_loc), index=inp.locations["location_id"].to_numpy())
+        rows = plan[(plan["source"] == s) & plan["location_id"].map(inside).fillna(False).astype(bool)]
+        used = rows.groupby("year")["cost_rp"].sum()
+        where = "" if f.pool_kind[p] == "all" else f" ({f.pool_label(p)})"
         carried = 0.0
         for yi, y in enumerate(years):
-            avail = float(f.budget_rp[si, yi]) + (carried if f.carry_over[s] else 0.0)
-            u = float(used.get((s, y), 0.0))
+            avail = float(f.pool_budget_rp[p, yi]) + (carried if f.carry_over[s] else 0.0)
+            u = float(used.get(y, 0.0))
             if u > avail + _tol(avail):
-                v.append(Violation("budget", f"{s}/{y}", u, avail, f"{s} spends more than available in {y}"))
+                key = f"{s}/{y}" if f.pool_kind[p] == "all" else f"{s}/{f.pool_label(p)}/{y}"
+                v.append(Violation("budget", key, u, avail, f"{s}{where} spends more than available in {y}"))
             carried = avail - u
+    # money of a source at a location no pool of that source covers
+    covered = {s: np.zeros(n_loc, bool) for s in f.sources}
+    for p, (s, _scope) in enumerate(f.pools):
+        covered[s] |= f.locations_of(p, n_loc)
+    pos_of = {lid: k for k, lid in enumerate(inp.locations["location_id"])}
+    for r in plan.itertuples(index=False):
+        if r.cost_rp > _TOL_RP and not covered[r.source][pos_of[r.location_id]]:
+            v.append(Violation("budget_scope", f"{r.location_id}/{r.source}", r.source, "a pool covering the location",
+                               f"{r.source} has no budget for the scope of {r.location_id}"))
+    # kelurahan names repeat across cities: with several cities a kelurahan is counted within its city
+    lk = inp.locations["kelurahan"].astype(str)
+    if "city" in inp.locations and inp.locations["city"].astype(str).nunique() > 1:
+        lk = inp.locations["city"].astype(str) + "/" + lk
+    kel_key = dict(zip(inp.locations["location_id"], lk))
+    for s in f.sources:
         cap = f.cap_rp.get(s)
         if cap is not None:
-            kel = plan[plan["source"] == s].groupby([plan["location_id"].map(loc["kelurahan"]), "year"])["cost_rp"].sum()
+            kel = plan[plan["source"] == s].groupby([plan["location_id"].map(kel_key), "year"])["cost_rp"].sum()
             for (k, y), u in kel.items():
                 if u > cap + _tol(cap):
                     v.append(Violation("kelurahan_cap", f"{s}/{k}/{y}", u, cap, f"{s} exceeds its cap in kelurahan {k}"))

@@ -22,12 +22,35 @@ import pandas as pd
 from ..data.profiles import Profile
 from ..score.scoring import criterion_scores, criterion_shares, denominator_matrix, volume_matrix
 
-__all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "TARGETS", "UNIT_STEP",
+__all__ = ["CostError", "load_catalogue", "choose_works", "build_options", "target_bands", "resolve_targets", "UNIT_STEP",
            "LOCATION_WORKS", "GENERIC_CATALOGUE"]
 
 GENERIC_CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "config" / "cost_catalogue.csv"
-#: Target labels -> band lower bound the share must fall below [%] (None = remove everything).
-TARGETS = {"lt76": 76.0, "lt51": 51.0, "lt25": 25.0, "zero": None}
+
+
+def target_bands(profile: Profile) -> dict:
+    """Target name -> the band edge [%] the remaining share must fall below (``None``: remove it all).
+
+    From the profile's score bands, highest edge first: ``lt76``, ``lt51``, ``lt25`` and ``zero`` under
+    Permen 14/2018 (and 02/2016); a profile with other band edges gives other targets.
+    """
+    edges = sorted((float(e) for e in profile.score_min_pct if float(e) > 0), reverse=True)
+    out = {f"lt{e:g}": e for e in edges}
+    out["zero"] = None
+    return out
+
+
+def resolve_targets(names, profile: Profile) -> tuple:
+    """The scenario's target names checked against the profile (``all``: every target of the profile)."""
+    bands = target_bands(profile)
+    names = list(names)
+    if "all" in names:
+        return tuple(bands)
+    bad = [n for n in names if n not in bands]
+    if bad:
+        raise CostError(f"options.targets: {bad} are not targets of profile {profile.name}; expected some of "
+                        f"{list(bands)} or all")
+    return tuple(n for n in bands if n in names)
 #: Rounding step of a quantity by unit (quantities are rounded up to it).
 UNIT_STEP = {"buildings": 1.0, "households": 1.0, "m": 1.0, "ha": 0.01}
 #: Pseudo-criteria for the location-level options and their units.
@@ -171,7 +194,7 @@ def _quantities(V: np.ndarray, D: np.ndarray, bound: float | None, step: np.ndar
 
 
 def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame, *,
-                  targets=("lt76", "lt51", "lt25", "zero"), price_index: float = 1.0,
+                  targets=("all",), price_index: float = 1.0,
                   location_factor: dict | None = None, location_unit_cost: dict | None = None,
                   locations: np.ndarray | None = None, legal: np.ndarray | None = None,
                   resettlement: bool = True, resettlement_on_legal_land: bool = False,
@@ -182,6 +205,9 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
     ----------
     baseline : validated baseline (see :func:`kotaku_decide.data.validate.load_baseline`)
     works : one work per criterion (from :func:`choose_works`)
+    targets : target names of the profile (:func:`target_bands`; ``all`` = every one)
+    price_index, location_factor, location_unit_cost : cost adjustments (factor, per location factor,
+        per location and work unit cost [Rp])
     locations : bool mask of the locations that may receive works (default all)
     legal : bool per location, land legal (needed for the resettlement / legalisation rows)
 
@@ -210,11 +236,13 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
         if lid not in pos:
             raise CostError(f"costs.location_factor: unknown location_id {lid!r}")
         lf[pos[lid]] = float(f)
+    bands = target_bands(profile)
+    targets = resolve_targets(targets, profile)
     frames = []
     for j, code in enumerate(codes):
         step = np.full(n, UNIT_STEP.get(units[j], 0.01))
         for t in targets:
-            bound = TARGETS[t]
+            bound = bands[t]
             q = _quantities(V[:, j], D[:, j], bound, step, profile)
             sa = criterion_scores(criterion_shares(V[:, j] - q, D[:, j]), profile)
             if bound is None:
@@ -284,7 +312,7 @@ def build_options(baseline: pd.DataFrame, profile: Profile, works: pd.DataFrame,
     opts["cost_rp"] = opts["quantity"] * opts["unit_cost_rp"]
     order = {c: k for k, c in enumerate(codes + list(LOCATION_WORKS))}
     opts["_c"] = opts["criterion"].map(order)
-    opts["_t"] = opts["option"].map({t: k for k, t in enumerate(list(TARGETS) + ["resettle", "legalise"])})
+    opts["_t"] = opts["option"].map({t: k for k, t in enumerate(list(bands) + ["resettle", "legalise"])})
     opts = opts.sort_values(["loc", "_c", "_t"]).drop(columns=["_c", "_t"]).reset_index(drop=True)
     # a band option that costs as much as a lower target is dominated in every objective but households
     return opts[["loc", "location_id", "criterion", "option", "score_before", "score_after", "delta_score",

@@ -49,7 +49,7 @@ COUPLING = ("budget", "cap", "equity", "capacity", "capacity_kelurahan")
 #: Deterministic work limit of the completion MIP (nodes).
 COMPLETION_NODES = 1000
 #: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).
-MAX_NO_GOOD = 6
+MAX_NO_GOOD = 3
 _TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
 _DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
 
@@ -76,9 +76,12 @@ class _Master:
         sub = A[:, zc].tocsr()[keep]
         self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
         pass_arrays(self.h, cost, lb, ub, sub, model.row_lo[keep], model.row_up[keep], np.ones(n, bool), maximize=True)
-        # a few dozen rows and columns: presolve and primal heuristics cost more than they save (measured)
+        # a few dozen rows and columns: presolve and the primal heuristics cost more than they save (measured:
+        # a master with 30 cuts from 0.94 s to 0.15 s)
         self.h.setOptionValue("presolve", "off")
         self.h.setOptionValue("mip_heuristic_effort", 0.0)
+        for heuristic in ("rens", "rins", "root_reduced_cost", "shifting", "zi_round", "feasibility_jump"):
+            self.h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
         self.n_cuts = 0
         self.cuts = []  #: (master columns, coefficients, lo, up) of every cut, valid for every integer plan
 
@@ -194,6 +197,7 @@ class _Completion:
         self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
         A, lo, up = model.A, model.row_lo, model.row_up
         extra = _money_knapsacks(model)
+        self.n_extra = 0 if extra is None else len(extra[2])
         if extra is not None:
             A = sp.vstack([A, extra[0]], format="csr")
             lo, up = np.concatenate([lo, extra[1]]), np.concatenate([up, extra[2]])
@@ -324,8 +328,227 @@ def _lagrangian_cut(model, master, crow_u, crow_rows, by_loc, mcols):
     return coef, rhs - const, infeasible
 
 
+class Decomposition:
+    """The decomposition of one built model, kept alive between solves.
+
+    A changed budget (``model.set_budget``) re-solves warm: the LP check and the completion keep
+    their HiGHS objects (only the budget rows' bounds change), and the master starts again from its
+    year rows and every Lagrangian cut found so far (a cut's prices do not depend on the budgets:
+    only its right-hand side u.b is recomputed). Benders and no-good cuts, which do depend on the
+    budgets, are dropped.
+    """
+
+    def __init__(self, model, opts):
+        self.model = model
+        self.opts = opts
+        self.key = (opts.threads, opts.seed, opts.mip_rel_gap, opts.msg)
+        self.check = _Check(model, opts)
+        self.comp = _Completion(model, opts)
+        self.by_loc, self.mcols = _location_data(model)
+        self.crow_rows = np.array([r for _, _, r in self.check.crows], dtype=np.int64)
+        self.fam_of = [fam for fam, _, _ in self.check.crows]
+        self.key_of = [key for _, key, _ in self.check.crows]
+        self.budget_rows = np.array(sorted(model.rows.get("budget", {}).values()), dtype=np.int64)
+        self.bounds = (model.row_lo[self.budget_rows].copy(), model.row_up[self.budget_rows].copy())
+        self.lagrangian = []  #: (u over the shared rows, coefficients on z, constant) of every Lagrangian cut
+        self.master = None
+
+    # --- budgets --------------------------------------------------------------------------
+    def sync_budgets(self) -> bool:
+        """Copy changed budget rows into the HiGHS objects; True when something changed."""
+        m = self.model
+        lo, up = m.row_lo[self.budget_rows], m.row_up[self.budget_rows]
+        if np.array_equal(lo, self.bounds[0]) and np.array_equal(up, self.bounds[1]):
+            return False
+        rows = self.budget_rows.astype(np.int32)
+        for h in (self.check.h, self.comp.h):
+            h.changeRowsBounds(len(rows), rows, lo.astype(float), up.astype(float))
+        extra = _money_knapsacks(m)  # the completion's knapsack rows follow the budgets too
+        if extra is not None and self.comp.n_extra == len(extra[2]):
+            idx = np.arange(m.n_rows, m.n_rows + self.comp.n_extra, dtype=np.int32)
+            self.comp.h.changeRowsBounds(len(idx), idx, extra[1], extra[2])
+        self.bounds = (lo.copy(), up.copy())
+        self.master = None
+        return True
+
+    def _rhs(self, u: np.ndarray) -> float:
+        m = self.model
+        r = self.crow_rows
+        return float(np.where(np.isfinite(m.row_up[r]), u * m.row_up[r], -u * m.row_lo[r]).sum())
+
+    def _new_master(self) -> _Master:
+        """The master: rows in z only, one deadline-knapsack row per year, and the Lagrangian cuts so far."""
+        model, f = self.model, self.model.inp.funding
+        years = model.inp.years
+        master = _Master(model, self.opts)
+        # one row per year: the cheapest clearing packages of the locations cleared by y fit in all the
+        # money up to y (the Lagrangian cut priced 1 on every budget row up to y, written directly)
+        C = np.zeros(len(years))
+        for k, (fam, key) in enumerate(zip(self.fam_of, self.key_of)):
+            if fam == "budget":
+                s, yr = key[0], key[1]  # (source, year) or, for a scoped pool, (source, year, scope)
+                yi = years.index(yr)
+                up = model.row_up[self.crow_rows[k]]  # carry-over rows are cumulative already
+                if f.carry_over[s]:
+                    C[yi] += up
+                else:
+                    C[yi:] += up
+        relaxed = "budget" in model.spec.relax
+        for y in range(len(years)):
+            coef = np.zeros(len(master.keys))
+            for (i, t), j in master.col.items():
+                if t == y and np.isfinite(model.min_cost.get(i, np.inf)):
+                    if not relaxed or int(i) != int(model.spec.relax_loc):
+                        coef[j] = model.min_cost[i]
+            if np.any(coef > 0):
+                master.add_row(coef, -INF, float(C[y]))
+        for u, coef, const, inf_cols in self.lagrangian:
+            for j in inf_cols:
+                master.fix_zero(j)
+            if np.any(np.abs(coef) > 1e-12):
+                master.add_row(coef, -INF, self._rhs(u) - const)
+        return master
+
+    def _add_lagrangian(self, master: _Master, u: np.ndarray) -> None:
+        coef, rhs, inf_cols = _lagrangian_cut(self.model, master, u, self.crow_rows, self.by_loc, self.mcols)
+        const = self._rhs(u) - rhs
+        self.lagrangian.append((u.copy(), coef, const, list(inf_cols)))
+        for j in inf_cols:
+            master.fix_zero(j)
+        if np.any(np.abs(coef) > 1e-12):
+            master.add_row(coef, -INF, rhs)
+
+    # --- the loop ---------------------------------------------------------------------------
+    def run(self, deadline: float, incumbent_cb=None) -> dict:
+        """Solve (see :func:`solve_decomposed` for what is returned)."""
+        model, opts = self.model, self.opts
+        check, comp = self.check, self.comp
+        crow_rows = self.crow_rows
+        t0 = time.perf_counter()
+        out = {"method": "decomposed", "iterations": 0, "cuts": 0, "no_good": 0, "time_master": 0.0,
+               "time_check": 0.0, "time_completion": 0.0, "values": None, "objective": None, "bound": None,
+               "gap": None, "termination": "error", "tie_status": None, "warm": self.master is not None}
+        if model.info.get("forced_without_package"):
+            out["termination"] = "infeasible"
+            return out
+        self.sync_budgets()
+        master = self.master = self._new_master()
+        zc = master.zc
+        best = None  # (values, objective) of the best integer plan found
+        max_iter = 200
+        gap_tol = opts.mip_rel_gap
+
+        def keep(values):
+            nonlocal best
+            vals, out["pruned"] = prune(model, values)
+            obj = float(model.col_cost @ vals)
+            if best is None or obj > best[1] + 1e-9:
+                best = (vals, obj)
+                if incumbent_cb is not None:
+                    incumbent_cb(vals, obj, out["bound"])
+
+        def proven(bound) -> bool:
+            return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
+
+        while True:
+            if time.perf_counter() > deadline:
+                out["termination"] = "time_limit"
+                break
+            if out["iterations"] >= max_iter:
+                out["termination"] = "iteration_limit"
+                break
+            out["iterations"] += 1
+            t1 = time.perf_counter()
+            mr = master.solve(deadline - time.perf_counter())
+            out["time_master"] += time.perf_counter() - t1
+            if _DEBUG:
+                print(f"it {out['iterations']}: master {mr.model_status} obj {mr.objective} bound {mr.bound} "
+                      f"{time.perf_counter() - t1:.2f}s", flush=True)
+            if mr.model_status == "kInfeasible":
+                out["termination"] = "optimal" if best is not None else "infeasible"
+                break
+            if mr.values is None:
+                out["termination"] = "time_limit"
+                break
+            out["bound"] = mr.bound if mr.model_status == "kOptimal" else max(mr.bound, mr.objective)
+            if proven(out["bound"]):  # the best plan found reaches the master's bound
+                out["termination"] = "optimal"
+                break
+            zval = np.round(mr.values)
+            t1 = time.perf_counter()
+            cr = check.solve(zc, zval)
+            out["time_check"] += time.perf_counter() - t1
+            viol = cr.objective if cr.objective is not None else np.inf
+            if cr.model_status != "kOptimal" or viol > _TOL_MONEY:
+                if cr.model_status != "kOptimal" or cr.row_dual is None:
+                    _no_good(master, zval)
+                    out["no_good"] += 1
+                    continue
+                # Benders cut: V(z) >= V* + d.(z - z*) must be <= 0
+                d = cr.col_dual[zc]
+                master.add_row(d, -INF, float(d @ zval - viol + _TOL_MONEY * 0.5))
+                # Lagrangian cut priced by the duals of the shared rows
+                yrow = cr.row_dual[crow_rows]
+                u = np.maximum(0.0, np.where(check.sign > 0, -yrow, yrow))
+                self._add_lagrangian(master, u)
+                continue
+            t1 = time.perf_counter()
+            # integer works for these clearings: first among each location's cheapest package, then also
+            # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
+            allowed = _package_options(model, master.keys, zval)
+            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
+            stage = "package"
+            if comp_r.values is None:
+                allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
+                stage = "lp_support"
+            if comp_r.values is None:
+                # the whole MIP over the works: only it proves that these clearings have no integer plan
+                # (works that cannot help clear a location by its year only spend money, so they stay
+                # out unless an equity minimum asks for spend)
+                stage = "full"
+                useful = None if float(model.inp.scenario["rules.equity_min_share"]) > 0 else np.ones(len(allowed), bool)
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
+            if comp_r.values is None:
+                out["time_completion"] += time.perf_counter() - t1
+                if comp_r.model_status == "kInfeasible":
+                    _no_good(master, zval)
+                    out["no_good"] += 1
+                    if out["no_good"] >= MAX_NO_GOOD:
+                        # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
+                        # the whole MIP is better at this packing; it starts from the greedy plan
+                        out["termination"] = "no_good_limit"
+                        break
+                    continue
+                out["termination"] = "time_limit" if comp_r.model_status == "kTimeLimit" else "completion_limit"
+                out["completion_status"] = comp_r.model_status
+                break
+            keep(comp_r.values)
+            out["completion_stage"] = stage
+            out["time_completion"] += time.perf_counter() - t1
+            if _DEBUG:
+                print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}", flush=True)
+            if proven(out["bound"]):
+                out["termination"] = "optimal"
+                break
+        if best is not None:
+            out["values"], out["objective"] = best
+            b = out["bound"] if out["bound"] is not None else best[1]
+            out["bound"] = max(b, best[1])
+            out["gap"] = (out["bound"] - best[1]) / max(abs(best[1]), 1e-9) if best[1] else (
+                0.0 if out["bound"] <= 1e-9 else np.inf)
+        out["cuts"] = master.n_cuts
+        # the cuts as rows over the model's columns (for the whole MIP if it takes over)
+        out["cut_rows"] = [(zc[cols], vals, lo, up) for cols, vals, lo, up in master.cuts]
+        out["time"] = time.perf_counter() - t0
+        return out
+
+
 def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
     """Run the clearing-year decomposition on a built model (hectares objective).
+
+    The :class:`Decomposition` is kept on the model (``model._engine``), so a second solve after a
+    budget change re-solves warm.
 
     Parameters
     ----------
@@ -337,152 +560,15 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
     Returns
     -------
     dict with ``values`` (column values of the model or None), ``objective``, ``bound``, ``gap``,
-    ``termination`` (``optimal``, ``infeasible``, ``time_limit``, ``iteration_limit``),
-    ``iterations``, ``cuts`` and timings; ``tie_status`` of the completion.
+    ``termination`` (``optimal``, ``infeasible``, ``time_limit``, ``iteration_limit``,
+    ``no_good_limit``), ``iterations``, ``cuts``, ``cut_rows`` (the master's cuts over the model's
+    columns) and timings.
     """
-    t0 = time.perf_counter()
-    out = {"method": "decomposed", "iterations": 0, "cuts": 0, "no_good": 0, "time_master": 0.0,
-           "time_check": 0.0, "time_completion": 0.0, "values": None, "objective": None, "bound": None,
-           "gap": None, "termination": "error", "tie_status": None}
-    if model.info.get("forced_without_package"):
-        out["termination"] = "infeasible"
-        return out
-    master = _Master(model, opts)
-    check = _Check(model, opts)
-    comp = _Completion(model, opts)
-    by_loc, mcols = _location_data(model)
-    crow_rows = np.array([r for _, _, r in check.crows], dtype=np.int64)
-    fam_of = [fam for fam, _, _ in check.crows]
-    key_of = [key for _, key, _ in check.crows]
-    f = model.inp.funding
-    years = model.inp.years
-    # initial cuts: all the money up to year y against the cheapest clearings by y
-    for y in range(len(years)):
-        u = np.zeros(len(crow_rows))
-        for k, (fam, key) in enumerate(zip(fam_of, key_of)):
-            if fam == "budget":
-                s, yr = key
-                yi = years.index(yr)
-                if (f.carry_over[s] and yi == y) or (not f.carry_over[s] and yi <= y):
-                    u[k] = 1.0
-        coef, rhs, inf_cols = _lagrangian_cut(model, master, u, crow_rows, by_loc, mcols)
-        for j in inf_cols:
-            master.fix_zero(j)
-        if np.any(coef > 0):
-            master.add_row(coef, -INF, rhs)
-    zc = master.zc
-    best = None  # (values, objective) of the best integer plan found
-    max_iter = 200
-    gap_tol = opts.mip_rel_gap
-
-    def keep(values):
-        nonlocal best
-        vals, out["pruned"] = prune(model, values)
-        obj = float(model.col_cost @ vals)
-        if best is None or obj > best[1] + 1e-9:
-            best = (vals, obj)
-            if incumbent_cb is not None:
-                incumbent_cb(vals, obj, out["bound"])
-
-    def proven(bound) -> bool:
-        return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
-
-    while True:
-        if time.perf_counter() > deadline:
-            out["termination"] = "time_limit"
-            break
-        if out["iterations"] >= max_iter:
-            out["termination"] = "iteration_limit"
-            break
-        out["iterations"] += 1
-        t1 = time.perf_counter()
-        mr = master.solve(deadline - time.perf_counter())
-        out["time_master"] += time.perf_counter() - t1
-        if _DEBUG:
-            print(f"it {out['iterations']}: master {mr.model_status} obj {mr.objective} bound {mr.bound} "
-                  f"{time.perf_counter() - t1:.2f}s", flush=True)
-        if mr.model_status == "kInfeasible":
-            out["termination"] = "optimal" if best is not None else "infeasible"
-            break
-        if mr.values is None:
-            out["termination"] = "time_limit"
-            break
-        out["bound"] = mr.bound if mr.model_status == "kOptimal" else max(mr.bound, mr.objective)
-        if proven(out["bound"]):  # the best plan found reaches the master's bound
-            out["termination"] = "optimal"
-            break
-        zval = np.round(mr.values)
-        t1 = time.perf_counter()
-        cr = check.solve(zc, zval)
-        out["time_check"] += time.perf_counter() - t1
-        viol = cr.objective if cr.objective is not None else np.inf
-        if cr.model_status != "kOptimal" or viol > _TOL_MONEY:
-            if cr.model_status != "kOptimal" or cr.row_dual is None:
-                _no_good(master, zval)
-                out["no_good"] += 1
-                continue
-            # Benders cut: V(z) >= V* + d.(z - z*) must be <= 0
-            d = cr.col_dual[zc]
-            master.add_row(d, -INF, float(d @ zval - viol + _TOL_MONEY * 0.5))
-            # Lagrangian cut priced by the duals of the shared rows
-            yrow = cr.row_dual[crow_rows]
-            u = np.maximum(0.0, np.where(check.sign > 0, -yrow, yrow))
-            coef, rhs, inf_cols = _lagrangian_cut(model, master, u, crow_rows, by_loc, mcols)
-            for j in inf_cols:
-                master.fix_zero(j)
-            if np.any(np.abs(coef) > 1e-12):
-                master.add_row(coef, -INF, rhs)
-            continue
-        t1 = time.perf_counter()
-        # integer works for these clearings: first among each location's cheapest package, then also
-        # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
-        allowed = _package_options(model, master.keys, zval)
-        comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
-        stage = "package"
-        if comp_r.values is None:
-            allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
-            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
-            stage = "lp_support"
-        if comp_r.values is None:
-            # the whole MIP over the works: only it proves that these clearings have no integer plan
-            # (works that cannot help clear a location by its year only spend money, so they stay
-            # out unless an equity minimum asks for spend)
-            stage = "full"
-            useful = None if float(model.inp.scenario["rules.equity_min_share"]) > 0 else np.ones(len(allowed), bool)
-            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
-        if comp_r.values is None:
-            out["time_completion"] += time.perf_counter() - t1
-            if comp_r.model_status == "kInfeasible":
-                _no_good(master, zval)
-                out["no_good"] += 1
-                if out["no_good"] >= MAX_NO_GOOD:
-                    # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
-                    # the whole MIP is better at this packing; it starts from the greedy plan
-                    out["termination"] = "no_good_limit"
-                    break
-                continue
-            out["termination"] = "time_limit" if comp_r.model_status == "kTimeLimit" else "completion_limit"
-            out["completion_status"] = comp_r.model_status
-            break
-        keep(comp_r.values)
-        out["completion_stage"] = stage
-        out["time_completion"] += time.perf_counter() - t1
-        if _DEBUG:
-            print(f"   completion {stage} {time.perf_counter() - t1:.2f}s best {best[1] if best else None}", flush=True)
-        if proven(out["bound"]):
-            out["termination"] = "optimal"
-            break
-    if best is not None:
-        out["values"], out["objective"] = best
-        b = out["bound"] if out["bound"] is not None else best[1]
-        out["bound"] = max(b, best[1])
-        out["gap"] = (out["bound"] - best[1]) / max(abs(best[1]), 1e-9) if best[1] else (
-            0.0 if out["bound"] <= 1e-9 else np.inf)
-    out["cuts"] = master.n_cuts
-    # the cuts as rows over the model's columns (for the whole MIP if it takes over)
-    out["cut_rows"] = [(zc[cols], vals, lo, up) for cols, vals, lo, up in master.cuts]
-    out["time"] = time.perf_counter() - t0
-    return out
+    eng = getattr(model, "_engine", None)
+    if eng is None or eng.key != (opts.threads, opts.seed, opts.mip_rel_gap, opts.msg):
+        eng = Decomposition(model, opts)
+        model._engine = eng
+    return eng.run(deadline, incumbent_cb)
 
 
 def _no_good(master: _Master, zval: np.ndarray) -> None:

@@ -131,7 +131,7 @@ def diagnose(inp: AllocationInput, solver: SolverOptions | None = None) -> Short
     sf.statuses["money"] = rm.status.value
     if rm.status.has_solution:
         s = mm.slackcol
-        rows = [(src, y, mm.value(c) * 1e6) for (src, y), c in sorted(s.get("budget", {}).items())
+        rows = [(k[0], k[1], mm.value(c) * 1e6) for k, c in sorted(s.get("budget", {}).items())
                 if mm.value(c) > 1e-6]
         # carry-over budgets are cumulative: report the increments year on year
         df = pd.DataFrame(rows, columns=["source", "year", "extra_rp"])

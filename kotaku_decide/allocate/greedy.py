@@ -18,6 +18,7 @@ groups. The result is a plan table like the optimiser's and goes through the sam
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 
@@ -25,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from .costing import LOCATION_WORKS
-from .inputs import SANITATION, WATER, AllocationInput
+from .inputs import AllocationInput
 from .packages import package_from_arrays
 from .results import _plan_rows
-from .solve import SolveReport, SolveStatus
+from .status import SolveReport, SolveStatus
 
 __all__ = ["greedy_plan"]
 
@@ -219,7 +220,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
             items = []
             if kind == "households":
                 V = {c: loc[f"vol_{inp.profile.criteria.set_index('code').at[c, 'input_key']}"].to_numpy(float)
-                     for c in WATER + SANITATION}
+                     for c in inp.water + inp.sanitation}
                 for i, rows in by_loc.items():
                     if resettled[i]:
                         continue
@@ -229,23 +230,21 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                         if len(lr) == 0:
                             continue
                         leg = [lr[0]]
-                    for pair in (WATER, SANITATION):
+                    for crits in (inp.water, inp.sanitation):
                         best = None
-                        c1, c2 = pair
-                        o1 = [None] + ([] if c1 in done_crit[i] else list(rows.index[rows["criterion"] == c1]))
-                        o2 = [None] + ([] if c2 in done_crit[i] else list(rows.index[rows["criterion"] == c2]))
-                        for a in o1:
-                            for b in o2:
-                                if a is None and b is None:
-                                    continue
-                                q1 = opts.at[a, "quantity"] if a is not None else 0.0
-                                q2 = opts.at[b, "quantity"] if b is not None else 0.0
-                                gain = max(V[c1][i], V[c2][i]) - max(V[c1][i] - q1, V[c2][i] - q2)
-                                cost = (cost_of[a] if a is not None else 0) + (cost_of[b] if b is not None else 0)
-                                cost += sum(cost_of[x] for x in leg)
-                                # per location and service: the largest gain, cheapest among equals
-                                if gain > 0 and (best is None or (gain, -cost) > (best[0], -best[1])):
-                                    best = (gain, cost, tuple(leg) + tuple(x for x in (a, b) if x is not None))
+                        choices = [[None] + ([] if c in done_crit[i] else list(rows.index[rows["criterion"] == c]))
+                                   for c in crits]
+                        before = max(V[c][i] for c in crits)
+                        for combo in itertools.product(*choices):
+                            if all(x is None for x in combo):
+                                continue
+                            after = max(V[c][i] - (opts.at[x, "quantity"] if x is not None else 0.0)
+                                        for c, x in zip(crits, combo))
+                            gain = before - after
+                            cost = sum(cost_of[x] for x in combo if x is not None) + sum(cost_of[x] for x in leg)
+                            # per location and service: the largest gain, cheapest among equals
+                            if gain > 0 and (best is None or (gain, -cost) > (best[0], -best[1])):
+                                best = (gain, cost, tuple(leg) + tuple(x for x in combo if x is not None))
                         if best is not None:
                             items.append((-(best[0] / best[1]), best[2]))
                 items.sort()

@@ -27,11 +27,17 @@ from ..score.scoring import (
 from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue
 from .funding import Funding, authority_of, load_funding
 
-__all__ = ["AllocationInput", "prepare", "WATER", "SANITATION"]
+__all__ = ["AllocationInput", "prepare", "water_codes", "sanitation_codes"]
 
-#: Criteria whose households count for the 100-0-100 water and sanitation objective.
-WATER = ("3a", "3b")
-SANITATION = ("5a", "5b")
+
+def water_codes(profile: Profile) -> tuple:
+    """Criteria whose households count for 100 % drinking water (the profile's ``water`` aspect: 3a, 3b)."""
+    return profile.aspect_codes("water")
+
+
+def sanitation_codes(profile: Profile) -> tuple:
+    """Criteria whose households count for 100 % sanitation (the profile's ``wastewater`` aspect: 5a, 5b)."""
+    return profile.aspect_codes("wastewater")
 
 
 @dataclass
@@ -66,6 +72,14 @@ class AllocationInput:
     unaffordable: pd.DataFrame | None = None
 
     # --- rules in plain form ------------------------------------------------------------------
+    @property
+    def water(self) -> tuple:
+        return water_codes(self.profile)
+
+    @property
+    def sanitation(self) -> tuple:
+        return sanitation_codes(self.profile)
+
     @property
     def threshold(self) -> int:
         return self.profile.slum_threshold
@@ -120,8 +134,17 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
     notes: list[str] = []
     if baseline is None:
         baseline = load_baseline(sc.data_path("baseline"), prof)
+    first_row = int(baseline.attrs.get("first_row", 2) or 2)
+    src_file = str(baseline.attrs.get("source", sc.data_path("baseline")))
     baseline = aggregate(baseline, sc["data.level"], prof)
-    loc = score_table(baseline, prof).reset_index(drop=True)
+    loc = score_table(baseline, prof)
+    # file row of each location (for messages naming the row); aggregated rows have none of their own
+    by_row = sc["data.level"] == "rt" and pd.api.types.is_integer_dtype(loc.index)
+    file_row = (loc.index.to_numpy() + first_row) if by_row else np.arange(len(loc)) + 2
+    loc = loc.reset_index(drop=True)
+    # pandas deep-copies attrs on every operation: keep only the small ones (the reader's header map and
+    # comments made each column access of the evidence's thousands of re-solves cost a deep copy)
+    loc.attrs = {k: v for k, v in loc.attrs.items() if k in ("source", "profile", "first_row")}
     ids = loc["location_id"].astype(str)
     loc["location_id"] = ids
     years = list(range(sc["years.start"], sc["years.end"] + 1))
@@ -185,10 +208,14 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         if drop.any():
             notes.append(f"{int(drop.sum())} in-situ option(s) dropped: land not legal and legalisation is off")
         opts = opts[~drop].reset_index(drop=True)
+    places = pd.DataFrame({"location_id": loc["location_id"], "city": loc["city"],
+                           "province": loc["province"] if "province" in loc else None, "row": file_row})
+    places.attrs["source"] = src_file
     fund = load_funding(sc.data_path("budget"), sc.data_path("funding_rules"), prof, years,
                         budget_factor=sc["funding.budget_factor"], carry_over=sc["funding.carry_over"],
                         source_factor=sc["funding.source_factor"],
-                        swadaya_source=sc["funding.swadaya_source"] if sc["funding.swadaya_share"] > 0 else None)
+                        swadaya_source=sc["funding.swadaya_source"] if sc["funding.swadaya_share"] > 0 else None,
+                        places=places)
     auth = loc["authority_alloc"].to_numpy()
     src_sets = {}
     crit = opts["criterion"].to_numpy()
@@ -207,8 +234,15 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
                      + ", ".join(f"{c}: {n}" for c, n in g.items()))
         opts = opts[~nosrc].reset_index(drop=True)
     # options no eligible money could ever pay for (cost above every eligible budget over the horizon)
-    tot = dict(zip(fund.sources, fund.budget_rp.sum(axis=1)))
-    reach = opts["sources"].map(lambda ss: sum(tot[s] for s in ss)).to_numpy(float)
+    # money each source can bring to each location over the horizon (its pools covering the location)
+    reach_ls = np.zeros((len(loc), len(fund.sources)))
+    for p, (s_, _) in enumerate(fund.pools):
+        reach_ls[fund.locations_of(p, len(loc)), fund.sources.index(s_)] += fund.pool_budget_rp[p].sum()
+    reach = np.zeros(len(opts))
+    o_loc = opts["loc"].to_numpy().astype(np.int64)
+    for ss, idx in opts.groupby(opts["sources"].map(tuple)).indices.items():
+        cols = [fund.sources.index(s_) for s_ in ss]
+        reach[idx] = reach_ls[o_loc[idx]][:, cols].sum(axis=1)
     unaffordable = opts["cost_rp"].to_numpy(float) > reach + 1e-6
     if unaffordable.any():
         g = opts[unaffordable].groupby("criterion").size()
@@ -232,12 +266,14 @@ def prepare(scenario: Scenario | dict | str | None = None, baseline: pd.DataFram
         col = {c: j for j, c in enumerate(prof.codes)}
         blocked = np.zeros(len(opts), bool)
         have = set(zip(opts["loc"], opts["criterion"]))
+        o_loc_all = opts["loc"].to_numpy()
         for before, after in [(tuple(r["before"]), tuple(r["after"])) for r in sc["rules.precedence"]]:
             bj = [col[c] for c in before if c in col]
             needs = (S0[:, bj] > 0).any(axis=1) if bj else np.zeros(len(loc), bool)
-            for i in np.flatnonzero(needs):
-                if not any((i, c) in have for c in before):
-                    blocked |= (opts["loc"].to_numpy() == i) & opts["criterion"].isin(list(after)).to_numpy()
+            stuck = np.array([bool(needs[i]) and not any((i, c) in have for c in before) for i in range(len(loc))],
+                             dtype=bool)
+            if stuck.any():
+                blocked |= stuck[o_loc_all] & opts["criterion"].isin(list(after)).to_numpy()
         if blocked.any():
             ids = sorted(set(opts.loc[blocked, "location_id"]))
             notes.append(f"{int(blocked.sum())} road option(s) at {len(ids)} site(s) dropped: the site needs drainage "

@@ -40,10 +40,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .costing import LOCATION_WORKS
-from .inputs import SANITATION, WATER, AllocationInput
+from .inputs import AllocationInput
 from .packages import package_from_arrays
 
-__all__ = ["AllocationModel", "ModelSpec", "build_model", "RELAXABLE", "TIE_BREAK_SHARE"]
+__all__ = ["AllocationModel", "ModelSpec", "build_model", "RELAXABLE", "TIE_BREAK_SHARE", "kelurahan_keys"]
 
 INF = float("inf")
 #: The whole tie-break is worth at most this fraction of the smallest location's hectare-year.
@@ -187,16 +187,46 @@ class AllocationModel:
     def n_rows(self) -> int:
         return len(self.row_lo)
 
-    def set_budget(self, source: str, year: int, budget_rp: float) -> None:
-        """Change one budget [Rp] in place (the rows of that source keep their carry-over rule)."""
+    def set_budget(self, source: str, year: int, budget_rp: float, scope: str = "") -> None:
+        """Change one budget [Rp] in place (the rows of that source keep their carry-over rule).
+
+        ``scope``: the pool's scope as in the budget table's keys (``province:NAME``, ``city:NAME``);
+        empty for a source's budget over the whole data set.
+        """
         f = self.inp.funding
         si, yi = f.sources.index(source), f.years.index(year)
-        f.budget_rp[si, yi] = float(budget_rp)
+        p = f.pools.index((source, scope)) if (source, scope) in f.pools else None
+        if p is None:
+            raise KeyError(f"no budget of {source!r} for scope {scope or 'national'!r}; pools: {f.pools}")
+        f.budget_rp[si, yi] += float(budget_rp) - f.pool_budget_rp[p, yi]
+        f.pool_budget_rp[p, yi] = float(budget_rp)
+        for y in f.years:
+            r = self.rows.get("budget", {}).get(f.pool_key(p, y))
+            if r is None:
+                continue
+            j = f.years.index(y)
+            rhs = f.pool_budget_rp[p, : j + 1].sum() if f.carry_over[source] else f.pool_budget_rp[p, j]
+            self.row_up[r] = rhs / 1e6
+        if self._pulp is not None:
+            self._pulp.sync_bounds()
+
+    def set_budgets(self, budget_rp: np.ndarray) -> None:
+        """Replace every budget [Rp] (sources x years) in place; a kept decomposition re-solves warm."""
+        f = self.inp.funding
+        b = np.asarray(budget_rp, dtype=float)
+        if b.shape != f.budget_rp.shape:
+            raise ValueError(f"budget matrix has shape {b.shape}; expected {f.budget_rp.shape}")
+        keys = list(self.rows.get("budget", {}))
+        if any(len(k) != 2 for k in keys):
+            raise ValueError("this model has budgets with a scope (province / city pools): change them one by one "
+                             "with set_budget(source, year, budget_rp, scope)")
+        f.budget_rp[:, :] = b
+        if getattr(f, "pool_budget_rp", None) is not None and f.pool_budget_rp.shape == b.shape:
+            f.pool_budget_rp[:, :] = b
         for (s, y), r in self.rows.get("budget", {}).items():
-            if s == source:
-                j = f.years.index(y)
-                rhs = f.budget_rp[si, : j + 1].sum() if f.carry_over[s] else f.budget_rp[si, j]
-                self.row_up[r] = rhs / 1e6
+            si, j = f.sources.index(s), f.years.index(y)
+            rhs = b[si, : j + 1].sum() if f.carry_over[s] else b[si, j]
+            self.row_up[r] = rhs / 1e6
         if self._pulp is not None:
             self._pulp.sync_bounds()
 
@@ -379,32 +409,53 @@ def _spend_cols(ctx: _Ctx):
 
 
 def define_budgets(ctx: _Ctx) -> None:
-    """sum_{i, g} m[i, g, y, s] <= B[s, y]; with carry-over sum_{y' <= y} sum m[., y', s] <= sum_{y' <= y} B[s, y'].
+    """sum_{i in P, g} m[i, g, y, s] <= B[P, y] for every pool P (a source's money for one scope); with
+    carry-over sum_{y' <= y} sum m[., y', s] <= sum_{y' <= y} B[P, y'].
 
-    A location whose ``budget`` family is relaxed spends outside the budgets. In the ``money``
-    elastic variant each row has a slack priced at 1 per million Rp (money that would be missing).
+    A pool is a source's budget for the whole data set (key ``(source, year)``, as in a table without
+    scopes), for a province or for a city (key ``(source, year, "province:NAME" / "city:NAME")``); its
+    row holds only the money of the locations in that scope. A location whose ``budget`` family is
+    relaxed spends outside the budgets. In the ``money`` elastic variant each row has a slack priced
+    at 1 per million Rp (money that would be missing).
     """
     f = ctx.inp.funding
     spend = _spend_cols(ctx)
-    for si, s in enumerate(f.sources):
+    n_loc = len(ctx.inp.locations)
+    for p, (s, _scope) in enumerate(f.pools):
+        inside = f.locations_of(p, n_loc)
         for y in range(ctx.Y):
             ys = range(y + 1) if f.carry_over[s] else [y]
-            cols = [col for yy in ys for (i, col) in spend.get((s, yy), []) if not ctx.relax_here("budget", i)]
+            cols = [col for yy in ys for (i, col) in spend.get((s, yy), [])
+                    if inside[i] and not ctx.relax_here("budget", i)]
             vals = [1.0] * len(cols)
-            rhs = float(sum(f.budget_rp[si, yy] for yy in ys)) / 1e6
+            rhs = float(sum(f.pool_budget_rp[p, yy] for yy in ys)) / 1e6
+            key = f.pool_key(p, ctx.years[y])
             if ctx.elastic == "money":
-                sl = ctx.cols.add(f"slack_budget_{s}_{y}")
-                ctx.slack["budget"][(s, ctx.years[y])] = sl
+                sl = ctx.cols.add(f"slack_budget_{s}_{y}" + ("" if len(key) == 2 else f"_{p}"))
+                ctx.slack["budget"][key] = sl
                 cols.append(sl)
                 vals.append(-1.0)
             if not cols:
                 continue
-            ctx.rows.add("budget", (s, ctx.years[y]), cols, vals, -INF, rhs)
+            ctx.rows.add("budget", key, cols, vals, -INF, rhs)
+
+
+def kelurahan_keys(locations) -> np.ndarray:
+    """The kelurahan of each location as the caps count it: its name, or ``city/kelurahan`` when the
+    data set holds several cities (kelurahan names repeat across cities)."""
+    kel = locations["kelurahan"].astype(str).to_numpy()
+    if "city" in locations and locations["city"].astype(str).nunique() > 1:
+        return (locations["city"].astype(str) + "/" + locations["kelurahan"].astype(str)).to_numpy()
+    return kel
 
 
 def define_kelurahan_caps(ctx: _Ctx) -> None:
-    """sum_{i in kelurahan k, g} m[i, g, y, s] <= C_s for every capped source, kelurahan and year."""
+    """sum_{i in kelurahan k, g} m[i, g, y, s] <= C_s for every capped source, kelurahan and year.
+
+    A kelurahan is named within its city (``city/kelurahan`` when there are several cities).
+    """
     f = ctx.inp.funding
+    kel = kelurahan_keys(ctx.inp.locations)
     for s in f.sources:
         cap = f.cap_rp.get(s)
         if cap is None:
@@ -412,7 +463,7 @@ def define_kelurahan_caps(ctx: _Ctx) -> None:
         per = defaultdict(list)
         for (i, g, y, ss), col in ctx.mcol.items():
             if ss == s and not ctx.relax_here("cap", i):
-                per[(ctx.kel[i], y)].append(col)
+                per[(kel[i], y)].append(col)
         for (k, y), cols in sorted(per.items()):
             ctx.rows.add("cap", (s, k, ctx.years[y]), cols, [1.0] * len(cols), -INF, cap / 1e6)
 
@@ -677,10 +728,10 @@ def define_households(ctx: _Ctx) -> float:
         return 0.0
     loc = ctx.inp.locations
     key = ctx.inp.profile.criteria.set_index("code")["input_key"]
-    V = {c: loc[f"vol_{key[c]}"].to_numpy(float) for c in WATER + SANITATION}
+    V = {c: loc[f"vol_{key[c]}"].to_numpy(float) for c in ctx.inp.water + ctx.inp.sanitation}
     yw = ctx.inp.year_weight
     const = 0.0
-    for name, crits, store in (("uw", WATER, ctx.uwcol), ("us", SANITATION, ctx.uscol)):
+    for name, crits, store in (("uw", ctx.inp.water, ctx.uwcol), ("us", ctx.inp.sanitation, ctx.uscol)):
         for i in np.flatnonzero(ctx.cand):
             i = int(i)
             vmax = max(V[c][i] for c in crits)

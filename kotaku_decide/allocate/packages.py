@@ -40,7 +40,26 @@ def cheapest_package(rows: pd.DataFrame, need: int, legal: bool, precedence=(), 
 
 
 def package_from_arrays(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=()):
-    """:func:`cheapest_package` on plain arrays (one entry per option): the fast path for loops."""
+    """:func:`cheapest_package` on plain arrays (one entry per option): the fast path for loops.
+
+    Results are cached on the exact inputs (the evidence re-solves the same locations many times).
+    """
+    key = (tuple(np.asarray(crit, dtype=object).tolist()), tuple(np.asarray(delta).tolist()),
+           tuple(np.asarray(cost, dtype=float).tolist()), tuple(np.asarray(labels).tolist()), int(need), bool(legal),
+           tuple((tuple(b), tuple(a)) for b, a in precedence), tuple(sorted(exclude)))
+    hit = _PACKAGE_CACHE.get(key)
+    if hit is None:
+        hit = _package(crit, delta, cost, labels, need, legal, precedence, exclude)
+        if len(_PACKAGE_CACHE) > 20000:
+            _PACKAGE_CACHE.clear()
+        _PACKAGE_CACHE[key] = hit
+    return hit[0], list(hit[1])
+
+
+_PACKAGE_CACHE: dict = {}
+
+
+def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=()):
     if need <= 0:
         return 0.0, []
     crit = np.asarray(crit, dtype=object)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data.profiles import SLUM_LEVELS
 from ..score.scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
-from .inputs import SANITATION, WATER, AllocationInput
+from .inputs import AllocationInput
 
 __all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "yearly_indicators",
            "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
@@ -213,8 +213,8 @@ def yearly_indicators(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame
         V, res = _volumes_after(inp, works, y)
         tot = score_permen(V, D, prof)["total"]
         slum = (tot >= inp.threshold) & ~res
-        w = _hh_without(inp, V, res, WATER).sum()
-        s = _hh_without(inp, V, res, SANITATION).sum()
+        w = _hh_without(inp, V, res, inp.water).sum()
+        s = _hh_without(inp, V, res, inp.sanitation).sum()
         rows.append({"year": y, "label": "baseline" if y < inp.years[0] else "end of year",
                      "slum_locations": int(slum.sum()), "slum_ha": float(area[slum].sum()),
                      "water_share_pct": 100.0 * (1 - w / hh) if hh else np.nan,
@@ -224,20 +224,35 @@ def yearly_indicators(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame
 
 
 def money_table(inp: AllocationInput, plan: pd.DataFrame) -> pd.DataFrame:
-    """Money per source and year [Rp]: budget, available (with carry-over), used, left."""
+    """Money per source and year [Rp]: budget, available (with carry-over), used, left.
+
+    With scoped budgets (a province's or a city's money) one row per source, scope and year, with a
+    ``scope`` column (``national``, ``province:NAME``, ``city:NAME``); the money used is what the plan
+    spends at the locations in that scope.
+    """
     f = inp.funding
-    used = plan.groupby(["source", "year"])["cost_rp"].sum() if len(plan) else pd.Series(dtype=float)
     rows = []
-    for si, s in enumerate(f.sources):
+    n_loc = len(inp.locations)
+    ids = inp.locations["location_id"].to_numpy()
+    for p, (s, _scope) in enumerate(f.pools):
+        if len(plan):
+            inside = pd.Series(f.locations_of(p, n_loc), index=ids)
+            mine = plan[(plan["source"] == s) & plan["location_id"].map(inside).fillna(False).astype(bool)]
+            used = mine.groupby("year")["cost_rp"].sum()
+        else:
+            used = pd.Series(dtype=float)
         carried = 0.0
         for yi, y in enumerate(f.years):
-            budget = float(f.budget_rp[si, yi])
+            budget = float(f.pool_budget_rp[p, yi])
             avail = budget + (carried if f.carry_over[s] else 0.0)
-            u = float(used.get((s, y), 0.0))
+            u = float(used.get(y, 0.0))
             left = avail - u
-            rows.append({"source": s, "label": f.labels.get(s, s), "year": y, "budget_rp": budget,
-                         "available_rp": avail, "used_rp": u, "left_rp": left,
-                         "carried_to_next_rp": left if f.carry_over[s] else 0.0})
+            row = {"source": s, "label": f.labels.get(s, s), "year": y, "budget_rp": budget,
+                   "available_rp": avail, "used_rp": u, "left_rp": left,
+                   "carried_to_next_rp": left if f.carry_over[s] else 0.0}
+            if f.scoped:
+                row = {"source": s, "scope": f.pool_label(p), **{k: v for k, v in row.items() if k != "source"}}
+            rows.append(row)
             carried = left
     return pd.DataFrame(rows)
 
@@ -256,8 +271,8 @@ def evaluate_plan(inp: AllocationInput, works: pd.DataFrame) -> dict:
     area = loc["area_ha"].to_numpy(float)
     slum0 = score_permen(V0, D, prof)["total"] >= inp.threshold
     r0 = np.zeros(len(loc), bool)
-    w0 = _hh_without(inp, V0, r0, WATER)
-    s0 = _hh_without(inp, V0, r0, SANITATION)
+    w0 = _hh_without(inp, V0, r0, inp.water)
+    s0 = _hh_without(inp, V0, r0, inp.sanitation)
     cand = loc["candidate"].to_numpy(bool)
     hy, hh, by = 0.0, 0.0, {}
     for k, y in enumerate(inp.years):
@@ -266,7 +281,7 @@ def evaluate_plan(inp: AllocationInput, works: pd.DataFrame) -> dict:
         cleared = slum0 & ((tot < inp.threshold) | res)
         by[y] = float(area[cleared].sum())
         hy += inp.year_weight[k] * by[y]
-        gain = (w0 - _hh_without(inp, V, res, WATER)) + (s0 - _hh_without(inp, V, res, SANITATION))
+        gain = (w0 - _hh_without(inp, V, res, inp.water)) + (s0 - _hh_without(inp, V, res, inp.sanitation))
         hh += inp.year_weight[k] * float(gain[cand].sum())
     cost = float(works["cost_rp"].sum()) if "cost_rp" in works and len(works) else 0.0
     return {"hectare_years": hy, "households": hh, "cost_rp": cost, "cost_m": cost / 1e6,

@@ -67,7 +67,8 @@ def top_up(model, values: np.ndarray) -> tuple[np.ndarray, dict]:
     # budget rows covering money of source s spent in year y (carry-over rows are cumulative)
     covers: dict = {}
     years = inp.years
-    for (s, yr), r in model.rows.get("budget", {}).items():
+    for key, r in model.rows.get("budget", {}).items():
+        s, yr = key[0], key[1]  # (source, year) or, for a scoped pool, (source, year, scope)
         yi = years.index(yr)
         for y in (range(yi + 1) if f.carry_over[s] else [yi]):
             covers.setdefault((s, y), []).append(r)

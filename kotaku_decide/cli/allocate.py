@@ -103,6 +103,8 @@ def run(args) -> int:
             if i.exists() and (out / name).exists() and (out / name).samefile(i):
                 raise OutputError(f"--out {out}: {name} there is an input of the scenario; writing it would destroy "
                                   "the input (choose another folder)")
+    if args.national or (inp.funding.scoped and inp.locations["city"].astype(str).nunique() > 1):
+        return run_national(inp, args)
     t0 = time.perf_counter()
     res = allocate(inp=inp, method=args.method)
     g = allocate(inp=inp, method="greedy") if args.compare_greedy and args.method == "milp" else None
@@ -127,6 +129,44 @@ def run(args) -> int:
     return 0
 
 
+def run_national(inp, args) -> int:
+    """A scenario whose budgets have scopes over several cities: the decomposition by city
+    (:mod:`kotaku_decide.national`), on a Dask cluster (``--workers`` / ``--scheduler``)."""
+    from ..hearing.national import write_national_pages
+    from ..national.outputs import write_national
+    from ..national.solve import NationalOptions, solve_national
+    from ..national.split import NationalError
+
+    if args.method != "milp":
+        print("error: --method greedy: a national run always writes the greedy plan per city (greedy_plan.csv) "
+              "next to the decomposed plan; run without --method", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    opts = NationalOptions(workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                           state_dir=str(Path(args.state) if args.state else out / "state"),
+                           kind="dask" if args.executor == "dask" else args.executor)
+    if args.time_limit is not None:
+        opts.city_time_limit_s = float(args.time_limit)
+    try:
+        res = solve_national(inp, opts, log=None if args.quiet else print)
+    except NationalError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    write_national(res, out)
+    from ..data.writers import write_table
+
+    write_table(res.greedy_plan, out / "greedy_plan.csv")
+    write_national_pages(out)
+    print(res.summary())
+    print(f"outputs written to {out}")
+    if res.checks:
+        print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the ``allocate`` sub-command to an argparse sub-parser collection (sets ``func``)."""
     p = subparsers.add_parser("allocate", help="budget allocation (multi-year, multi-source MILP or greedy)",
@@ -137,6 +177,17 @@ def register(subparsers) -> None:
     p.add_argument("--method", choices=["milp", "greedy"], default="milp")
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s] (overrides the scenario)")
     p.add_argument("--compare-greedy", action="store_true", help="also write the greedy plan to OUT/greedy")
+    g = p.add_argument_group("national runs (budgets with scopes over several cities; docs/national.md)")
+    g.add_argument("--national", action="store_true",
+                   help="decompose by city even when the budget table has no scopes")
+    g.add_argument("--workers", type=int, default=2,
+                   help="local Dask workers (processes, one thread each); default 2")
+    g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="use a running Dask cluster instead of starting local workers")
+    g.add_argument("--executor", choices=["dask", "processes", "serial"], default="dask",
+                   help="dask (default; a process pool when dask.distributed is missing), processes or serial")
+    g.add_argument("--state", default=None, help="folder of per-city results to resume from (default OUT/state)")
+    g.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
     p.set_defaults(func=run)
 
 

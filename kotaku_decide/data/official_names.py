@@ -14,6 +14,7 @@ that is both a city and a regency (Bogor) is checked against both.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,6 +125,16 @@ def _cities(city: str) -> list:
     return exact or found
 
 
+@functools.lru_cache(maxsize=4096)
+def _closest_city(city: str) -> str | None:
+    """Closest official city name to one that is not on the list (once per name: a national table
+    repeats an unknown city on every kecamatan and kelurahan)."""
+    all_names = sorted({c.name for cs in official_index().values() for c in cs})
+    bare = {_bare(n): n for n in all_names}
+    close = _close(_bare(city), list(bare))
+    return bare.get(close) if close else None
+
+
 def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None = None) -> tuple[list, str | None]:
     """Findings for one (city, kecamatan, kelurahan) and the province of the city (None if unknown).
 
@@ -133,10 +144,7 @@ def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None =
     """
     cities = _cities(city)
     if not cities:
-        all_names = sorted({c.name for cs in official_index().values() for c in cs})
-        bare = {_bare(n): n for n in all_names}
-        close = _close(_bare(city), list(bare))
-        return [NameFinding("city", city, "Indonesia's cities and regencies", bare.get(close) if close else None)], None
+        return [NameFinding("city", city, "Indonesia's cities and regencies", _closest_city(city))], None
     provinces = sorted({c.province for c in cities})
     province = provinces[0] if len(provinces) == 1 else None
     out = []

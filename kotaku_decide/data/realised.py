@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .io import normalise_header, read_table
-from .profiles import Profile, load_profile
+from .profiles import Profile, as_profile
 from .validate import Problem
 
 __all__ = ["REALISED_COLUMNS", "REALISED_OPTIONAL", "LOCATION_WORK_UNITS", "RealisedReport", "RealisedError",
@@ -158,7 +158,7 @@ def validate_realised(table: pd.DataFrame | str | Path, baseline: pd.DataFrame, 
         and ``cost_rp`` float) and the optional ones present.
     """
     raw = read_realised(table) if not isinstance(table, pd.DataFrame) else table
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
+    prof = as_profile(profile)
     file = raw.attrs.get("source", "<table>")
     first = int(raw.attrs.get("first_row", 2))
     probs: list[Problem] = []

@@ -59,7 +59,8 @@ SPEC: dict[str, dict] = {
     "costs.work_choice": {"type": dict, "free": True, "values": str},
     "costs.location_factor": {"type": dict, "free": True, "values": _NUM},
     "costs.location_unit_cost": {"type": dict, "free": True, "values": dict},
-    "options.targets": {"type": list, "items": str, "choices_items": ["lt76", "lt51", "lt25", "zero"]},
+    # target names come from the profile's score bands (lt76, lt51, lt25, zero under 14/2018), checked in prepare
+    "options.targets": {"type": list, "items": str},
     "options.legalised": {"type": list, "items": str},
     "funding.budget_factor": {"type": _NUM},
     "funding.swadaya_share": {"type": _NUM},

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .io import CRITERION_COLUMN, contract_columns, read_table
-from .profiles import DENSITY_CLASSES, Profile, available_profiles, load_profile
+from .profiles import DENSITY_CLASSES, Profile, as_profile, available_profiles, load_profile
 
 __all__ = [
     "Problem",
@@ -32,11 +32,9 @@ __all__ = [
     "load_baseline",
     "parse_yesno",
     "CHECKS",
-    "DENOMINATORS",
     "known_criterion_keys",
 ]
 
-DENOMINATORS = ("area_ha", "buildings", "population", "households", "road_length_ideal_m", "drain_length_ideal_m")
 # "t" is not accepted: it means "tidak" (no) to some and "true" to others
 YES = {"yes", "ya", "y", "true", "1", "+", "benar"}
 NO = {"no", "tidak", "n", "false", "0", "-", "salah"}
@@ -775,7 +773,7 @@ def validate(
         raise ValueError(f"level must be one of {', '.join(LEVEL_KEYS)}; got {level!r}")
     if not isinstance(table, pd.DataFrame):
         table = read_table(table)
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
+    prof = as_profile(profile)
     ctx = _Ctx(raw=table, profile=prof, file=table.attrs.get("source", "<table>"),
                first_row=int(table.attrs.get("first_row", 2)), published_only=published_only,
                group_keys=LEVEL_KEYS[level])

@@ -348,7 +348,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                      relax_loc=None if relax_loc is None or not (relax & set(RELAXABLE)) else int(relax_loc),
                      relax=frozenset(relax & set(RELAXABLE)), loc_weight=w,
                      same_year=tuple(tuple(int(o) for o in g) for g in same_year), tie_break=bool(tie_break))
-    model = build_model(v, spec=spec)
+    model = _model_for(inp, v, spec, reuse=same_options and objective is None and target_ha is None)
     st = None
     if start is not None and same_options:
         keys = set(start)
@@ -366,6 +366,30 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
         out.plan = plan_from_model(model)
     out.input = v
     return out
+
+
+_MODELS: list = []  # (base input, spec, model): a small cache of models re-solved with other budgets
+_MODELS_KEEP = 6
+
+
+def _model_for(base: AllocationInput, v: AllocationInput, spec, reuse: bool):
+    """The variant's model: built, or - when only the budgets differ from a cached variant of the same
+    input (same options, same rules) - the cached model with the new budgets, which the decomposition
+    re-solves warm (its cuts kept)."""
+    if reuse and v.options is base.options:
+        for k, (b0, s0, m) in enumerate(_MODELS):
+            if b0 is base and s0 == spec:
+                m.set_budgets(v.funding.budget_rp)
+                _MODELS.append(_MODELS.pop(k))  # most recently used last
+                return m
+    m = build_model(v, spec=spec)
+    if reuse and v.options is base.options:
+        import copy
+
+        m.inp = dataclasses.replace(m.inp, funding=copy.deepcopy(m.inp.funding))  # set_budgets writes into it
+        _MODELS.append((base, spec, m))
+        del _MODELS[:-_MODELS_KEEP]
+    return m
 
 
 def _slum_z(v: AllocationInput) -> set:

@@ -112,15 +112,16 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     Search per source ``s``: the extra amount ``d`` is added to the budget of ``s`` in ``year``
     (default the first year; with carry-over it stays available later). ``enters`` is evaluated
     on a grid ``hi * k / grid`` (``hi`` default 1.5 x the location's cheapest clearing package,
-    doubled up to ``max_doublings`` times if it does not enter), then bisected inside the first
-    bracket (not entering at the lower end, entering at the upper) until it is narrower than
-    ``tol_rp``. ``extra_rp`` is the upper end: adding it brings the location in; adding
-    ``extra_rp - tol_rp`` does not (when ``monotone``).
+    doubled up to ``max_doublings`` times if it does not enter). The sources whose first bracket
+    (not entering at the lower end, entering at the upper) can hold the least amount are then
+    bisected until the bracket is narrower than ``tol_rp`` (``bisected``); ``extra_rp`` is the upper
+    end: adding it brings the location in; adding ``extra_rp - tol_rp`` does not (when
+    ``monotone``). The other sources keep their grid bracket (they cannot do better).
 
     Returns
     -------
-    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves`` sorted by
-    ``extra_rp`` (not found last).
+    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves, bisected``
+    sorted by ``extra_rp`` (not found last).
     """
     inp = _inp(inp)
     i = _pos(inp, location_id)
@@ -163,16 +164,28 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                 found = True
                 break
             lo, hi = hi, hi * 2
-        if found:
+        rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan, "lower_rp": lo if found else np.nan,
+                     "found": found, "monotone": monotone, "solves": nsolve, "bisected": False, "_ent": ent})
+    # bisect the source(s) whose grid bracket is the lowest: the answer the explanation gives; the others
+    # keep their grid bracket (lower_rp, extra_rp], which cannot be lower than the answer
+    found_rows = [r for r in rows if r["found"]]
+    if found_rows:
+        best_hi = min(r["extra_rp"] for r in found_rows)
+        for r in found_rows:
+            if r["lower_rp"] >= best_hi:
+                continue
+            lo, hi, ent = r["lower_rp"], r["extra_rp"], r["_ent"]
             while hi - lo > tol_rp:
                 mid = 0.5 * (lo + hi)
                 if ent(mid):
                     hi = mid
                 else:
                     lo = mid
-        rows.append({"source": s, "year": year, "extra_rp": hi if found else np.nan, "lower_rp": lo if found else np.nan,
-                     "found": found, "monotone": monotone, "solves": nsolve})
-    out = pd.DataFrame(rows, columns=["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves"])
+            r.update(extra_rp=hi, lower_rp=lo, bisected=True)
+    for r in rows:
+        r.pop("_ent")
+    cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "bisected"]
+    out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

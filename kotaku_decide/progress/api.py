@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.profiles import ClearanceRule, Profile, load_profile
+from ..data.profiles import ClearanceRule, Profile, as_profile, load_profile
 from ..data.realised import RealisedError, validate_realised
 from ..score.clearance import resolve_rule
 from .compare import as_of_year, compare_money, compare_source_year, compare_works
@@ -110,7 +110,7 @@ def track_progress(baseline: pd.DataFrame, profile: Profile | str, plan: pd.Data
     as_of : last year to count realised works (default: the last year in ``realised``)
     cost_tolerance : share by which realised cost may differ from the plan's before it is over / under
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = as_profile(profile)
     rule = resolve_rule(prof, rule)
     years = [int(y) for y in years]
     as_of = int(as_of) if as_of is not None else as_of_year(realised, years)

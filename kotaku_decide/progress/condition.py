@@ -22,12 +22,11 @@ from ..data.profiles import SLUM_LEVELS, ClearanceRule, Profile
 from ..score.clearance import clearance, resolve_rule
 from ..score.scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
 
-__all__ = ["WATER", "SANITATION", "work_volumes", "volumes_after", "condition_by_year", "yearly_indicators"]
+__all__ = ["work_volumes", "volumes_after", "condition_by_year", "yearly_indicators"]
 
-#: criteria whose households count for the 100-0-100 water and sanitation shares: a household has
-#: safe water when neither 3a nor 3b affects it (the allocation's yearly indicators use the same)
-WATER = ("3a", "3b")
-SANITATION = ("5a", "5b")
+# households count for the 100-0-100 water and sanitation shares through the profile's ``water`` and
+# ``wastewater`` aspects (3a/3b, 5a/5b): a household has safe water when no water criterion affects it
+# (the allocation's yearly indicators use the same)
 
 
 def work_volumes(works: pd.DataFrame) -> pd.DataFrame:
@@ -145,8 +144,8 @@ def yearly_indicators(baseline: pd.DataFrame, profile: Profile, works: pd.DataFr
         c = cond[cond["year"] == y]
         slum, clr = c["slum"].to_numpy(bool), c["cleared"].to_numpy(bool)
         V, res = volumes_after(baseline, profile, w, y)
-        wat = _hh_without(V, res, profile, WATER).sum()
-        san = _hh_without(V, res, profile, SANITATION).sum()
+        wat = _hh_without(V, res, profile, profile.aspect_codes("water")).sum()
+        san = _hh_without(V, res, profile, profile.aspect_codes("wastewater")).sum()
         rows.append({"year": y, "slum_locations": int(slum.sum()), "slum_ha": float(area[slum].sum()),
                      "cleared_locations": int(clr.sum()), "cleared_ha": float(area[clr].sum()),
                      "water_share_pct": 100.0 * (1 - wat / hh) if hh else np.nan,

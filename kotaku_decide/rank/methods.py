@@ -292,17 +292,18 @@ def topsis(matrix, weights=None, directions=None, *,
     """
     x, w, d = _check_inputs(matrix, weights, directions)
     norm = np.sqrt(np.einsum("ij,ij->j", x, x))
-    # where squaring underflows or overflows (values below ~1e-150 or above ~1e150), the norm is
-    # recomputed on the column scaled by its largest value, so that scaling a criterion never moves a score
-    odd = ~np.isfinite(norm) | ((norm < 1e-140) & (norm >= 0))
+    # where squaring underflows or overflows (values below ~1e-150 or above ~1e150, subnormal ones included),
+    # the column is first divided by its largest value and normalised from there, so that scaling a
+    # criterion never moves a score (and 1 / norm never overflows)
+    odd = ~np.isfinite(norm) | (norm < 1e-140)
+    scale = np.divide(w, norm, out=np.zeros_like(w), where=(norm > 0) & ~odd)
+    v = x * scale  # weighted normalised matrix, one new m x n array
     if odd.any():
         cols = np.flatnonzero(odd)
         big = np.abs(x[:, cols]).max(axis=0) if len(x) else np.zeros(len(cols))
-        safe = np.where(big > 0, big, 1.0)
-        sx = x[:, cols] / safe
-        norm[cols] = big * np.sqrt(np.einsum("ij,ij->j", sx, sx))
-    scale = np.divide(w, norm, out=np.zeros_like(w), where=norm > 0)
-    v = x * scale  # weighted normalised matrix, one new m x n array
+        sx = x[:, cols] / np.where(big > 0, big, 1.0)
+        sn = np.sqrt(np.einsum("ij,ij->j", sx, sx))
+        v[:, cols] = sx * np.divide(w[cols], sn, out=np.zeros(len(cols)), where=sn > 0)
     vmax, vmin = v.max(axis=0), v.min(axis=0)
     a_plus = np.where(d > 0, vmax, vmin)
     a_minus = np.where(d > 0, vmin, vmax)

@@ -13,19 +13,17 @@ import numpy as np
 import pandas as pd
 
 from ..data.labels import catalogue
-from ..data.profiles import SLUM_LEVELS, Profile, load_profile
+from ..data.profiles import SLUM_LEVELS, Profile, as_profile
 from .scoring import slum_level
 
-__all__ = ["consistency_report", "decree_totals", "published_levels", "CLASS_LETTER"]
+__all__ = ["consistency_report", "decree_totals", "published_levels"]
 
-#: Class-code letter of each slum level (A berat, B sedang, C ringan; slum-scoring.md section 4).
-CLASS_LETTER = {"berat": "A", "sedang": "B", "ringan": "C"}
 _COLS = ["location_id", "name", "kelurahan", "check", "severity", "message"]
 
 
 def published_levels(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Series:
     """Slum level implied by ``published_score`` under the profile's total bands (None where absent)."""
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
+    prof = as_profile(profile)
     s = df["published_score"].to_numpy(float) if "published_score" in df.columns else np.full(len(df), np.nan)
     lv = np.asarray(SLUM_LEVELS, dtype=object)[slum_level(np.nan_to_num(s, nan=0.0), prof)]
     return pd.Series(np.where(np.isnan(s), None, lv), index=df.index, dtype=object)
@@ -58,7 +56,7 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None, l
     ``published_class_differs``, ``slum_not_listed``. The ``message`` is in ``lang`` (templates in
     the ``consistency`` section of the label catalogue); ``check`` and ``severity`` stay codes.
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
+    prof = as_profile(profile)
     threshold = prof.slum_threshold
     n = len(df)
     T = catalogue(lang)["consistency"]
@@ -105,7 +103,7 @@ def consistency_report(df: pd.DataFrame, profile: Profile | str | None = None, l
                  diff=diff.map(lambda v: f"{v:+g}" if v == v else "")))
     pc = col("published_class").map(lambda v: v.strip().upper() if isinstance(v, str) and v.strip() else None)
     has_pc = pc.notna() & known
-    want = level.map(CLASS_LETTER)
+    want = level.map(prof.class_letters())  # A berat, B sedang, C ringan: the profile's class table
     add(has_pc & want.isna(), "published_class_letter", "warning",
         _vformat(T["class_not_slum"], idx, cls=pc.astype(str), basis=basis, total=tot_txt))
     add(has_pc & want.notna() & (pc.str[:1] != want), "published_class_letter", "warning",

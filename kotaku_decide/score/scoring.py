@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.profiles import AUTHORITIES, DENSITY_CLASSES, OTHER_CLASSES, SLUM_LEVELS, Profile, load_profile
-from ..data.validate import DENOMINATORS
+from ..data.profiles import AUTHORITIES, DENSITY_CLASSES, OTHER_CLASSES, SLUM_LEVELS, Profile, as_profile
+from ..data.validate import LEVEL_KEYS
 
 __all__ = [
     "round_half_up",
@@ -260,7 +260,7 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
     names one, see :func:`authority_area`). Non-slum rows get no priority, class or authority
     (``<NA>``) and the handling pattern ``pencegahan`` (prevention).
     """
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
+    prof = as_profile(profile)
     n = len(df)
     res = score_permen(volume_matrix(df, prof), denominator_matrix(df, prof), prof)
     level = res["level"]
@@ -325,13 +325,6 @@ def score_table(df: pd.DataFrame, profile: Profile | str | None = None) -> pd.Da
 # ----------------------------------------------------------------------------------------------
 # aggregation RT -> kawasan -> kelurahan
 # ----------------------------------------------------------------------------------------------
-_LEVEL_KEYS = {
-    "kawasan": ["city", "kecamatan", "kelurahan", "kawasan"],
-    "kelurahan": ["city", "kecamatan", "kelurahan"],
-    "kecamatan": ["city", "kecamatan"],
-}
-
-
 def aggregate(df: pd.DataFrame, level: str, profile: Profile | str | None = None) -> pd.DataFrame:
     """Aggregate validated rows to ``kawasan`` or ``kelurahan`` (or ``kecamatan``) before scoring.
 
@@ -346,10 +339,10 @@ def aggregate(df: pd.DataFrame, level: str, profile: Profile | str | None = None
     """
     if level in ("rt", None):
         return df
-    if level not in _LEVEL_KEYS:
-        raise ValueError(f"level must be one of rt, {', '.join(_LEVEL_KEYS)}; got {level!r}")
-    prof = profile if isinstance(profile, Profile) else load_profile(profile or "permen-14-2018")
-    keys = _LEVEL_KEYS[level]
+    if level not in LEVEL_KEYS:
+        raise ValueError(f"level must be one of {', '.join(LEVEL_KEYS)}; got {level!r}")
+    prof = as_profile(profile)
+    keys = list(LEVEL_KEYS[level])
     missing = [k for k in keys if k not in df.columns]
     if missing:
         raise ScoringError(f"aggregation to {level} needs the column(s) {missing}")
@@ -363,7 +356,9 @@ def aggregate(df: pd.DataFrame, level: str, profile: Profile | str | None = None
     vcols = [f"vol_{k}" for k in prof.input_keys]
     for j, c in enumerate(vcols):
         d[c] = vols[:, j]
-    sum_cols = list(dict.fromkeys([c for c in DENOMINATORS if c in d.columns] + vcols
+    # the profile's denominators (and population) are counts and extents: summed like the volumes
+    extents = list(dict.fromkeys(list(prof.criteria["denominator"]) + ["population"]))
+    sum_cols = list(dict.fromkeys([c for c in extents if c in d.columns] + vcols
                                   + [c for c in d.columns if c.startswith("vol_") and c not in vcols]))
     g = d.groupby(keys, sort=True, dropna=False)
     out = g[sum_cols].sum(min_count=1).round(9)  # 0.1 + 0.2 sums to 0.3, not 0.30000000000000004

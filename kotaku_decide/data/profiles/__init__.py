@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "available_profiles", "DEFAULT_PROFILE",
+__all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "as_profile", "available_profiles", "DEFAULT_PROFILE",
            "SERVICE_BASES"]
 
 _HERE = Path(__file__).parent
@@ -151,6 +151,18 @@ class Profile:
     def aspects(self) -> tuple:
         return tuple(dict.fromkeys(self.criteria["aspect"]))
 
+    def aspect_codes(self, aspect: str) -> tuple:
+        """Criterion codes of one aspect (``water``, ``wastewater``, ...) in the profile's order."""
+        return tuple(self.criteria.loc[self.criteria["aspect"] == aspect, "code"])
+
+    def class_letters(self) -> dict:
+        """Slum level -> the letter of its A1-C6 priority classes (from ``priority_class.csv``)."""
+        pc = self.priority_class
+        out = {}
+        for lv, cls in zip(pc["slum_level"], pc["priority_class"]):
+            out.setdefault(lv, str(cls)[:1])
+        return out
+
     @property
     def max_total(self) -> int:
         return int(len(self.criteria) * self.score_values.max())
@@ -279,6 +291,11 @@ def _bands(df: pd.DataFrame, label_col: str, lower_col: str, table: str) -> Band
         inclusive=_bool(df["lower_inclusive"], table),
         labels=tuple(df[label_col]),
     )
+
+
+def as_profile(profile: "Profile | str | Path | None" = None) -> "Profile":
+    """A Profile as it is, or loaded by name or folder (None: the default profile)."""
+    return profile if isinstance(profile, Profile) else load_profile(profile or DEFAULT_PROFILE)
 
 
 def load_profile(name: str | Path = DEFAULT_PROFILE) -> Profile:

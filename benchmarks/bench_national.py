@@ -1,0 +1,135 @@
+"""National benchmark: the 11,000-location SYNTHETIC generator solved by decomposition by city.
+
+Prints, for 2 workers and then 1 worker (a Dask LocalCluster of processes, one thread each):
+the time to the greedy plan, the time to a plan at least as good as greedy from the optimisation
+(the restricted master MIP), the time to a proven gap of 2 % (if reached), the gap at 180 s, the
+final plan / bound / gap, plan / greedy, peak memory (this process plus its workers, sampled) and
+the 2-worker / 1-worker speed-up. Targets (issue 11): a plan >= greedy in < 60 s, a 2 % gap in
+< 3 minutes, peak memory < 4 GB. Figures are printed, not asserted.
+
+    .venv/bin/python benchmarks/bench_national.py [--workers 2] [--one-worker] [--cities 270 --locations 11000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+import warnings
+
+
+def _rss_tree_mb(pid: int) -> float:
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        procs = [p] + p.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    tot = 0
+    for q in procs:
+        try:
+            tot += q.memory_info().rss
+        except psutil.Error:
+            pass
+    return tot / 2**20
+
+
+class _Peak:
+    """Samples the resident memory of this process and its children every 0.5 s."""
+
+    def __init__(self):
+        import os
+
+        self.pid, self.peak, self._stop = os.getpid(), 0.0, False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self._stop:
+            self.peak = max(self.peak, _rss_tree_mb(self.pid))
+            time.sleep(0.5)
+
+    def stop(self) -> float:
+        self._stop = True
+        self.t.join(2)
+        return self.peak
+
+
+def run_once(inp, workers: int, opts_kw: dict):
+    from kotaku_decide.national.solve import NationalOptions, solve_national
+
+    mon = _Peak()
+    t0 = time.perf_counter()
+    res = solve_national(inp, NationalOptions(workers=workers, progress=False, **opts_kw),
+                         log=lambda s: print("   ", s, flush=True))
+    wall = time.perf_counter() - t0
+    peak = mon.stop()
+    tl = res.timeline
+    greedy_t = next(e["time_s"] for e in tl if e["stage"].startswith("greedy"))
+    ge = [e for e in tl if e["bound"] is not None and e["value"] >= res.greedy_value and "master" in e["stage"]]
+    t_ge = ge[0]["time_s"] if ge else None
+    t2 = next((e["time_s"] for e in tl if e["bound"] is not None and e["stage"] != "prices (LP-Lagrangian)"
+               and (e["bound"] - e["value"]) / e["value"] <= 0.02), None)
+    at180 = [e for e in tl if e["time_s"] <= 180 and e["bound"] is not None and "prices" not in e["stage"]]
+    gap180 = (at180[-1]["bound"] - at180[-1]["value"]) / at180[-1]["value"] if at180 else None
+    return {"workers": workers, "wall_s": wall, "greedy_s": greedy_t, "plan_ge_greedy_s": t_ge, "gap2_s": t2,
+            "gap_at_180s": gap180, "value": res.value, "bound": res.bound, "bound_lp": res.bound_lp,
+            "bound_mip": res.bound_mip, "gap": res.gap, "greedy": res.greedy_value, "peak_mb": peak,
+            "violations": len(res.checks), "failures": len(res.failures), "times": res.times}
+
+
+def _fmt(x, unit=" s"):
+    return "not reached" if x is None else f"{x:,.1f}{unit}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--one-worker", action="store_true", help="also run with 1 worker (speed-up)")
+    ap.add_argument("--cities", type=int, default=270)
+    ap.add_argument("--locations", type=int, default=11_000)
+    ap.add_argument("--provinces", type=int, default=34)
+    ap.add_argument("--city-time-limit", type=float, default=5.0)
+    ap.add_argument("--mip-bound-time", type=float, default=2.0)
+    ap.add_argument("--handout-rounds", type=int, default=1)
+    ap.add_argument("--no-top-up", action="store_true")
+    a = ap.parse_args()
+    warnings.simplefilter("ignore")
+    from kotaku_decide.allocate import prepare
+    from kotaku_decide.data.scenario import load_scenario
+    from kotaku_decide.national.synthetic import make_national
+
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        over = make_national(d, n_provinces=a.provinces, n_cities=a.cities, total=a.locations)
+        inp = prepare(load_scenario(over))
+        t_prep = time.perf_counter() - t0
+        print(f"SYNTHETIC national instance: {a.locations} locations, {a.cities} cities, {a.provinces} provinces, "
+              f"{len(inp.options)} options; generate + prepare {t_prep:.1f} s", flush=True)
+        kw = dict(city_time_limit_s=a.city_time_limit, mip_bound_time_s=a.mip_bound_time,
+                  handout_rounds=a.handout_rounds, top_up=not a.no_top_up)
+        print(f"settings: {kw}", flush=True)
+        runs = [run_once(inp, a.workers, kw)]
+        if a.one_worker:
+            runs.append(run_once(inp, 1, kw))
+    print()
+    print("| workers | greedy plan | plan >= greedy | gap <= 2 % | gap at 180 s | final gap | plan / greedy "
+          "| peak memory | wall |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        g180 = "-" if r["gap_at_180s"] is None else f"{r['gap_at_180s']:.2%}"
+        print(f"| {r['workers']} | {_fmt(r['greedy_s'])} | {_fmt(r['plan_ge_greedy_s'])} | {_fmt(r['gap2_s'])} | "
+              f"{g180} | {r['gap']:.2%} | {r['value'] / r['greedy']:.4f} | {r['peak_mb']:,.0f} MB | "
+              f"{r['wall_s']:,.0f} s |")
+    for r in runs:
+        print(f"workers {r['workers']}: plan {r['value']:,.1f} ha-years, bound {r['bound']:,.1f} (LP-Lagrangian "
+              f"{r['bound_lp']:,.1f}, MIP-Lagrangian {r['bound_mip']}), greedy {r['greedy']:,.1f}; checker "
+              f"violations {r['violations']}; city failures {r['failures']}; stage times {r['times']}")
+    if len(runs) == 2:
+        print(f"speed-up 2 workers vs 1: {runs[1]['wall_s'] / runs[0]['wall_s']:.2f}x (wall clock)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,574 @@
+"""Decomposition by city over the shared envelopes (APBN, APBD Provinsi): plan, valid bound, gap.
+
+The national problem is the cities' problems coupled only by a few envelope rows (money of a shared
+pool per year). Steps (each city step runs on the executor, :mod:`.executor`):
+
+1. **A feasible plan first.** Each envelope is split over its cities in proportion to the slum
+   hectares it may pay for there; every city runs the greedy rule with those shares.
+2. **Prices** on the envelopes by Dantzig-Wolfe column generation (Dantzig & Wolfe 1960): a master
+   LP over convex combinations of city plans (the columns) under the envelope rows gives prices
+   lambda; each city solves its LP relaxation with envelope money priced (the Lagrangian subproblem,
+   Geoffrion 1974, Fisher 1981) and returns a new column. Every round gives a valid upper bound,
+   L(lambda) = sum_c phi_c(lambda) + lambda.B (the *LP-Lagrangian bound*); the loop stops when the
+   best bound meets the master LP value.
+3. **City MIPs** with the LP's split of each envelope as caps: each city's own model solved by the
+   engine (:func:`kotaku_decide.allocate.solve_model`); these plans fit together by construction.
+4. **Restricted master MIP** (price and branch: Vanderbeck 2000): one integer plan per city among
+   the columns found (greedy, city MIPs, hand-outs) under the envelope rows.
+5. **Hand-out** of envelope money left unused: cities with the most to gain are offered it and
+   re-solved; an improvement is kept while the envelope rows hold. Then (optional) a **top-up**:
+   what is still left is split over the cities, which spend it with the engine's tie-break.
+
+The plan is reported with the best valid upper bound - the LP-Lagrangian bound, and, when asked, the
+*MIP-Lagrangian* bound, in which each city's priced problem is bounded by HiGHS's dual bound of its
+priced MIP - and the gap between them; it is never called optimal without that proof. The relative
+duality gap of such a block structure does not grow with the number of blocks (Shapley-Folkman;
+Udell & Boyd 2016): with 270 cities the LP-Lagrangian bound is close to the integer optimum.
+
+References
+----------
+Dantzig, G. B., Wolfe, P. (1960). Decomposition principle for linear programs. Operations Research 8(1).
+Geoffrion, A. M. (1974). Lagrangean relaxation for integer programming. Math. Programming Study 2.
+Fisher, M. L. (1981). The Lagrangian relaxation method for solving integer programming problems.
+Management Science 27(1). Vanderbeck, F. (2000). On Dantzig-Wolfe decomposition in integer
+programming and ways to perform branching in a branch-and-price algorithm. Operations Research
+48(1). Udell, M., Boyd, S. (2016). Bounding duality gap for separable problems with linear
+constraints. Computational Optimization and Applications 64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..allocate.checker import check_plan
+from ..allocate.highs import INF, new_highs, pass_arrays, run
+from ..allocate.inputs import AllocationInput
+from ..allocate.results import evaluate_plan, works_from_plan
+from .executor import CityRunner
+from .split import NationalSplit, split_by_city
+from .work import greedy_task, lp_task, mip_bound_task, mip_task
+
+__all__ = ["NationalOptions", "NationalResult", "solve_national"]
+
+
+@dataclass
+class NationalOptions:
+    """Settings of a national run.
+
+    Attributes
+    ----------
+    workers, scheduler, kind, processes : the executor (:class:`~.executor.CityRunner`)
+    lp_rounds : most column-generation rounds
+    lp_tol : stop the rounds when (best LP-Lagrangian bound - master LP) / master LP is below this
+    city_time_limit_s, city_gap : each city MIP's time limit [s] and gap tolerance
+    mip_bound : priced city MIPs at the best prices (one per city): the MIP-Lagrangian bound, and
+        their incumbents as more columns for the restricted master
+    mip_bound_time_s : time limit of each of those priced MIPs [s] (their dual bound counts either way)
+    handout_rounds, handout_cities : rounds of the hand-out and cities offered money per round
+        (0 = 4 x workers)
+    top_up : spend what is left with the engine's tie-break (score reduction x area)
+    time_limit_s : wall-clock budget of the price rounds [s] (the stages after them always run)
+    state_dir : keep per-city results there (a stopped run resumes from them)
+    progress : progress bars on stderr
+    """
+
+    workers: int = 2
+    scheduler: str | None = None
+    kind: str = "dask"
+    processes: bool = True
+    lp_rounds: int = 60
+    lp_tol: float = 1e-4
+    city_time_limit_s: float = 20.0
+    city_gap: float = 1e-4
+    mip_bound: bool = True
+    mip_bound_time_s: float = 5.0
+    handout_rounds: int = 3
+    handout_cities: int = 0
+    top_up: bool = True
+    time_limit_s: float = 900.0
+    state_dir: str | None = None
+    progress: bool = True
+
+
+@dataclass
+class NationalResult:
+    """What a national run gives.
+
+    Attributes
+    ----------
+    plan : plan table (one row per work and source, as the city engine's) with ``city`` and ``province``
+    value : hectare-years of the plan (re-scored from the plan table)
+    bound_lp, bound_mip : best LP-Lagrangian bound; MIP-Lagrangian bound (None unless asked)
+    bound, gap : the best valid upper bound and (bound - value) / value
+    greedy_value : hectare-years of the greedy plan (step 1)
+    prices : DataFrame per envelope and year: source, scope, lambda [hectare-years per million Rp],
+        ``ha_years_per_bn_rp`` (what one more billion rupiah of that envelope would clear)
+    cities : DataFrame per city: province, locations, plan value, stage that gave its plan, shares
+    timeline : list of dicts (time [s], stage, plan value, bound) in order
+    checks : checker violations of the plan (empty = every rule holds)
+    failures : city tasks that failed twice (the city keeps an earlier plan)
+    """
+
+    plan: pd.DataFrame
+    value: float
+    bound_lp: float
+    bound_mip: float | None
+    bound: float
+    gap: float
+    greedy_value: float
+    greedy_plan: pd.DataFrame
+    prices: pd.DataFrame
+    cities: pd.DataFrame
+    timeline: list
+    checks: list = field(default_factory=list)
+    failures: dict = field(default_factory=dict)
+    executor: str = ""
+    times: dict = field(default_factory=dict)
+    split: NationalSplit | None = None
+    status: str = ""
+    data_status: str = ""
+
+    def summary(self) -> str:
+        b_mip = "not computed" if self.bound_mip is None else f"{self.bound_mip:,.2f}"
+        lines = [f"national decomposition by city ({len(self.cities)} cities, {self.executor}); status: {self.status}",
+                 f"objective (hectare-years): {self.value:,.3f}; best bound: {self.bound:,.3f} (LP-Lagrangian "
+                 f"{self.bound_lp:,.2f}; MIP-Lagrangian {b_mip}); gap: {self.gap:.3%}",
+                 f"greedy per city: {self.greedy_value:,.3f} hectare-years (plan / greedy = "
+                 f"{self.value / self.greedy_value if self.greedy_value else float('nan'):.4f})"]
+        if self.failures:
+            lines.append(f"{len(self.failures)} city task(s) failed twice: {sorted(self.failures)[:5]}")
+        if self.checks:
+            lines.append(f"the independent checker found {len(self.checks)} broken rule(s): {self.checks[0]}")
+        lines.append(f"data status: {self.data_status}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------
+def _fingerprint(inp: AllocationInput, opts: NationalOptions) -> str:
+    """Names the run's content (scenario, data files, settings that change results) for resuming."""
+    h = hashlib.sha1(inp.scenario.to_yaml().encode())
+    for k in ("baseline", "budget", "funding_rules", "costs"):
+        try:
+            h.update(inp.scenario.data_path(k).read_bytes())
+        except OSError:
+            h.update(str(inp.scenario.data_path(k)).encode())
+    h.update(repr((opts.city_time_limit_s, opts.city_gap, opts.lp_tol, opts.lp_rounds)).encode())
+    return h.hexdigest()[:12]
+
+
+def _digest(*arrays) -> str:
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(np.round(np.asarray(a, float), 6)).tobytes())
+    return h.hexdigest()[:12]
+
+
+class _Rows:
+    """The envelope rows: one per envelope and year (cumulative for a carry-over source)."""
+
+    def __init__(self, split: NationalSplit):
+        E, Y = split.env_budget_m.shape
+        self.E, self.Y = E, Y
+        self.M = np.zeros((E * Y, E, Y))  # row r covers spend of (e, y) with weight M[r, e, y]
+        self.rhs = np.zeros(E * Y)
+        for e in range(E):
+            for y in range(Y):
+                r = e * Y + y
+                if split.env_carry[e]:
+                    self.M[r, e, : y + 1] = 1.0
+                    self.rhs[r] = split.env_budget_m[e, : y + 1].sum()
+                else:
+                    self.M[r, e, y] = 1.0
+                    self.rhs[r] = split.env_budget_m[e, y]
+
+    def act(self, usage: np.ndarray) -> np.ndarray:
+        """Row activities of an (E x Y) usage."""
+        return np.tensordot(self.M, usage, axes=([1, 2], [0, 1]))
+
+    def price(self, lam: np.ndarray) -> np.ndarray:
+        """Price per million Rp of spend in (e, y) from row prices ``lam``."""
+        return np.tensordot(lam, self.M, axes=(0, 0))
+
+    def offer(self, slack: np.ndarray) -> np.ndarray:
+        """Extra spend per (e, y) that keeps every row within ``slack`` however it is used."""
+        out = np.zeros((self.E, self.Y))
+        for e in range(self.E):
+            s = np.maximum(slack[e * self.Y:(e + 1) * self.Y], 0.0)
+            if np.any(self.M[e * self.Y + self.Y - 1, e, :-1]):  # cumulative rows
+                given = 0.0
+                for y in range(self.Y):
+                    out[e, y] = max(float(s[y:].min()) - given, 0.0)
+                    given += out[e, y]
+            else:
+                out[e] = s
+        return out
+
+
+def _master_lp(cols: dict, rows: _Rows, cities: list):
+    """Master LP over convex combinations of each city's columns: values, row prices, city prices, weights."""
+    idx = [(c, k) for c in cities for k in range(len(cols[c]))]
+    n = len(idx)
+    R = rows.rhs.size
+    A = np.zeros((R + len(cities), n))
+    cost = np.zeros(n)
+    for j, (c, k) in enumerate(idx):
+        col = cols[c][k]
+        cost[j] = col["value"]
+        A[:R, j] = rows.act(col["usage"])
+        A[R + cities.index(c), j] = 1.0
+    import scipy.sparse as sp
+
+    h = new_highs(threads=1)
+    lo = np.concatenate([np.full(R, -INF), np.ones(len(cities))])
+    up = np.concatenate([rows.rhs, np.ones(len(cities))])
+    pass_arrays(h, cost, np.zeros(n), np.full(n, INF), sp.csr_matrix(A), lo, up, None, maximize=True)
+    r = run(h, mip=False)
+    if r.model_status != "kOptimal" or r.row_dual is None:
+        raise RuntimeError(f"national master LP: {r.model_status}")
+    # maximise: the dual of a binding <= row is >= 0 in HiGHS's sign convention for a max problem
+    lam = np.maximum(r.row_dual[:R], 0.0)
+    mu = r.row_dual[R:]
+    w = {key: r.values[j] for j, key in enumerate(idx)}
+    return r.objective, lam, dict(zip(cities, mu)), w
+
+
+def _master_mip(cols: dict, rows: _Rows, cities: list, time_limit: float = 60.0):
+    """One integer column per city under the envelope rows (restricted master MIP)."""
+    import scipy.sparse as sp
+
+    idx = [(c, k) for c in cities for k in range(len(cols[c])) if cols[c][k].get("plan") is not None]
+    n = len(idx)
+    R = rows.rhs.size
+    A = np.zeros((R + len(cities), n))
+    cost = np.zeros(n)
+    for j, (c, k) in enumerate(idx):
+        cost[j] = cols[c][k]["value"]
+        A[:R, j] = rows.act(cols[c][k]["usage"])
+        A[R + cities.index(c), j] = 1.0
+    h = new_highs(threads=1, time_limit=time_limit, mip_rel_gap=1e-7)
+    lo = np.concatenate([np.full(R, -INF), np.ones(len(cities))])
+    up = np.concatenate([rows.rhs * (1 + 1e-12) + 1e-9, np.ones(len(cities))])
+    pass_arrays(h, cost, np.zeros(n), np.ones(n), sp.csr_matrix(A), lo, up, np.ones(n, bool), maximize=True)
+    r = run(h, mip=True)
+    if r.values is None:
+        return None
+    pick = {}
+    for j, (c, k) in enumerate(idx):
+        if r.values[j] > 0.5:
+            pick[c] = k
+    return pick
+
+
+def _initial_shares(split: NationalSplit) -> dict:
+    """Each envelope split over its cities in proportion to the slum hectares it may pay for there."""
+    inp = split.inp
+    f = inp.funding
+    loc = inp.locations
+    slum = loc["slum"].to_numpy(bool) & loc["candidate"].to_numpy(bool)
+    area = loc["area_ha"].to_numpy(float)
+    auth = loc["authority_alloc"].to_numpy()
+    E, Y = split.env_budget_m.shape
+    weight = np.zeros((E, len(split.cities)))
+    for e in range(E):
+        ok = np.isin(auth, list(f.authorities[split.env_source[e]]))
+        for ci, c in enumerate(split.cities):
+            if c in split.env_cities[e]:
+                pos = split.loc_of_city[c]
+                weight[e, ci] = area[pos][slum[pos] & ok[pos]].sum() + 1e-6
+    shares = {}
+    for ci, c in enumerate(split.cities):
+        b = np.zeros((E, Y))
+        for e in split.city_envs[c]:
+            b[e] = split.env_budget_m[e] * weight[e, ci] / weight[e].sum()
+        shares[c] = b
+    return shares
+
+
+def _city_prices(split, c, price_ey):
+    """Price per shared source of city ``c`` (in the order of its envelopes) and year."""
+    envs = split.city_envs[c]
+    return np.array([price_ey[e] for e in envs]).reshape(len(envs), len(split.years))
+
+
+def _full_usage(split, c, u_city):
+    """A city's usage over its own envelopes (rows in city_envs order) as an (E x Y) array."""
+    out = np.zeros(split.env_budget_m.shape)
+    for k, e in enumerate(split.city_envs[c]):
+        out[e] = u_city[k]
+    return out
+
+
+def solve_national(inp: AllocationInput, options: NationalOptions | None = None, client=None,
+                   log=None) -> NationalResult:
+    """Allocate a national (multi-city, scoped) input by decomposition by city.
+
+    Parameters
+    ----------
+    inp : prepared national input (:func:`kotaku_decide.allocate.prepare` of a scenario whose budget
+        table has scopes)
+    options : :class:`NationalOptions`
+    client : an existing ``distributed.Client`` to run on (else the options' executor)
+    log : callable taking a line of text (progress of the stages), or None
+    """
+    opts = options or NationalOptions()
+    say = log or (lambda s: None)
+    t0 = time.perf_counter()
+    split = split_by_city(inp)
+    cities = split.cities
+    E, Y = split.env_budget_m.shape
+    rows = _Rows(split)
+    timeline = []
+    times = {}
+
+    def mark(stage, value, bound):
+        timeline.append({"time_s": time.perf_counter() - t0, "stage": stage, "value": value, "bound": bound})
+        say(f"[{time.perf_counter() - t0:7.1f} s] {stage}: plan {value:,.2f}" +
+            ("" if bound is None else f", bound {bound:,.2f}, gap {(bound - value) / max(value, 1e-9):.3%}"))
+
+    state = None
+    if opts.state_dir:
+        state = f"{opts.state_dir}/{_fingerprint(inp, opts)}"
+    runner = CityRunner(workers=opts.workers, scheduler=opts.scheduler, client=client, kind=opts.kind,
+                        processes=opts.processes, state_dir=state, progress=opts.progress)
+    try:
+        say(f"{len(cities)} cities, {E} shared envelope(s) x {Y} years; executor: {runner.description}")
+        env_src = {c: [split.env_source[e] for e in split.city_envs[c]] for c in cities}
+        # ---- 1. greedy per city with proportional shares ------------------------------------
+        t1 = time.perf_counter()
+        shares0 = _initial_shares(split)
+        g_inputs = {c: split.city_input(c, shares0[c]) for c in cities}
+        res = runner.map(greedy_task, [(c, f"greedy|{c}|{_digest(shares0[c])}", (g_inputs[c], env_src[c]))
+                                       for c in cities], desc="greedy")
+        del g_inputs
+        cols = {c: [] for c in cities}
+        for c in cities:
+            r = res[c]
+            if r is None:
+                raise RuntimeError(f"the greedy plan of city {c} failed twice: {runner.failures.get(('greedy', c))}")
+            cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
+                            "stage": "greedy"})
+        greedy_value = sum(cols[c][0]["value"] for c in cities)
+        greedy_plan = _national_plan(split, {c: cols[c][0]["plan"] for c in cities})
+        times["greedy_s"] = time.perf_counter() - t1
+        mark("greedy per city", greedy_value, None)
+        # ---- 2. prices: column generation with the cities' priced LPs -------------------------
+        t1 = time.perf_counter()
+        token = uuid.uuid4().hex[:8]
+        lp_inputs = runner.scatter({c: split.city_input(c) for c in cities})
+        lp_cols = {c: [dict(cols[c][0], plan=None)] for c in cities}
+        best_lp, best_lam, lp_value, weights = np.inf, np.zeros(E * Y), None, None
+        rounds = 0
+        for rnd in range(opts.lp_rounds):
+            rounds = rnd + 1
+            lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
+            price = rows.price(lam)
+            tasks = [(c, f"lp|{token}|{c}|{rnd}|{_digest(_city_prices(split, c, price))}",
+                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price))) for c in cities]
+            res = runner.map(lp_task, tasks, desc=f"prices {rnd + 1}", resume=False)
+            ok = all(res[c] is not None for c in cities)
+            new = 0
+            if ok:
+                L = sum(res[c]["phi"] for c in cities) + float(lam @ rows.rhs)
+                if L < best_lp:
+                    best_lp, best_lam = L, lam
+            for c in cities:
+                r = res[c]
+                if r is None:
+                    continue
+                if r["phi"] - mu[c] > 1e-7 * (1 + abs(r["phi"])):
+                    lp_cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": None,
+                                       "stage": "lp"})
+                    new += 1
+            say(f"  price round {rnd + 1}: master LP {lp_value:,.2f}, LP-Lagrangian bound "
+                f"{best_lp:,.2f}, new columns {new}")
+            if np.isfinite(best_lp) and (best_lp - lp_value) <= opts.lp_tol * max(abs(lp_value), 1e-9):
+                break
+            if new == 0 or time.perf_counter() - t0 > opts.time_limit_s:
+                break
+        lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
+        if not np.isfinite(best_lp):
+            raise RuntimeError("no round of the price stage had every city's LP: no valid bound; see the failures")
+        times["prices_s"] = time.perf_counter() - t1
+        times["price_rounds"] = rounds
+        lp_share = {c: sum(w * lp_cols[c][k]["usage"] for (cc, k), w in weights.items() if cc == c) for c in cities}
+        lp_city_value = {c: sum(w * lp_cols[c][k]["value"] for (cc, k), w in weights.items() if cc == c)
+                         for c in cities}
+        mark("prices (LP-Lagrangian)", greedy_value, best_lp)
+        # ---- 3. city MIPs at the LP's split ----------------------------------------------------
+        t1 = time.perf_counter()
+        tasks = []
+        for c in cities:
+            caps = np.maximum(lp_share[c], 0.0) * (1 - 1e-9)
+            ci = split.city_input(c, caps)
+            tasks.append((c, f"mip|{c}|{_digest(caps)}", (ci, env_src[c], opts.city_time_limit_s, opts.city_gap)))
+        res = runner.map(mip_task, tasks, desc="city MIPs")
+        for c in cities:
+            if res[c] is not None:
+                cols[c].append({"value": res[c]["value"], "usage": _full_usage(split, c, res[c]["usage"]),
+                                "plan": res[c]["plan"], "stage": "city MIP", "bound": res[c]["bound"],
+                                "status": res[c]["status"]})
+        times["city_mips_s"] = time.perf_counter() - t1
+        # ---- 3b. priced city MIPs at the best prices: the MIP-Lagrangian bound and more columns --------
+        bound_mip = None
+        if opts.mip_bound:
+            t1 = time.perf_counter()
+            price = rows.price(best_lam)
+            tasks = [(c, f"mipbound|{c}|{opts.mip_bound_time_s}|{_digest(_city_prices(split, c, price))}",
+                      (lp_inputs[c], env_src[c], _city_prices(split, c, price), opts.mip_bound_time_s))
+                     for c in cities]
+            res_b = runner.map(mip_bound_task, tasks, desc="priced city MIPs")
+            lp_at = runner.map(lp_task, [(c, f"lpat|{token}|{c}", (token, c, lp_inputs[c], env_src[c],
+                                                                    _city_prices(split, c, price))) for c in cities],
+                               desc="LP at best prices", resume=False)
+            if all(res_b[c] is not None and lp_at[c] is not None for c in cities):
+                bound_mip = sum(min(res_b[c]["bound"], lp_at[c]["phi"]) for c in cities) + float(best_lam @ rows.rhs)
+            for c in cities:
+                r = res_b[c]
+                if r is not None and r.get("plan") is not None:
+                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
+                                    "stage": "priced city MIP", "status": r["status"]})
+            times["mip_bound_s"] = time.perf_counter() - t1
+            mark("priced city MIPs (MIP-Lagrangian bound)", greedy_value,
+                 min(best_lp, bound_mip if bound_mip is not None else np.inf))
+        # ---- 4. restricted master MIP -----------------------------------------------------------
+        pick = _master_mip(cols, rows, cities) or {c: 0 for c in cities}
+        value = sum(cols[c][pick[c]]["value"] for c in cities)
+        mark("restricted master MIP", value, best_lp)
+        # ---- 5. hand-out of unused envelope money ----------------------------------------------
+        t1 = time.perf_counter()
+        n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
+        for h_round in range(opts.handout_rounds):
+            used = sum(cols[c][pick[c]]["usage"] for c in cities)
+            slack = rows.rhs - rows.act(used)
+            extra = rows.offer(slack)
+            potential = {c: lp_city_value[c] - cols[c][pick[c]]["value"] for c in cities}
+            cand = [c for c in sorted(cities, key=lambda c: (-potential[c], c))
+                    if any(extra[e].sum() > 1e-6 for e in split.city_envs[c]) and potential[c] > 1e-9][:n_offer]
+            if not cand:
+                break
+            tasks = []
+            for c in cand:
+                caps = _own(split, c, cols[c][pick[c]]["usage"] + extra)
+                tasks.append((c, f"handout|{c}|{_digest(caps)}", (split.city_input(c, caps), env_src[c],
+                                                                 opts.city_time_limit_s, opts.city_gap)))
+            res = runner.map(mip_task, tasks, desc=f"hand-out {h_round + 1}")
+            gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
+                           reverse=True)
+            accepted = 0
+            for gain, c in gains:
+                if gain <= 1e-9:
+                    continue
+                new_u = _full_usage(split, c, res[c]["usage"])
+                trial = used - cols[c][pick[c]]["usage"] + new_u
+                if np.all(rows.act(trial) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
+                    cols[c].append({"value": res[c]["value"], "usage": new_u, "plan": res[c]["plan"],
+                                    "stage": "hand-out", "bound": res[c]["bound"], "status": res[c]["status"]})
+                    pick[c] = len(cols[c]) - 1
+                    used = trial
+                    accepted += 1
+            value = sum(cols[c][pick[c]]["value"] for c in cities)
+            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, best_lp)
+            if not accepted:
+                break
+        times["handout_s"] = time.perf_counter() - t1
+        bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp
+        # ---- 6. top-up with what is left (tie-break) --------------------------------------------
+        final_stage = {c: cols[c][pick[c]]["stage"] for c in cities}
+        plans = {c: cols[c][pick[c]]["plan"] for c in cities}
+        if opts.top_up:
+            t1 = time.perf_counter()
+            used = sum(cols[c][pick[c]]["usage"] for c in cities)
+            extra = rows.offer(rows.rhs - rows.act(used))
+            part = _initial_shares(split)  # the same proportional rule splits what is left
+            tasks = []
+            for c in cities:
+                frac = np.zeros((E, Y))
+                for e in split.city_envs[c]:
+                    tot = split.env_budget_m[e]
+                    frac[e] = np.divide(part[c][e], tot, out=np.zeros(Y), where=tot > 0)
+                caps = _own(split, c, cols[c][pick[c]]["usage"] + extra * frac * (1 - 1e-9))
+                tasks.append((c, f"topup|{c}|{_digest(caps)}", (split.city_input(c, caps), env_src[c],
+                                                               opts.city_time_limit_s, opts.city_gap, True)))
+            res = runner.map(mip_task, tasks, desc="top-up")
+            for c in cities:
+                r = res[c]
+                if r is not None and r["value"] >= cols[c][pick[c]]["value"] - 1e-6 * (1 + abs(r["value"])):
+                    plans[c] = r["plan"]
+                    final_stage[c] = final_stage[c] + " + top-up"
+            times["top_up_s"] = time.perf_counter() - t1
+        plan = _national_plan(split, plans)
+        ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
+            columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
+        value = float(ev["hectare_years"])
+        gap = (bound - value) / max(value, 1e-9)
+        t1 = time.perf_counter()
+        checks = check_plan(inp, plan.drop(columns=["city", "province"]))
+        times["check_s"] = time.perf_counter() - t1
+        mark("final plan (re-scored)", value, bound)
+        prices = _prices_table(split, rows, best_lam)
+        city_tab = _city_table(split, cols, pick, final_stage, lp_share, lp_city_value, plans)
+        status = ("optimal" if gap <= opts.city_gap + 1e-12 else f"feasible; proven within {gap:.3%} of the optimum")
+        times["total_s"] = time.perf_counter() - t0
+        return NationalResult(plan=plan, value=value, bound_lp=best_lp, bound_mip=bound_mip, bound=bound, gap=gap,
+                              greedy_value=greedy_value, greedy_plan=greedy_plan, prices=prices, cities=city_tab,
+                              timeline=timeline, checks=checks, failures=dict(runner.failures),
+                              executor=runner.description, times=times, split=split, status=status,
+                              data_status=inp.data_status)
+    finally:
+        runner.close()
+
+
+def _own(split: NationalSplit, c: str, full: np.ndarray) -> np.ndarray:
+    """Keep only a city's own envelopes in an (E x Y) array (others 0)."""
+    out = np.zeros_like(full)
+    for e in split.city_envs[c]:
+        out[e] = full[e]
+    return out
+
+
+def _national_plan(split: NationalSplit, plans: dict) -> pd.DataFrame:
+    parts = []
+    for c in split.cities:
+        p = plans.get(c)
+        if p is None or not len(p):
+            continue
+        p = p.drop(columns=["option_row"], errors="ignore").copy()
+        p.insert(p.columns.get_loc("kecamatan") + 1, "city", c)
+        p.insert(p.columns.get_loc("city") + 1, "province", split.province[c])
+        parts.append(p)
+    if not parts:
+        from ..allocate.results import PLAN_COLUMNS
+
+        return pd.DataFrame(columns=PLAN_COLUMNS[:4] + ["city", "province"] + PLAN_COLUMNS[4:])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _prices_table(split: NationalSplit, rows: _Rows, lam: np.ndarray) -> pd.DataFrame:
+    price = rows.price(lam)
+    out = []
+    for e in range(len(split.envelopes)):
+        for yi, y in enumerate(split.years):
+            out.append({"source": split.env_source[e], "scope": split.env_label[e], "year": y,
+                        "cities": len(split.env_cities[e]), "budget_rp": split.env_budget_m[e, yi] * 1e6,
+                        "price_ha_years_per_m_rp": float(price[e, yi]),
+                        "ha_years_per_bn_rp": float(price[e, yi]) * 1e3})
+    return pd.DataFrame(out)
+
+
+def _city_table(split, cols, pick, final_stage, lp_share, lp_value, plans) -> pd.DataFrame:
+    out = []
+    for c in split.cities:
+        col = cols[c][pick[c]]
+        p = plans[c]
+        out.append({"city": c, "province": split.province[c], "locations": len(split.loc_of_city[c]),
+                    "greedy_ha_years": cols[c][0]["value"], "plan_ha_years": col["value"],
+                    "lp_ha_years": lp_value[c], "plan_from": final_stage[c], "city_status": col.get("status", ""),
+                    "spend_rp": float(p["cost_rp"].sum()) if p is not None and len(p) else 0.0,
+                    "envelope_share_m": float(lp_share[c].sum())})
+    return pd.DataFrame(out)

@@ -1,0 +1,141 @@
+"""What a worker does for one city: the greedy plan, the priced LP, the city MIP, the priced MIP bound.
+
+Each function takes a city's :class:`~kotaku_decide.allocate.inputs.AllocationInput` (built by
+:meth:`~.split.NationalSplit.city_input`) and plain numbers, and returns plain data (a plan table,
+values, the money each envelope pays per year), so that it runs the same in a Dask worker, a
+process pool or this process. The priced LP keeps its HiGHS object per city in the worker process
+(``_LP_CACHE``) and re-solves warm when only the prices change.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..allocate.greedy import greedy_plan
+from ..allocate.highs import new_highs, pass_arrays, run
+from ..allocate.model import build_model
+from ..allocate.results import plan_from_model
+from ..allocate.solve import SolverOptions, solve_model
+
+__all__ = ["greedy_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
+
+_LP_CACHE: dict = {}
+_LP_CACHE_MAX = 400
+
+
+def _usage(plan, env_sources, years) -> np.ndarray:
+    """(len(env_sources) x years) money [million Rp] the plan takes from each shared source."""
+    u = np.zeros((len(env_sources), len(years)))
+    if plan is None or not len(plan):
+        return u
+    by = plan.groupby(["source", "year"])["cost_rp"].sum()
+    for k, s in enumerate(env_sources):
+        for yi, y in enumerate(years):
+            u[k, yi] = float(by.get((s, y), 0.0)) / 1e6
+    return u
+
+
+def env_columns(model, env_sources) -> list:
+    """Per shared source (in order) and year index: the money columns of the model that spend it."""
+    Y = len(model.inp.years)
+    cols = [[[] for _ in range(Y)] for _ in env_sources]
+    pos = {s: k for k, s in enumerate(env_sources)}
+    for (i, g, y, s), col in model.mcol.items():
+        if s in pos:
+            cols[pos[s]][y].append(col)
+    return [[np.asarray(c, dtype=np.int64) for c in row] for row in cols]
+
+
+def greedy_task(city_inp, env_sources) -> dict:
+    """The greedy rule on one city (its envelopes' shares as budgets)."""
+    t0 = time.perf_counter()
+    plan, rep = greedy_plan(city_inp)
+    plan = plan.drop(columns=["option_row"], errors="ignore")
+    return {"plan": plan, "value": float(rep.objective or 0.0), "usage": _usage(plan, env_sources, city_inp.years),
+            "time": time.perf_counter() - t0, "status": "greedy"}
+
+
+def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> dict:
+    """The city's LP relaxation with envelope money priced.
+
+    ``price`` (shared sources x years) is what one million rupiah of each shared source spent in each
+    year costs in hectare-years. Returns the priced optimum ``phi`` (an upper bound of the city's
+    priced problem), the plan's own value ``value`` (hectare-years) and its envelope use ``usage``.
+    """
+    t0 = time.perf_counter()
+    key = (token, city)
+    ent = _LP_CACHE.get(key)
+    if ent is None:
+        model = build_model(city_inp)
+        h = new_highs(threads=1)
+        pass_arrays(h, model.col_cost, model.col_lb, model.col_ub, model.A, model.row_lo, model.row_up, None,
+                    maximize=True)
+        ent = {"model": model, "h": h, "cols": env_columns(model, env_sources), "cost": model.col_cost.copy()}
+        if len(_LP_CACHE) >= _LP_CACHE_MAX:
+            _LP_CACHE.pop(next(iter(_LP_CACHE)))
+        _LP_CACHE[key] = ent
+    model, h, cols = ent["model"], ent["h"], ent["cols"]
+    cost = model.col_cost.copy()
+    for k in range(len(env_sources)):
+        for y in range(len(model.inp.years)):
+            if len(cols[k][y]):
+                cost[cols[k][y]] -= float(price[k, y])
+    changed = np.flatnonzero(cost != ent["cost"])
+    if len(changed):
+        h.changeColsCost(len(changed), changed.astype(np.int32), cost[changed])
+        ent["cost"] = cost
+    r = run(h, mip=False)
+    if r.values is None or r.model_status != "kOptimal":
+        raise RuntimeError(f"city {city}: priced LP ended with {r.model_status}")
+    v = r.values
+    usage = np.array([[float(v[cols[k][y]].sum()) if len(cols[k][y]) else 0.0 for y in range(len(model.inp.years))]
+                      for k in range(len(env_sources))]).reshape(len(env_sources), len(model.inp.years))
+    value = float(model.col_cost @ v)
+    return {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
+
+
+def mip_task(city_inp, env_sources, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, tie_break: bool = False,
+             seed: int = 20160) -> dict:
+    """The city's own MIP (the fast engine) with its envelope shares as budgets: a plan that fits."""
+    t0 = time.perf_counter()
+    model = build_model(city_inp)
+    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
+                         tie_break_time_s=1.0 if tie_break else 0.0)
+    rep = solve_model(model, opts)
+    if not rep.status.has_solution:
+        raise RuntimeError(f"city MIP: {rep.status.value} {rep.message}")
+    plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+    return {"plan": plan, "value": float(rep.objective), "bound": float(rep.best_bound if rep.best_bound is not None
+                                                                       else rep.objective),
+            "status": rep.status.value, "method": rep.method, "usage": _usage(plan, env_sources, city_inp.years),
+            "time": time.perf_counter() - t0}
+
+
+def mip_bound_task(city_inp, env_sources, price: np.ndarray, time_limit_s: float = 5.0, seed: int = 20160) -> dict:
+    """Upper bound of the city's priced *integer* problem: HiGHS's dual bound of the priced MIP.
+
+    Valid whether or not HiGHS finishes (its dual bound bounds every integer plan); the priced LP
+    value is returned too, and the smaller of the two is the bound to use.
+    """
+    t0 = time.perf_counter()
+    model = build_model(city_inp)
+    cols = env_columns(model, env_sources)
+    cost = model.col_cost.copy()
+    for k in range(len(env_sources)):
+        for y in range(len(model.inp.years)):
+            if len(cols[k][y]):
+                cost[cols[k][y]] -= float(price[k, y])
+    h = new_highs(threads=1, seed=seed, time_limit=time_limit_s, mip_rel_gap=1e-6)
+    pass_arrays(h, cost, model.col_lb, model.col_ub, model.A, model.row_lo, model.row_up, model.col_integer,
+                maximize=True)
+    r = run(h, mip=True)
+    bound = r.bound if r.bound is not None and np.isfinite(r.bound) else np.inf
+    out = {"bound": float(bound), "status": r.model_status, "time": time.perf_counter() - t0, "plan": None}
+    if r.values is not None:  # the incumbent is an integer plan priced right: a column for the master
+        model.values = np.asarray(r.values, float)
+        plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+        out.update(plan=plan, value=float(model.col_cost @ model.values),
+                   usage=_usage(plan, env_sources, city_inp.years))
+    return out
