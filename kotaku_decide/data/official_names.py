@@ -26,8 +26,15 @@ _PREFIXES = ("kota adm.", "kabupaten adm.", "kota administrasi", "kabupaten admi
              "kab.", "kab")
 
 
+_SPACES = re.compile(r"\s+")
+_ALTERNATIVE = re.compile(r"(.*?)\s*\((.*)\)\s*")
+
+
 def _key(name) -> str:
-    return re.sub(r"\s+", " ", str(name).strip()).casefold()
+    name = str(name).strip()
+    if name.isprintable() and "  " not in name:  # no white space but single spaces (isprintable: no tab,
+        return name.casefold()  # line break or Unicode separator other than the ASCII space)
+    return _SPACES.sub(" ", name).casefold()
 
 
 def _bare(city: str) -> str:
@@ -59,7 +66,7 @@ def _keys(name: str) -> set:
     either part; "Bogor Tengah - Kota" is also "Bogor Tengah" (the list's suffix tells the city from the
     regency of the same name)."""
     out = {_key(name)}
-    m = re.fullmatch(r"(.*?)\s*\((.*)\)\s*", name)
+    m = _ALTERNATIVE.fullmatch(name) if "(" in name else None
     if m:
         out |= {_key(m.group(1)), _key(m.group(2))}
     if " - " in name:
@@ -130,12 +137,17 @@ def _cities(city: str) -> list:
     return exact or found
 
 
+@functools.lru_cache(maxsize=1)
+def _bare_city_names() -> dict:
+    """``{bare name: official name}`` of every city and regency (built once)."""
+    return {_bare(n): n for n in sorted({c.name for cs in official_index().values() for c in cs})}
+
+
 @functools.lru_cache(maxsize=4096)
 def _closest_city(city: str) -> str | None:
     """Closest official city name to one that is not on the list (once per name: a national table
     repeats an unknown city on every kecamatan and kelurahan)."""
-    all_names = sorted({c.name for cs in official_index().values() for c in cs})
-    bare = {_bare(n): n for n in all_names}
+    bare = _bare_city_names()
     close = _close(_bare(city), list(bare))
     return bare.get(close) if close else None
 

