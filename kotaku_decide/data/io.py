@@ -198,8 +198,10 @@ def _clean_column(values) -> list:
     if joined is not None:
         if joined.count("\x00") != len(values) - 1 or edge_space(joined):
             out = [v.strip() or None for v in values]
+        elif joined.startswith("\x00") or joined.endswith("\x00") or "\x00\x00" in joined or joined == "":
+            out = [v or None for v in values]  # some cells are empty
         else:
-            out = [v or None for v in values]
+            out = list(values)
     else:
         out = [(v.strip() or None) if type(v) is str else None for v in values]
         joined = "\x00".join(v for v in out if v is not None)

@@ -71,6 +71,29 @@ def test_csv_equals_pandas_for_ordinary_tables(tmp_path):
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
+def test_adjacent_number_columns_equal_pandas_and_read_back_exactly(tmp_path):
+    """Runs of adjacent float64 / int64 columns are formatted as one block: the text must still be pandas'
+    (NaN empty, -0.0, int64 extremes), a run holding an infinity included, and every value read back."""
+    rng = np.random.default_rng(3)
+    n = 500
+    f = rng.random((n, 4)) * 1000 - 500
+    f[rng.random((n, 4)) < 0.1] = np.nan
+    f[0, 0], f[1, 1] = -0.0, 0.0
+    g = rng.random((n, 2))
+    g[5, 1] = np.inf
+    g[6, 0] = -np.inf
+    ints = rng.integers(-10**6, 10**6, (n, 3))
+    ints[0] = [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0]
+    df = pd.DataFrame({"id": [f"L{k}" for k in range(n)], **{f"f{j}": f[:, j] for j in range(4)},
+                       **{f"i{j}": ints[:, j] for j in range(3)}, **{f"g{j}": g[:, j] for j in range(2)},
+                       "one": rng.random(n), "t": ["a"] * n, "last_f": f[:, 0], "last_g": g[:, 1]})
+    write_csv(df, tmp_path / "ours.csv", chunk_rows=128)
+    df.to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "ours.csv").read_text() == (tmp_path / "pandas.csv").read_text()
+    back = pd.read_csv(tmp_path / "ours.csv")
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+
+
 def test_a_csv_written_by_two_processes_is_the_same_file(tmp_path):
     rng = np.random.default_rng(7)
     n = 45_000
