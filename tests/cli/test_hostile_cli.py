@@ -213,6 +213,20 @@ def test_bad_arguments_end_in_a_named_message(files, capsys, case, argv, code, f
     assert not (files["tmp"] / "a").exists()  # nothing written by a refused allocate
 
 
+def test_every_command_is_in_the_table_and_every_number_option_has_a_bound():
+    """A new command or a new number option cannot slip past the suite: each command has bad-argument cases
+    above, and each int/float option a row of the bounds table (so it is checked and listed in
+    docs/refusals.md)."""
+    from kotaku_decide.cli.main import build_parser
+    from kotaku_decide.data.bounds import bound
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) <= {c[1][0] for c in CASES if c[1]}
+    unbounded = [f"{name} --{a.dest}" for name, sp in commands.items() for a in sp._actions
+                 if a.type in (int, float) and bound(f"cli.{name}.{a.dest}") is None]
+    assert unbounded == []
+
+
 def test_nothing_is_written_when_the_input_is_refused(files, capsys, make_csv):
     p = make_csv([location("A"), location("B", area_ha=1e308)])
     out = files["tmp"] / "never.xlsx"

@@ -132,7 +132,12 @@ def test_bounds_table_is_consistent_and_covers_every_scenario_number():
 
 def test_refusals_page_holds_the_current_bounds_table():
     page = (REPO / "docs" / "refusals.md").read_text(encoding="utf-8")
-    assert markdown_table() in page, "regenerate the table in docs/refusals.md from bounds.markdown_table()"
+    table = markdown_table()
+    assert table in page, "regenerate the table in docs/refusals.md from bounds.markdown_table()"
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    keys = [line.split("`")[1] for line in rows]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    assert dupes == [], f"listed more than once in docs/refusals.md: {dupes}"
 
 
 def test_check_number_message_and_non_finite():
