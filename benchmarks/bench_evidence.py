@@ -23,6 +23,8 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--processes", type=int, default=None)
+    ap.add_argument("--budget-factor", type=float, default=1.0,
+                    help="funding.budget_factor of the scenario (0.8 = the hearing set's cut20)")
     ap.add_argument("--validate", type=int, default=0, metavar="K",
                     help="also solve the first K robust draws with the full model to proven optimality (about "
                          "3-12 s each) and print how far the package-restricted draws are from them")
@@ -33,7 +35,11 @@ def main(argv=None) -> int:
     from kotaku_decide.evidence import budget_sweep, explain, no_slum_goal, robust_funding
 
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()}")
-    inp = prepare(ROOT / "data/scenarios/balikpapan.yaml")
+    from kotaku_decide.data.scenario import load_scenario
+
+    inp = prepare(load_scenario(ROOT / "data/scenarios/balikpapan.yaml",
+                                funding={"budget_factor": a.budget_factor}))
+    print(f"scenario: data/scenarios/balikpapan.yaml, budget_factor {a.budget_factor}")
     want = set(a.only or ["explain", "sweep", "robust", "goal"])
     t_ex = t_sw = t_rb = float("nan")
     if "explain" in want:

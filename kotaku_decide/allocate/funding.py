@@ -26,13 +26,31 @@ import pandas as pd
 from ..data.profiles import AUTHORITIES, Profile
 from .costing import LOCATION_WORKS
 
-__all__ = ["Funding", "FundingError", "load_funding", "authority_of", "provenance_note"]
+__all__ = ["Funding", "FundingError", "FundingWarning", "load_funding", "authority_of", "provenance_note"]
 
 _YES = {"yes": True, "ya": True, "true": True, "1": True, "no": False, "tidak": False, "false": False, "0": False}
 
 
 class FundingError(ValueError):
     """A funding table that cannot be used."""
+
+
+class FundingWarning(UserWarning):
+    """Budget rows that are not used (years outside the planning horizon)."""
+
+
+def _warn_outside(outside: list, b: pd.DataFrame, years: list) -> None:
+    """Say which budget rows lie outside the planning years, and which source-years they leave empty."""
+    import warnings
+
+    rows = ", ".join(f"row {r} ({s} {y}: Rp {v:,.0f})" for r, s, y, v in outside[:8])
+    more = f" and {len(outside) - 8} more" if len(outside) > 8 else ""
+    given = {(s, int(y)) for s, y in zip(b["source"], pd.to_numeric(b["year"], errors="coerce").fillna(-1))}
+    empty = [f"{s} {y}" for s in sorted({o[1] for o in outside}) for y in years if (s, y) not in given]
+    hint = (f"; these planning years of the same sources have no budget row: {', '.join(empty)} (a mistyped "
+            "year?)") if empty else ""
+    warnings.warn(f"budget: {len(outside)} row(s) for years outside the planning years {years[0]}-{years[-1]} are "
+                  f"not used: {rows}{more}{hint}", FundingWarning, stacklevel=3)
 
 
 @dataclass
@@ -260,6 +278,17 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
     pool_of = {p: k for k, p in enumerate(pools)}
     B = np.zeros((len(sources), len(years)))
     PB = np.zeros((len(pools), len(years)))
+    from ..data.bounds import bound
+
+    # the factors and every budget row against the bounds table (kotaku_decide/data/config/bounds.csv)
+    for name, f in [("funding.budget_factor", budget_factor)] + \
+            [(f"funding.source_factor.{k}", v) for k, v in (source_factor or {}).items()]:
+        msg = bound("funding.source_factor.*" if name.startswith("funding.source_factor.") else name).problem(f)
+        if msg:
+            problems.append(f"{name}: {msg}")
+    if problems:
+        raise FundingError("; ".join(problems))
+    outside = []  # (row, source, year, budget) of rows for years outside the horizon: used nowhere, said so
     for i, row in b.iterrows():
         s = row["source"]
         try:
@@ -275,6 +304,12 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
         if v < 0 or not np.isfinite(v):
             problems.append(f"budget row {i + 2}: budget_rp must be >= 0, got {row['budget_rp']}")
             continue
+        for col, val in (("year", y), ("budget_rp", v)):
+            msg = bound(f"budget.{col}").problem(val)
+            if msg:
+                problems.append(f"budget row {i + 2}, column {col!r}: found {row[col]!r}: {msg}")
+        if y not in years:
+            outside.append((i + 2, s, y, v))
         kind, name, err = resolved[scope_col[i]]
         if err:
             continue
@@ -303,6 +338,8 @@ def load_funding(budget, rules, profile: Profile, years: list, *, budget_factor:
         problems.append(f"funding.swadaya_source {swadaya_source!r} is not a source in the rules table ({sources})")
     if problems:
         raise FundingError("; ".join(problems))
+    if outside and len(years):
+        _warn_outside(outside, b, years)
     status = " ".join(x for x in (provenance_note(budget), provenance_note(rules)) if x)
     if not has_scope or all(kinds[p] == "all" for p in pools):
         # no scopes: one pool per source over the whole data set (as before scopes existed)

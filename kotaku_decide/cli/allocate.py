@@ -13,7 +13,7 @@ import pandas as pd
 from ..data.embedded import DEFAULT_SCENARIO_FILE
 from ..data.scenario import ScenarioError, load_scenario
 
-__all__ = ["register", "run", "write_outputs", "escape_formulas"]
+__all__ = ["register", "run", "write_outputs", "escape_formulas", "OUTPUT_FILES"]
 
 DEFAULT_SCENARIO = DEFAULT_SCENARIO_FILE
 
@@ -25,8 +25,17 @@ def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return escape_frame(df)
 
 
+#: every file ``allocate`` writes into its folder (relative paths); a rerun removes those it does not write again
+OUTPUT_FILES = ("plan.csv", "before_after.csv", "yearly.csv", "money.csv", "solve_report.csv", "checker.csv",
+                "allocation.xlsx", "scenario_resolved.yaml", "DATA_STATUS.txt")
+
+
 def write_outputs(res, out: Path) -> list[Path]:
-    """Write CSV files, one Excel workbook and the resolved scenario for a result."""
+    """Write CSV files, one Excel workbook and the resolved scenario for a result (through the package's
+    one writer: atomic files, text cells escaped against formulas in CSV and Excel alike)."""
+    from ..data.writers import write_table, write_text, write_workbook
+
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rep = pd.DataFrame([res.report.to_dict()])
     if res.shortfall is not None:
@@ -39,33 +48,47 @@ def write_outputs(res, out: Path) -> list[Path]:
               "solve_report": rep}
     if res.checks:
         tables["checker"] = pd.DataFrame([c.__dict__ for c in res.checks])
-    from ..data.writers import atomic_path, write_table, write_workbook
-
     paths = [write_table(t, out / f"{name}.csv") for name, t in tables.items()]
-    # one escaping rule for every workbook of the package (text cells starting = + - @ are quoted)
     sheets = {**tables, "data_status": pd.DataFrame({"data_status": [res.report.data_status]})}
     paths.append(write_workbook(sheets, out / "allocation.xlsx"))
-    sp = out / "scenario_resolved.yaml"
-    with atomic_path(sp) as tmp:
-        tmp.write_text(res.scenario.to_yaml(), encoding="utf-8")
-    paths.append(sp)
+    paths.append(write_text(out / "scenario_resolved.yaml", res.scenario.to_yaml()))
     # the CSVs are plain tables; what the data is (SYNTHETIC / ILLUSTRATIVE / the city's own) sits beside them
-    ds = out / "DATA_STATUS.txt"
-    with atomic_path(ds) as tmp:
-        tmp.write_text(f"Data status of every file in this folder:\n{res.report.data_status}\n", encoding="utf-8")
-    paths.append(ds)
+    paths.append(write_text(out / "DATA_STATUS.txt",
+                            f"Data status of every file in this folder:\n{res.report.data_status}\n"))
     return paths
 
 
+def _cut_note(res, limit_s: float) -> str | None:
+    """A plain sentence when the solve was stopped by its time limit or the wall-clock guard."""
+    r = res.report
+    status = getattr(r.status, "value", r.status)
+    if getattr(r, "guard_fired", False) or status in ("feasible_not_proven", "time_limit_no_solution"):
+        gap = f"; gap {r.gap:.2%}" if isinstance(r.gap, float) else ""
+        what = ("the plan is the best found by then, not proven optimal" if r.status.has_solution
+                else "no plan had been found by then")
+        build = getattr(r, "build_time_s", None)
+        build = f"; building the model took {build:.0f} s more, which the time limit does not bound" if build else ""
+        return (f"note: the solve was cut (time limit {limit_s:g} s, wall-clock guard "
+                f"{getattr(r, 'guard_s', None) or 0:.0f} s): {what}{gap}{build}; raise solver.time_limit_s "
+                "(or --time-limit) for a proven plan")
+    return None
+
+
 def run(args) -> int:
+    import time
+
     from ..allocate.costing import CostError
     from ..allocate.funding import FundingError
     from ..data.validate import BaselineError
+    from ..data.writers import OutputError, atomic_folder, check_output
 
+    out = check_output(args.out, folder=True, inputs=[args.scenario])  # before any work
     try:
         over = {}
         if args.time_limit is not None:
             over["solver"] = {"time_limit_s": float(args.time_limit)}
+            if getattr(args, "lift_limits", False):  # the command line's override also covers the scenario key
+                over["lift_limits"] = ["solver.time_limit_s", "solver.guard_s"]
         sc = load_scenario(args.scenario or DEFAULT_SCENARIO, **over)
         from ..allocate.api import allocate
         from ..allocate.inputs import prepare
@@ -74,21 +97,34 @@ def run(args) -> int:
     except (ScenarioError, CostError, FundingError, BaselineError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    inputs = [Path(sc.data_path(k)) for k in ("baseline", "costs", "budget", "funding_rules")]
+    for name in OUTPUT_FILES:
+        for i in inputs:
+            if i.exists() and (out / name).exists() and (out / name).samefile(i):
+                raise OutputError(f"--out {out}: {name} there is an input of the scenario; writing it would destroy "
+                                  "the input (choose another folder)")
     if args.national or (inp.funding.scoped and inp.locations["city"].astype(str).nunique() > 1):
         return run_national(inp, args)
+    t0 = time.perf_counter()
     res = allocate(inp=inp, method=args.method)
-    out = Path(args.out)
-    write_outputs(res, out)
-    if args.compare_greedy and args.method == "milp":
-        g = allocate(inp=inp, method="greedy")
-        write_outputs(g, out / "greedy")
+    g = allocate(inp=inp, method="greedy") if args.compare_greedy and args.method == "milp" else None
+    # every file is written into a temporary folder first and moved into place only when all are written:
+    # an interrupted or failed run leaves the folder as it was
+    with atomic_folder(out, owned=list(OUTPUT_FILES) + [f"greedy/{f}" for f in OUTPUT_FILES]) as tmp:
+        write_outputs(res, tmp)
+        if g is not None:
+            write_outputs(g, tmp / "greedy")
     print(res.summary())
-    print(f"outputs written to {out}")
+    print(f"outputs written to {out} ({time.perf_counter() - t0:.1f} s)")
+    note = _cut_note(res, float(sc["solver.time_limit_s"])) if args.method == "milp" else None
+    if note:
+        print(note, file=sys.stderr)
     if not res.report.status.has_solution:
         print(f"error: no plan ({res.report.status.value}); see the shortfall above", file=sys.stderr)
         return 1
     if res.checks:
-        print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}", file=sys.stderr)
+        print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}",
+              file=sys.stderr)
         return 1
     return 0
 
@@ -155,14 +191,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def main(argv=None) -> int:  # for `python -m kotaku_decide.cli.allocate`
+def main(argv=None) -> int:  # for `python -m kotaku_decide.cli.allocate`: the same checks as kotaku-decide
     import argparse
+
+    from .common import add_lift_limits
+    from .common import run as run_cli
 
     ap = argparse.ArgumentParser(prog="kotaku-decide")
     sub = ap.add_subparsers(dest="command", required=True)
     register(sub)
-    a = ap.parse_args(argv)
-    return a.func(a)
+    add_lift_limits(sub)
+    return run_cli(ap, ["allocate", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -8,8 +8,17 @@ from ..data.labels import LANGUAGES
 
 
 def cmd_demo(args) -> int:
-    from ..hearing.demo import run, run_hearing
+    import json
+    import sys
 
+    from ..data.writers import check_output
+    from ..hearing.demo import BASELINE, DECREE_2020, run, run_hearing
+    from .common import UsageError
+
+    check_output(args.out, folder=True)  # before any work
+    missing = [f for f in (BASELINE, DECREE_2020) if not (Path(args.data) / f).is_file()]
+    if missing:
+        raise UsageError(f"--data {args.data}: expected the folder of the embedded data, holding {', '.join(missing)}")
     run(args.out, args.data)
     from ..hearing.demo import PROGRESS_PLAN, PROGRESS_REALISED, PROGRESS_SCENARIO
     from .replan import run_replan
@@ -22,7 +31,13 @@ def cmd_demo(args) -> int:
         return 1
     if args.no_hearing:
         return 0
-    return 1 if run_hearing(args.out, args.data, args.lang, workers=args.workers) else 0
+    failed = run_hearing(args.out, args.data, args.lang, workers=args.workers)
+    manifest = Path(args.out) / "hearing_2016" / "batch.json"
+    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("status") == "interrupted":
+        print(f"kotaku-decide: interrupted; finished scenarios are kept in {manifest.parent}/; run the same command "
+              "again to finish the others", file=sys.stderr)
+        return 130
+    return 1 if failed else 0
 
 
 def register(subparsers) -> None:

@@ -33,17 +33,22 @@ def _input_errors():
 
 
 def _write(out: Path, tables: dict, book: str, figures: dict) -> None:
-    from ..data.writers import save_figure, write_workbook
+    """Every file into a temporary folder, moved into ``out`` when all are written (the one writer: CSV and
+    Excel text cells escaped against formulas)."""
+    from ..data.writers import atomic_folder, save_figure, write_table, write_workbook
 
-    out.mkdir(parents=True, exist_ok=True)
-    for name, t in tables.items():
-        t.to_csv(out / f"{name}.csv", index=False)
-    write_workbook(tables, out / book)
-    for name, fig in figures.items():
-        save_figure(fig, out / f"{name}.png")
+    with atomic_folder(out) as tmp:
+        for name, t in tables.items():
+            write_table(t, tmp / f"{name}.csv")
+        write_workbook(tables, tmp / book)
+        for name, fig in figures.items():
+            save_figure(fig, tmp / f"{name}.png")
 
 
 def _prep(args):
+    from ..data.writers import check_output
+
+    check_output(args.out, folder=True, inputs=[args.scenario])  # before any work (exit 2 in main)
     try:
         return _load(args), None
     except _input_errors() as e:
@@ -99,9 +104,16 @@ def cmd_sweep(args) -> int:
         except ValueError:
             print("kotaku-decide: error: --budgets expects comma-separated numbers", file=sys.stderr)
             return 2
-        if not vals or min(vals) < 0:
-            print("kotaku-decide: error: --budgets expects non-negative numbers", file=sys.stderr)
+        from ..data.bounds import bound
+        from .common import check_bound
+
+        if not vals:
+            print("kotaku-decide: error: --budgets expects comma-separated numbers", file=sys.stderr)
             return 2
+        if len(vals) > bound("cli.sweep.points").high:  # one budget is fine; many are as many solves as points
+            check_bound("cli.sweep.points", len(vals), args, f"--budgets ({len(vals)} values)")
+        for v in vals:
+            check_bound("cli.sweep.budgets", v, args, f"--budgets value {v!r}")
         factors = [v / cur for v in vals] if args.absolute else vals
         if args.absolute and cur <= 0:
             print("kotaku-decide: error: the current budget is zero; give factors", file=sys.stderr)
@@ -125,19 +137,8 @@ def cmd_robust(args) -> int:
     inp, rc = _prep(args)
     if inp is None:
         return rc
-    bad = []
-    if args.draws < 1:
-        bad.append(f"--draws must be at least 1, got {args.draws}")
-    if not 0.0 <= args.cost_spread < 1.0:
-        bad.append(f"--cost-spread must be in [0, 1), got {args.cost_spread}")
-    if args.gap is not None and not 0.0 <= args.gap < 1.0:
-        bad.append(f"--gap must be in [0, 1), got {args.gap}")
-    if args.time_limit is not None and not args.time_limit > 0:
-        bad.append(f"--time-limit must be > 0 seconds, got {args.time_limit}")
-    if bad:
-        for b in bad:
-            print(f"kotaku-decide: error: {b}", file=sys.stderr)
-        return 2
+    # --draws, --cost-spread, --gap, --time-limit, --seed, --processes: checked against the bounds table
+    # (kotaku_decide/data/config/bounds.csv) by kotaku-decide before the scenario is read
     per, draws = robust_funding(inp, draws=args.draws, seed=args.seed, cost_spread=args.cost_spread,
                                 weights=None if args.weights == "none" else args.weights,
                                 method=args.method, time_limit_s=args.time_limit, mip_rel_gap=args.gap,
@@ -175,7 +176,8 @@ def register(subparsers) -> None:
     p.add_argument("--absolute", action="store_true", help="--budgets are totals in Rp, not factors")
     p.add_argument("--source", default=None, help="vary only this source's budget (others fixed)")
     p.add_argument("--points", type=int, default=20, help="number of points when --budgets is not given")
-    p.add_argument("--time-limit", type=float, default=20.0, help="solver time limit per point [s] (a guard: points are solved exactly)")
+    p.add_argument("--time-limit", type=float, default=20.0,
+                   help="solver time limit per point [s] (a guard: points are solved exactly)")
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser("robust", help="probability of being funded under uncertain costs and weights")
@@ -195,14 +197,16 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_robust)
 
 
-def main(argv=None) -> int:  # ``python -m kotaku_decide.cli.evidence``
+def main(argv=None) -> int:  # ``python -m kotaku_decide.cli.evidence explain ...``: the same checks as kotaku-decide
     import argparse
+
+    from .common import add_lift_limits, run
 
     ap = argparse.ArgumentParser(prog="kotaku-decide")
     sub = ap.add_subparsers(dest="command", required=True)
     register(sub)
-    a = ap.parse_args(argv)
-    return int(a.func(a) or 0)
+    add_lift_limits(sub)
+    return run(ap, list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

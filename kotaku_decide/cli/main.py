@@ -1,33 +1,38 @@
 """Command line: ``kotaku-decide validate | score | check | profiles`` (and the later steps' commands).
 
 Exit codes: 0 success; 1 the input has errors (each printed with file, row, column, value and what
-was expected) or the run failed; 2 the command line itself is wrong.
+was expected) or the run failed; 2 the command line itself is wrong (an option out of its bounds, an
+output path that cannot be written: both checked before any work starts); 130 interrupted (Ctrl-C).
+No input error ends in a Python traceback: an error this module does not know is reported in one line
+with the traceback saved to a file (see :func:`main`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from .._version import __version__
-from ..data.io import InputFileError
 from ..data.labels import LANGUAGES, label
-from ..data.profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
-from ..data.validate import CHECKS, BaselineError, BaselineWarning, read_table, validate
-from ..data.writers import write_table, write_workbook
+from ..data.profiles import DEFAULT_PROFILE, available_profiles, load_profile
+from ..data.validate import CHECKS, read_table, validate
+from ..data.writers import check_distinct, check_output, write_table, write_text, write_workbook
 from ..hearing.tables import markdown_summary, provenance_lines, summary_by_kecamatan, summary_by_level
 from ..score.consistency import consistency_report, decree_totals
-from ..score.scoring import ScoringError, aggregate, score_table
+from ..score.scoring import aggregate, score_table
+from .common import UsageError, add_lift_limits, check_bound, check_bounds, option_name, run
+
+__all__ = ["main", "build_parser", "UsageError", "check_bound", "check_bounds", "option_name"]
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="baseline table (.csv or .xlsx)")
     p.add_argument("--regulation", default=DEFAULT_PROFILE,
-                   help=f"regulation profile: {', '.join(available_profiles())} or a profile folder (default {DEFAULT_PROFILE})")
+                   help=f"regulation profile: {', '.join(available_profiles())} or a profile folder "
+                        f"(default {DEFAULT_PROFILE})")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: 'baseline' or the first)")
     p.add_argument("--strict", action="store_true", help="turn every warning into an error")
     p.add_argument("--strict-checks", default=None, metavar="NAMES",
@@ -42,12 +47,9 @@ def _strict(args):
     names = {s.strip() for s in args.strict_checks.split(",") if s.strip()}
     unknown = names - set(CHECKS)
     if unknown:
-        raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: {', '.join(CHECKS)}")
+        raise UsageError(f"--strict-checks: unknown check(s) {sorted(unknown)}; expected names from: "
+                         f"{', '.join(CHECKS)}")
     return names
-
-
-class UsageError(ValueError):
-    """A command-line mistake found after parsing (exit 2)."""
 
 
 def _validated(args, published_only=False, writes=False):
@@ -67,9 +69,10 @@ def _validated(args, published_only=False, writes=False):
     return report.data, prof, report
 
 
-def _check_out(path, allowed=(".csv", ".xlsx")):
-    if path is not None and Path(path).suffix.lower() not in allowed:
-        raise UsageError(f"--out {path}: expected a file ending in {' or '.join(allowed)}")
+def _check_out(path, allowed=(".csv", ".xlsx"), inputs=(), label="--out"):
+    """The output-file check of every command (before any work): see :func:`kotaku_decide.data.writers.check_output`."""
+    if path is not None:
+        check_output(path, inputs=inputs, label=label, suffixes=allowed)
 
 
 def cmd_validate(args) -> int:
@@ -81,15 +84,18 @@ def cmd_validate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    _check_out(args.out)
+    if args.summary is not None:
+        check_distinct({"--out": args.out, "--summary": args.summary})
+        _check_out(args.summary, allowed=(".md", ".markdown", ".txt"), inputs=[args.file], label="--summary")
+    _check_out(args.out, inputs=[args.file])
     data, prof, report = _validated(args, writes=True)
     if data is None:
         return 1
     data = aggregate(data, args.level, prof)
     scored = score_table(data, prof)
-    cons = consistency_report(scored, prof)
     out = Path(args.out)
     if out.suffix.lower() == ".xlsx":
+        cons = consistency_report(scored, prof)
         about = pd.DataFrame({"about": provenance_lines(scored, args.lang)
                               + [f"{label('text', 'regulation', args.lang)}: {prof.title}",
                                  f"{label('text', 'aggregation_level', args.lang)}: {args.level}",
@@ -100,13 +106,10 @@ def cmd_score(args) -> int:
                         "about": about}, out, index={"by_level": True, "by_kecamatan": True})
     else:
         write_table(scored, out)
-    # the summary shows the findings in the report language; the workbook keeps the data's
-    md = markdown_summary(scored, prof, args.lang, consistency=consistency_report(scored, prof, lang=args.lang))
     if args.summary:
-        from ..data.writers import atomic_path
-
-        with atomic_path(args.summary) as tmp:
-            tmp.write_text(md, encoding="utf-8")
+        # the summary shows the findings in the report language; the workbook keeps the data's
+        md = markdown_summary(scored, prof, args.lang, consistency=consistency_report(scored, prof, lang=args.lang))
+        write_text(args.summary, md)
     for line in provenance_lines(scored, args.lang)[:1]:
         print(line)
     print(summary_by_level(scored, args.lang).to_string())
@@ -115,7 +118,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_check(args) -> int:
-    _check_out(args.out)
+    _check_out(args.out, inputs=[args.file])
     raw = read_table(args.file, sheet=args.sheet)
     has_volumes = any(c.startswith(("vol_", "pct_")) for c in raw.columns)
     data, prof, _ = _validated(args, published_only=not has_volumes, writes=bool(args.out))
@@ -161,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["rt", "kawasan", "kelurahan", "kecamatan"], default="rt",
                    help="aggregate rows before scoring (volumes and denominators summed; default rt: as given)")
     p.add_argument("--out", required=True, help="scored table, .csv or .xlsx (the workbook adds summaries)")
-    p.add_argument("--summary", type=Path, default=None, help="also write a Markdown summary here")
+    p.add_argument("--summary", type=Path, default=None, help="also write a Markdown summary here (.md)")
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="report language (en, id)")
     p.set_defaults(func=cmd_score)
 
@@ -178,21 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     for m in (rank, allocate, evidence, progress, replan, batch, demo, app):  # each module adds its sub-commands
         m.register(sub)
+    add_lift_limits(sub)
     return ap
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", BaselineWarning)  # printed by _validated already
-            return int(args.func(args) or 0)
-    except UsageError as exc:
-        print(f"kotaku-decide: error: {exc}", file=sys.stderr)
-        return 2
-    except (InputFileError, BaselineError, ScoringError, ProfileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    """The ``kotaku-decide`` command: parse, check the bounds table, run, report errors (see
+    :func:`kotaku_decide.cli.common.run`)."""
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

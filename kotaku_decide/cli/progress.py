@@ -22,9 +22,11 @@ def run(args) -> int:
     from ..data.realised import RealisedError
     from ..data.scenario import ScenarioError
     from ..data.validate import BaselineError
+    from ..data.writers import check_output
     from ..progress.api import PlanError, load_progress_inputs, track_progress
     from ..progress.report import write_progress
 
+    check_output(args.out, folder=True, inputs=[args.plan, args.done, args.scenario])  # before any work (exit 2)
     try:
         inp = load_progress_inputs(args.plan, args.done, args.scenario)
         res = track_progress(inp.baseline, inp.profile, inp.plan, inp.realised, inp.years, rule=args.clearance,

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..rank.api import derive_ahp, rank_locations
-from ..rank.methods import METHODS
-from ..rank.weights import RankInputError, criteria_frame
+# the ranking modules (scipy) are imported when a ranking command runs, not when the parser is built;
+# a test checks that this is kotaku_decide.rank.methods.METHODS
+METHODS = ("official", "wsm", "topsis", "vikor")
 
 __all__ = ["register", "cmd_ahp", "cmd_rank"]
 
@@ -117,6 +117,8 @@ def _load_scored(path: str, profile, sheet=None) -> pd.DataFrame:
 
 
 def _input_errors() -> tuple[type, ...]:
+    from ..rank.weights import RankInputError
+
     errs: list[type] = [RankInputError]
     for mod, name in (("kotaku_decide.data.io", "InputFileError"), ("kotaku_decide.data.validate", "BaselineError"),
                       ("kotaku_decide.data.profiles", "ProfileError"), ("kotaku_decide.score.scoring", "ScoringError")):
@@ -129,14 +131,20 @@ def _input_errors() -> tuple[type, ...]:
 
 
 def _write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write through the package's one writer (atomic, text cells escaped against formulas)."""
+    from ..data.writers import write_table
+    from ..rank.weights import RankInputError
+
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        df.to_csv(path, index=False)
-    elif suffix in (".xlsx", ".xlsm"):
-        df.to_excel(path, index=False)
-    else:
+    if path.suffix.lower() not in (".csv", ".xlsx"):
         raise RankInputError(f"{path}: output must end in .csv or .xlsx")
+    write_table(df, path)
+
+
+def _check_out(path, inputs) -> None:
+    from ..data.writers import check_output
+
+    check_output(path, inputs=[i for i in inputs if i], suffixes=(".csv", ".xlsx"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -144,6 +152,16 @@ def _write_table(df: pd.DataFrame, path: str | Path) -> None:
 # ----------------------------------------------------------------------------------------------
 def cmd_ahp(args: argparse.Namespace) -> int:
     """``kotaku-decide ahp``: print weights and CR; optionally write the weights file."""
+    from ..data.writers import OutputError
+    from ..rank.api import derive_ahp
+    from ..rank.weights import criteria_frame
+
+    if args.out:
+        try:
+            _check_out(args.out, args.pairwise)
+        except OutputError as exc:
+            print(f"kotaku-decide: error: {exc}", file=sys.stderr)
+            return 2
     try:
         profile = _load_profile(args.regulation)
         crit = criteria_frame(profile)
@@ -162,25 +180,39 @@ def cmd_ahp(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    """``kotaku-decide rank``: score, rank, optionally SMAA, write OUT."""
+    """``kotaku-decide rank``: score, rank, optionally SMAA, write OUT.
+
+    Exit 1 when an input cannot be used, 2 when the command line is wrong (an option out of its bound,
+    an output that cannot be written), as every command."""
+    from ..data.bounds import BoundError
+    from ..data.writers import OutputError
+    from .common import UsageError
+
     try:
         return _cmd_rank(args)
+    except (UsageError, BoundError, OutputError) as exc:
+        print(f"kotaku-decide: error: {exc}", file=sys.stderr)
+        return 2
     except _input_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
 def _cmd_rank(args) -> int:
-    if args.draws < 0:
-        raise RankInputError(f"--draws must be >= 0; got {args.draws}")
+    from ..rank.api import rank_locations
+    from ..rank.weights import RankInputError
+    from .common import UsageError, check_bound
+
+    _check_out(args.out, [args.file, args.weights, *(args.ahp or [])])
     if args.share_error is not None and args.basis != "shares":
-        raise RankInputError("--share-error perturbs shares: use it with --basis shares")
-    if args.top_k < 1:
-        raise RankInputError(f"--top-k must be >= 1; got {args.top_k}")
+        raise UsageError("--share-error perturbs shares: use it with --basis shares")
     profile = _load_profile(args.regulation)
     scored = _load_scored(args.file, profile, sheet=args.sheet)
     if len(scored) == 0:
         raise RankInputError(f"{args.file}: no locations to rank")
+    # the robustness ranks take draws x locations cells: refused before the draws start
+    check_bound("cli.rank.draw_cells", args.draws * len(scored), args,
+                f"--draws {args.draws} over {len(scored):,} locations ({args.draws * len(scored):,} ranks)")
     out, notes = rank_locations(scored, profile, args.method, weights_file=args.weights, ahp_files=args.ahp,
                                 basis=args.basis, v=args.v, draws=args.draws, seed=args.seed, top_k=args.top_k,
                                 robust_method=args.robust_method, judgement_steps=args.judgement_steps,

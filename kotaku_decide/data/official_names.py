@@ -26,8 +26,15 @@ _PREFIXES = ("kota adm.", "kabupaten adm.", "kota administrasi", "kabupaten admi
              "kab.", "kab")
 
 
+_SPACES = re.compile(r"\s+")
+_ALTERNATIVE = re.compile(r"(.*?)\s*\((.*)\)\s*")
+
+
 def _key(name) -> str:
-    return re.sub(r"\s+", " ", str(name).strip()).casefold()
+    name = str(name).strip()
+    if name.isprintable() and "  " not in name:  # no white space but single spaces (isprintable: no tab,
+        return name.casefold()  # line break or Unicode separator other than the ASCII space)
+    return _SPACES.sub(" ", name).casefold()
 
 
 def _bare(city: str) -> str:
@@ -59,7 +66,7 @@ def _keys(name: str) -> set:
     either part; "Bogor Tengah - Kota" is also "Bogor Tengah" (the list's suffix tells the city from the
     regency of the same name)."""
     out = {_key(name)}
-    m = re.fullmatch(r"(.*?)\s*\((.*)\)\s*", name)
+    m = _ALTERNATIVE.fullmatch(name) if "(" in name else None
     if m:
         out |= {_key(m.group(1)), _key(m.group(2))}
     if " - " in name:
@@ -107,12 +114,17 @@ class NameFinding:
         return f"{self.level} {self.value!r} is not on the official list for {self.context}{hint}"
 
 
+_close_search = True  # False while check_names(..., suggest=False) runs
+
+
 def _close(value: str, names: list[str]) -> str | None:
     """Closest official name: spaces and case ignored first ("Margasari" ~ "Marga Sari"), then difflib."""
     squash = {re.sub(r"[\s\-]", "", n.casefold()): n for n in names}
     v = re.sub(r"[\s\-]", "", value.casefold())
     if v in squash:
         return squash[v]
+    if not _close_search:
+        return None
     m = difflib.get_close_matches(value.casefold(), [n.casefold() for n in names], n=1, cutoff=0.75)
     return next((n for n in names if n.casefold() == m[0]), None) if m else None
 
@@ -125,26 +137,43 @@ def _cities(city: str) -> list:
     return exact or found
 
 
+@functools.lru_cache(maxsize=1)
+def _bare_city_names() -> dict:
+    """``{bare name: official name}`` of every city and regency (built once)."""
+    return {_bare(n): n for n in sorted({c.name for cs in official_index().values() for c in cs})}
+
+
 @functools.lru_cache(maxsize=4096)
 def _closest_city(city: str) -> str | None:
     """Closest official city name to one that is not on the list (once per name: a national table
     repeats an unknown city on every kecamatan and kelurahan)."""
-    all_names = sorted({c.name for cs in official_index().values() for c in cs})
-    bare = {_bare(n): n for n in all_names}
+    bare = _bare_city_names()
     close = _close(_bare(city), list(bare))
     return bare.get(close) if close else None
 
 
-def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None = None) -> tuple[list, str | None]:
+def check_names(city: str, kecamatan: str | None = None, kelurahan: str | None = None,
+                suggest: bool = True) -> tuple[list, str | None]:
     """Findings for one (city, kecamatan, kelurahan) and the province of the city (None if unknown).
+
+    ``suggest=False`` skips the search for the closest official name (a table with thousands of names
+    that are not on the list would spend minutes on suggestions; the caller limits them).
 
     Returns
     -------
     (list of NameFinding, province or None)
     """
+    if not suggest:
+        global _close_search
+        saved, _close_search = _close_search, False
+        try:
+            return check_names(city, kecamatan, kelurahan)
+        finally:
+            _close_search = saved
     cities = _cities(city)
     if not cities:
-        return [NameFinding("city", city, "Indonesia's cities and regencies", _closest_city(city))], None
+        return [NameFinding("city", city, "Indonesia's cities and regencies",
+                            _closest_city(city) if _close_search else None)], None
     provinces = sorted({c.province for c in cities})
     province = provinces[0] if len(provinces) == 1 else None
     out = []

@@ -19,31 +19,42 @@ What a run guarantees:
 * afterwards every report is rendered again with the comparison against the baseline scenario, and a
   comparison over the scenarios that finished: ``OUT/comparison.{csv,xlsx,html}``,
   ``OUT/scenario_diff.csv`` (locations whose funding changes), ``OUT/funded_everywhere.csv``, and
-  ``OUT/batch.json`` listing every scenario with its status, time and error.
+  ``OUT/batch.json`` listing every scenario with its status, time and error;
+* each scenario runs in its own worker process (which starts the notebook's kernel), so a run can be
+  stopped: Ctrl-C (SIGINT) or SIGTERM stops the batch within seconds, ends every worker and its kernel,
+  keeps the scenarios that finished, removes the unfinished work and marks ``batch.json``
+  ``interrupted``; running the same set into the same folder again finishes the rest (a finished
+  scenario whose inputs, notebook and package version are unchanged is kept, not rerun);
+* a set of more than ``batch.scenarios`` scenarios (bounds table, 200) is refused before anything
+  runs unless its limit is lifted (``lift_limits=True``, ``--lift-limits``): a grid multiplies quickly.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib
 import json
+import math
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-import yaml
-
 from ..data.embedded import SCENARIO_NOTEBOOK
 
 __all__ = ["ScenarioSpec", "BatchResult", "read_scenario_set", "grid", "run_batch", "export_html",
-           "SCENARIO_NOTEBOOK", "BatchError"]
+           "SCENARIO_NOTEBOOK", "BatchError", "fingerprint", "resumable"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _RESERVED = {"comparison.csv", "comparison.xlsx", "comparison.html", "comparison.pdf", "scenario_diff.csv",
@@ -67,10 +78,12 @@ class ScenarioSpec:
 @dataclass
 class BatchResult:
     out: Path
-    status: dict = field(default_factory=dict)  # name -> "ok" | "failed"
+    status: dict = field(default_factory=dict)  # name -> "ok" | "failed" | "interrupted" | "not started"
     errors: dict = field(default_factory=dict)  # name -> error text
     seconds: dict = field(default_factory=dict)
     comparison: object = None  # DataFrame
+    interrupted: bool = False  # stopped by SIGINT / SIGTERM: unfinished scenarios are marked, a rerun finishes them
+    kept: list = field(default_factory=list)  # scenarios kept from an unfinished earlier run (not rerun)
 
     @property
     def ok(self) -> list[str]:
@@ -121,6 +134,8 @@ def grid(base: dict, axes: dict, prefix: str = "") -> list[ScenarioSpec]:
         return []
     keys = list(axes)
     for k in keys:
+        if not isinstance(k, str) or not k or any(not p for p in k.split(".")):
+            raise BatchError(f"grid key {k!r}: expected a scenario key path such as funding.budget_factor")
         if not isinstance(axes[k], list) or not axes[k]:
             raise BatchError(f"grid key {k!r}: expected a non-empty list of values, got {axes[k]!r}")
     specs = []
@@ -148,11 +163,12 @@ def _absolutise(overrides: dict, folder: Path) -> dict:
             if isinstance(v, str) and not Path(v).is_absolute():
                 rk[k] = str((folder / v).resolve())
         if isinstance(rk.get("ahp"), list):
-            rk["ahp"] = [str((folder / v).resolve()) if not Path(v).is_absolute() else v for v in rk["ahp"]]
+            rk["ahp"] = [str((folder / v).resolve()) if isinstance(v, str) and not Path(v).is_absolute() else v
+                         for v in rk["ahp"]]
     return out
 
 
-def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
+def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[ScenarioSpec]:
     """Read a scenario set (YAML) and validate every scenario in it; raise :class:`BatchError` if any is bad.
 
     Format::
@@ -168,10 +184,14 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
           funding.budget_factor: [0.8, 1.0, 1.2]
           profile: [permen-14-2018, permen-02-2016]
 
-    Paths inside are relative to the set file.
+    Paths inside are relative to the set file. The file is read safely (alias bombs, duplicate keys and
+    very large files are refused); a set of more scenarios than the bound ``batch.scenarios`` is refused
+    before the grid is expanded unless ``lift_limits``.
     """
     from ..allocate import prepare
     from ..data.boundaries import check_boundaries
+    from ..data.bounds import bound
+    from ..data.safeyaml import YamlError, load_yaml
     from ..data.scenario import ScenarioError, load_scenario
     from .run import boundaries_path
 
@@ -179,9 +199,10 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
     if not path.exists():
         raise BatchError(f"{path}: file not found")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BatchError(f"{path}: not valid YAML ({exc})") from None
+        doc = load_yaml(path, "scenario set")
+    except YamlError as exc:
+        raise BatchError(str(exc)) from None
+    doc = {} if doc is None else doc
     if not isinstance(doc, dict):
         raise BatchError(f"{path}: expected a mapping with 'scenarios' (and optional 'base', 'grid')")
     unknown = set(doc) - {"base", "scenarios", "grid", "description"}
@@ -191,15 +212,32 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
     base = doc.get("base") or {}
     if not isinstance(base, dict):
         raise BatchError(f"{path}: 'base' must be a mapping of overrides")
+    entries = doc.get("scenarios") or []
+    axes = doc.get("grid") or {}
+    if not isinstance(entries, list):
+        raise BatchError(f"{path}: 'scenarios' must be a list of mappings (each with a 'name')")
+    if not isinstance(axes, dict):
+        raise BatchError(f"{path}: 'grid' must be a mapping of key path -> list of values")
+    # the size is known before the grid is expanded or anything is validated
+    sizes = [len(v) if isinstance(v, list) else 1 for v in axes.values()]
+    n = len(entries) + (math.prod(sizes) if axes else 0)
+    msg = bound("batch.scenarios").problem(n, lifted=lift_limits)
+    if msg:
+        detail = f" ({len(entries)} listed + a grid of {' x '.join(map(str, sizes))})" if axes else ""
+        raise BatchError(f"{path}: {n:,} scenarios{detail}: {msg}; nothing was run")
     specs: list[ScenarioSpec] = []
-    for i, entry in enumerate(doc.get("scenarios") or []):
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or "name" not in entry:
             raise BatchError(f"{path}: scenarios[{i}] must be a mapping with a 'name'")
         entry = dict(entry)
-        name = str(entry.pop("name"))
-        title = str(entry.pop("title", "") or "")
+        name, title = entry.pop("name"), entry.pop("title", "")
+        if isinstance(name, bool) or not isinstance(name, (str, int)):
+            raise BatchError(f"{path}: scenarios[{i}].name: expected a text (it names a folder), got {name!r}")
+        if title is not None and not isinstance(title, (str, int, float)):
+            raise BatchError(f"{path}: scenarios[{i}].title: expected a text, got {title!r}")
+        name, title = str(name), str(title or "")
         specs.append(ScenarioSpec(name, _merge(base, entry), title))
-    specs += grid(base, doc.get("grid") or {})
+    specs += grid(base, axes)
     if not specs:
         raise BatchError(f"{path}: no scenarios (give 'scenarios' or 'grid')")
     problems = []
@@ -225,8 +263,8 @@ def read_scenario_set(path: str | Path) -> list[ScenarioSpec]:
                 problems += [f"scenario {s.name!r}: {p}" for p in rep.errors]
         except ScenarioError as exc:
             problems += [f"scenario {s.name!r}: {p}" for p in exc.problems]
-        except ValueError as exc:  # BaselineError, CostError, FundingError, ...
-            problems.append(f"scenario {s.name!r}: {str(exc).splitlines()[0]}")
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # BaselineError, CostError, FundingError, ...
+            problems.append(f"scenario {s.name!r}: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
     if problems:
         raise BatchError(f"{path}: nothing was run; fix these first:\n  " + "\n  ".join(problems))
     return specs
@@ -362,82 +400,319 @@ def baseline_name(names: list[str]) -> str | None:
     return names[0] if names else None
 
 
+# ----------------------------------------------------------------------------------------------
+# one scenario in a worker process
+# ----------------------------------------------------------------------------------------------
+FINGERPRINT_FILE = ".batch_fingerprint"
+
+
+def _sha(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(spec: ScenarioSpec, notebook: Path, lang: str | None) -> str:
+    """What a scenario's result depends on: its overrides and title, the report language, the notebook,
+    the package version and every data file it reads (hashed). Equal fingerprints give equal reports."""
+    from .._version import __version__
+    from ..data.scenario import load_scenario
+
+    sc = load_scenario(spec.overrides)
+    files = [sc.data_path(k) for k in ("baseline", "costs", "budget", "funding_rules")]
+    files += [p for p in [sc["ranking.weights"], *sc["ranking.ahp"]] if p]
+    doc = {"overrides": spec.overrides, "title": spec.title, "lang": lang, "version": __version__,
+           "notebook": _sha(notebook), "files": {str(f): _sha(f) for f in files}}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _callable_name(execute) -> str | None:
+    """``module:qualname`` of a replacement for papermill.execute_notebook (it runs in the worker)."""
+    if execute is None or isinstance(execute, str):
+        return execute
+    mod, qual = getattr(execute, "__module__", None), getattr(execute, "__qualname__", "")
+    if not mod or "<" in qual:
+        raise BatchError("execute must be a module-level function (it runs in a worker process)")
+    return f"{mod}:{qual}"
+
+
+def _resolve_callable(name: str | None):
+    if not name:
+        return None
+    mod, _, qual = name.partition(":")
+    obj = importlib.import_module(mod)
+    for part in qual.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _run_one(job: dict) -> None:
+    """Run one scenario in this process (the worker): notebook, checks, HTML report, fingerprint.
+
+    Writes ``error.txt`` into the work folder and raises on failure.
+    """
+    spec = ScenarioSpec(job["name"], job["overrides"], job["title"])
+    work = Path(job["work"])
+    try:
+        _execute(spec, Path(job["notebook"]), work, job["lang"], job["timeout"], _resolve_callable(job["execute"]),
+                 job.get("verbose", False))
+        missing = [f for f in ("run.json", "summary.json", "report.html") if not (work / f).exists()]
+        if missing:
+            raise RuntimeError(f"the notebook finished without writing {missing}")
+        (work / FINGERPRINT_FILE).write_text(job["fingerprint"], encoding="utf-8")
+    except Exception as exc:  # noqa: BLE001 - reported to the parent through error.txt
+        (work / "error.txt").write_text(_error_text(exc), encoding="utf-8")
+        raise
+
+
+def _worker_main(job_file: str | None = None) -> int:
+    """Entry point of a worker process: ``python -c "...; _worker_main()" JOB.json``."""
+    job = json.loads(Path(job_file or sys.argv[1]).read_text(encoding="utf-8"))
+    try:
+        _run_one(job)
+    except Exception:  # noqa: BLE001 - the parent reads error.txt
+        return 1
+    return 0
+
+
+def _kill_tree(proc: subprocess.Popen, grace_s: float = 3.0) -> None:
+    """End a worker and everything it started (its kernel included): terminate, then kill after ``grace_s``."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        psutil = None
+    procs = []
+    if psutil is not None:
+        try:
+            parent = psutil.Process(proc.pid)
+            procs = parent.children(recursive=True) + [parent]
+        except psutil.NoSuchProcess:
+            procs = []
+        for p in procs:
+            try:
+                p.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(procs, timeout=grace_s)
+        for p in alive:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(alive, timeout=grace_s)
+    else:  # the worker leads its own process group
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def resumable(out: Path, prints: dict) -> list[str]:
+    """Scenarios an earlier, unfinished run into ``out`` finished with the same fingerprint (kept, not rerun).
+
+    Only after an unfinished run (``batch.json`` not ``finished``: interrupted, or killed while running);
+    after a finished run every scenario runs again.
+    """
+    try:
+        previous = json.loads((Path(out) / "batch.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(previous, dict) or previous.get("status") == "finished":
+        return []
+    kept = []
+    for name, fp in prints.items():
+        f = Path(out) / name / FINGERPRINT_FILE
+        if f.is_file() and f.read_text(encoding="utf-8").strip() == fp:
+            kept.append(name)
+    return kept
+
+
+class _Stop:
+    """Catches SIGINT / SIGTERM during a batch (main thread only) and records that a stop was asked."""
+
+    def __init__(self):
+        self.asked = False
+        self._old = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum, frame):  # noqa: ARG002
+        self.asked = True
+
+    def __exit__(self, *exc):
+        for sig, h in self._old.items():
+            signal.signal(sig, h)
+        return False
+
+
 def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, notebook: Path | None = None,
               lang: str | None = None, timeout: int = 1800, progress: bool = True, execute=None,
-              pdf: bool = False, verbose: bool = False) -> BatchResult:
+              resume: bool = True, poll_s: float = 0.2, pdf: bool = False, verbose: bool = False) -> BatchResult:
     """Run every scenario through the scenario notebook; write per-scenario folders and a comparison.
 
     Each scenario's ``report.html`` is written by the notebook's run; once all have finished, every
     report is rendered again with the comparison against the set's baseline scenario
     (:func:`baseline_name`). ``pdf`` also prints each report and the comparison to A4 PDF
     (:func:`kotaku_decide.hearing.pdf.html_to_pdf`). ``verbose`` logs what the notebooks' cells print.
-    ``execute`` replaces ``papermill.execute_notebook`` (tests use it to inject a kernel failure).
+
+    Parameters
+    ----------
+    specs : scenarios from :func:`read_scenario_set`
+    out : output folder
+    workers : scenarios run at the same time (each in its own worker process with its own kernel)
+    timeout : seconds a notebook cell may run
+    execute : a module-level function replacing ``papermill.execute_notebook`` in the workers (tests use
+        it to inject a kernel-start failure), or its ``"module:name"``
+    resume : after an unfinished run (interrupted, or killed), keep the scenarios it finished whose
+        fingerprint (:func:`fingerprint`) is unchanged instead of running them again
+
+    Returns
+    -------
+    BatchResult
+        With ``interrupted=True`` when SIGINT or SIGTERM stopped the run: the workers and their kernels
+        were ended, finished scenarios kept, ``batch.json`` says ``interrupted``; run again to finish.
     """
+    from ..data.writers import atomic_path, check_output
+
     notebook = Path(notebook or SCENARIO_NOTEBOOK)
-    out = Path(out)
+    out = check_output(out, folder=True, label="batch output folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / ".work").mkdir(exist_ok=True)
+    shutil.rmtree(out / ".work", ignore_errors=True)  # unfinished work of a killed earlier run
+    (out / ".work").mkdir()
+    exec_name = _callable_name(execute)
     res = BatchResult(out=out)
     started = time.time()
-    from ..data.writers import atomic_path
+    prints = {s.name: fingerprint(s, notebook, lang) for s in specs}
+    kept = set(resumable(out, prints)) if resume else set()
+    todo = []
+    for s in specs:
+        if s.name in kept:
+            res.status[s.name], res.seconds[s.name] = "ok", 0.0
+            res.kept.append(s.name)
+        else:
+            todo.append(s)
 
-    with atomic_path(out / "batch.json") as tmp:  # replaced at the end; a killed run leaves this marker
-        tmp.write_text(json.dumps({"status": "running (or interrupted)", "started":
-                                   time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-                                   "scenarios": [s.name for s in specs]}, indent=2), encoding="utf-8")
+    def manifest(status: str) -> dict:
+        ordered = [s.name for s in specs]
+        return {"status": status, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+                **({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")} if status != "running" else {}),
+                "notebook": str(notebook), "workers": workers,
+                "scenarios": [{"name": n, "status": res.status.get(n, "not started"),
+                               "seconds": round(res.seconds.get(n, 0.0), 2),
+                               "kept_from_earlier_run": n in res.kept, "fingerprint": prints[n],
+                               "error": (res.errors.get(n, "").strip().splitlines() or [None])[-1]}
+                              for n in ordered]}
 
-    def one(spec: ScenarioSpec):
-        t0 = time.perf_counter()
-        work = out / ".work" / f"{spec.name}-{uuid.uuid4().hex[:8]}"
-        work.mkdir(parents=True)
-        try:
-            _execute(spec, notebook, work, lang, timeout, execute, verbose)
-            missing = [f for f in ("run.json", "summary.json", "report.html") if not (work / f).exists()]
-            if missing:
-                raise RuntimeError(f"the notebook finished without writing {missing}")
-            _finish(work, out / spec.name)
-            shutil.rmtree(out / f"{spec.name}.FAILED", ignore_errors=True)  # an older failure is no longer current
-            shutil.rmtree(out / f"{spec.name}.previous-run", ignore_errors=True)
-            return spec.name, "ok", "", time.perf_counter() - t0
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, the batch goes on
-            err = _error_text(exc)
-            failed = out / f"{spec.name}.FAILED"
-            (work / "error.txt").write_text(err, encoding="utf-8")
-            if failed.exists():
-                shutil.rmtree(failed, ignore_errors=True)
-            os.replace(work, failed)
-            if (out / spec.name).exists():  # an older good result is kept but no longer looks current
-                prev = out / f"{spec.name}.previous-run"
-                shutil.rmtree(prev, ignore_errors=True)
-                os.replace(out / spec.name, prev)
-            return spec.name, "failed", err, time.perf_counter() - t0
+    def write_manifest(status: str) -> None:
+        with atomic_path(out / "batch.json") as tmp:
+            tmp.write_text(json.dumps(manifest(status), indent=2), encoding="utf-8")
 
+    write_manifest("running")  # a killed run leaves this marker: the next run resumes
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(specs), desc="scenarios", unit="scenario", file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(one, s) for s in specs]
-        for fut in as_completed(futures):
-            name, status, err, secs = fut.result()
-            res.status[name], res.seconds[name] = status, secs
-            if err:
-                res.errors[name] = err
-            if bar is not None:
-                bar.set_postfix_str(f"{name}: {status}")
-                bar.update(1)
+        bar = tqdm(total=len(specs), initial=len(res.kept), desc="scenarios", unit="scenario", file=sys.stderr)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the worker sees the same modules
+    pending, running = deque(todo), {}
+
+    def start(spec: ScenarioSpec) -> None:
+        work = out / ".work" / f"{spec.name}-{uuid.uuid4().hex[:8]}"
+        work.mkdir(parents=True)
+        job = {"name": spec.name, "overrides": spec.overrides, "title": spec.title, "notebook": str(notebook),
+               "work": str(work), "lang": lang, "timeout": timeout, "execute": exec_name,
+               "fingerprint": prints[spec.name], "verbose": verbose}
+        (work / "job.json").write_text(json.dumps(job, default=str), encoding="utf-8")
+        log = open(work / "worker.log", "wb")
+        cmd = [sys.executable, "-c", "from kotaku_decide.hearing.batch import _worker_main as m; "
+               "raise SystemExit(m())", str(work / "job.json")]
+        # a new session: Ctrl-C in the terminal reaches the batch, which ends the workers itself
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        running[spec.name] = (proc, work, log, time.perf_counter())
+
+    def collect(name: str) -> None:
+        proc, work, log, t0 = running.pop(name)
+        log.close()
+        secs = time.perf_counter() - t0
+        if proc.returncode == 0:
+            for f in ("job.json", "worker.log"):
+                (work / f).unlink(missing_ok=True)
+            _finish(work, out / name)
+            shutil.rmtree(out / f"{name}.FAILED", ignore_errors=True)  # an older failure is no longer current
+            shutil.rmtree(out / f"{name}.previous-run", ignore_errors=True)
+            res.status[name] = "ok"
+        else:
+            err_file = work / "error.txt"
+            if err_file.exists():
+                err = err_file.read_text(encoding="utf-8")
+            else:
+                tail = (work / "worker.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+                err = f"the worker process ended with exit code {proc.returncode} without a result\n{tail}"
+                err_file.write_text(err, encoding="utf-8")
+            (work / "job.json").unlink(missing_ok=True)
+            failed = out / f"{name}.FAILED"
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(work, failed)
+            if (out / name).exists():  # an older good result is kept but no longer looks current
+                prev = out / f"{name}.previous-run"
+                shutil.rmtree(prev, ignore_errors=True)
+                os.replace(out / name, prev)
+            res.status[name], res.errors[name] = "failed", err
+        res.seconds[name] = secs
+        if bar is not None:
+            bar.set_postfix_str(f"{name}: {res.status[name]}")
+            bar.update(1)
+
+    with _Stop() as stop:
+        try:
+            while (pending or running) and not stop.asked:
+                while pending and len(running) < max(1, workers) and not stop.asked:
+                    start(pending.popleft())
+                for name in [n for n, (p, *_rest) in running.items() if p.poll() is not None]:
+                    collect(name)
+                time.sleep(poll_s)
+        except KeyboardInterrupt:  # a SIGINT outside the main thread's handler (e.g. no handler installed)
+            stop.asked = True
+        if stop.asked:
+            res.interrupted = True
+            for name in [n for n, (p, *_rest) in running.items() if p.poll() is not None]:
+                collect(name)  # finished while the stop was asked: keep it
+            for name, (proc, work, log, t0) in list(running.items()):
+                _kill_tree(proc)
+                log.close()
+                shutil.rmtree(work, ignore_errors=True)
+                res.status[name], res.seconds[name] = "interrupted", time.perf_counter() - t0
+                running.pop(name)
+            for spec in pending:
+                res.status[spec.name] = "not started"
     if bar is not None:
         bar.close()
     shutil.rmtree(out / ".work", ignore_errors=True)
     ordered = [s.name for s in specs]
-    res.status = {n: res.status[n] for n in ordered}
+    res.status = {n: res.status.get(n, "not started") for n in ordered}
+    if res.interrupted:
+        for f in ("comparison.csv", "comparison.xlsx", "comparison.html", "comparison.pdf", "scenario_diff.csv",
+                  "funded_everywhere.csv"):
+            (out / f).unlink(missing_ok=True)  # an older comparison must not look current
+        write_manifest("interrupted")
+        return res
     from .comparison import write_comparison
+    from .page import write_report
 
     ok = [n for n in ordered if res.status[n] == "ok"]
     base = baseline_name(ok)
-    from .page import write_report
-
     for n in ok:  # now that the baseline has finished, each report says how it differs from it
         try:
             write_report(out / n, out / base)
@@ -450,14 +725,7 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
         for f in [out / n / "report.html" for n in ok] + [out / "comparison.html"]:
             if f.exists():
                 html_to_pdf(f)
-    manifest = {"status": "finished",
-                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": str(notebook), "workers": workers,
-                "scenarios": [{"name": n, "status": res.status[n], "seconds": round(res.seconds.get(n, 0.0), 2),
-                               "error": (res.errors.get(n, "").strip().splitlines() or [None])[-1]} for n in ordered]}
-
-    with atomic_path(out / "batch.json") as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_manifest("finished")
     return res
 
 

@@ -79,8 +79,8 @@ def section(hr: HearingResult, key: str) -> list:
     elif key == "parameters":
         import yaml
 
-        out += [Markdown("```yaml\n" + yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True)
-                         + "```"), Markdown(f"{L('full_scenario')}: `run.json`")]
+        out += [Markdown(_code_block(yaml.safe_dump(hr.scenario.overrides or {}, sort_keys=False, allow_unicode=True),
+                                     "yaml")), Markdown(f"{L('full_scenario')}: `run.json`")]
     names = _source_names(hr)
     return [_table(_localise(o, hr.lang, names), hr.lang) if isinstance(o, pd.DataFrame) else o
             for o in out if o is not None]
@@ -93,10 +93,21 @@ def _localise(df: pd.DataFrame, lang: str, source_names: dict | None = None) -> 
 
 
 def _esc(text: str) -> str:
-    """Text from scenario and data files shown as text, never as HTML or Markdown markup."""
-    import html
+    """Text from scenario and data files shown as text, never as HTML or Markdown markup (no link, no
+    ``javascript:`` URL, no heading): :func:`kotaku_decide.data.writers.escape_markdown`."""
+    from ..data.writers import escape_markdown
 
-    return html.escape(str(text)).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
+    return escape_markdown(text)
+
+
+def _code_block(text: str, lang: str = "") -> str:
+    """A fenced code block whose fence is longer than any run of backticks in ``text`` (CommonMark), so
+    the text cannot close it and continue as Markdown."""
+    import re
+
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{fence}"
 
 
 def _table(df: pd.DataFrame, lang: str = "en"):

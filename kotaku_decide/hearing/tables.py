@@ -203,12 +203,16 @@ def source_labels(rules, lang: str = "en") -> dict:
 
 
 def _md_table(df: pd.DataFrame, index: bool = True) -> str:
+    """A Markdown table; text from the data (names, kecamatan, messages) is escaped: no link, no HTML,
+    no ``|`` splitting a cell."""
+    from ..data.writers import escape_markdown
+
     d = df.reset_index() if index else df
-    cols = [str(c) for c in d.columns]
+    cols = [escape_markdown(c) for c in d.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in d.itertuples(index=False):
-        lines.append("| " + " | ".join("" if pd.isna(v) else (f"{v:,.2f}" if isinstance(v, float) else str(v))
-                                       for v in r) + " |")
+        lines.append("| " + " | ".join("" if pd.isna(v) else (f"{v:,.2f}" if isinstance(v, float) else
+                                                               escape_markdown(v)) for v in r) + " |")
     return "\n".join(lines)
 
 
@@ -217,7 +221,9 @@ def markdown_summary(scored: pd.DataFrame, profile: Profile, lang: str = "en",
     """A short hearing-ready summary: provenance, profile, counts and hectares, consistency, unconfirmed defaults."""
     L = lambda k: label("text", k, lang)  # noqa: E731
     parts = [f"# {L('title_scores')}", ""]
-    parts += [f"> {line}" for line in provenance_lines(scored, lang)]
+    from ..data.writers import escape_markdown
+
+    parts += [f"> {escape_markdown(line)}" for line in provenance_lines(scored, lang)]
     parts += ["", f"**{L('regulation')}:** {profile.title}", "",
               f"## {L('summary_by_level')}", "", _md_table(summary_by_level(scored, lang)), "",
               f"## {L('summary_by_kecamatan')}", "", _md_table(summary_by_kecamatan(scored, lang)), ""]

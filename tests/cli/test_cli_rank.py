@@ -154,12 +154,13 @@ def test_rank_with_ahp_weights_and_perturbation(tmp_path, stub, capsys):
     (["--draws", "-1"], "--draws"),
 ])
 def test_rank_option_errors(tmp_path, stub, capsys, extra, fragment):
-    assert _run(["rank", "x.csv", "--out", str(tmp_path / "o.csv")] + extra) == 1
+    # a command-line mistake: exit 2, as every command (kotaku_decide.cli.main)
+    assert _run(["rank", "x.csv", "--out", str(tmp_path / "o.csv")] + extra) == 2
     assert fragment in capsys.readouterr().err
 
 
 def test_rank_bad_output_suffix(tmp_path, stub, capsys):
-    assert _run(["rank", "x.csv", "--out", str(tmp_path / "o.txt")]) == 1
+    assert _run(["rank", "x.csv", "--out", str(tmp_path / "o.txt")]) == 2
     assert ".csv or .xlsx" in capsys.readouterr().err
 
 

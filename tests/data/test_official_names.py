@@ -73,3 +73,48 @@ def test_without_the_package_the_names_are_not_checked_and_it_says_so(make_csv, 
 @pytest.mark.parametrize("city", ["Kota Balikpapan", "balikpapan", "  Balikpapan "])
 def test_city_written_with_or_without_kota(city):
     assert official_names.check_names(city, "Balikpapan Kota", "Damai") == ([], "Kalimantan Timur")
+
+
+@pytest.mark.parametrize("blanks", [True, False])
+def test_grouped_check_matches_a_row_by_row_brute_force(make_csv, blanks):
+    """The check looks each distinct (city, kecamatan, kelurahan) up once and stops at an unknown city or
+    kecamatan; row by row through check_names (the names stripped) it must find the same names at the same
+    first rows, over a mix of known, misspelt, blank and padded names."""
+    import random
+
+    rnd = random.Random(7)
+    cities = ["Balikpapan", " Kota Balikpapan ", "Balikpapn", "Samarinda", None]
+    kecs = ["Balikpapan Timur", "Balikpapan  Barat", "Balikpapan Timr", "Sungai Kunjang", None]
+    kels = ["Manggar", "Margasari", " Lamaru", "Damai", "Nowhere", None]
+    if not blanks:  # a blank name is an error (missing_values): no data, so no province to compare
+        cities, kecs, kels = (x[:-1] for x in (cities, kecs, kels))
+    rows = []
+    for k in range(300):
+        row = location(f"L{k}", city=rnd.choice(cities), kecamatan=rnd.choice(kecs), kelurahan=rnd.choice(kels))
+        rows.append(row)
+    r = validate(make_csv(rows))
+    got = {}
+    for p in r.problems:
+        if p.check == "official_names" and p.column != "province":
+            got.setdefault((p.column, p.value), []).append(p.row)
+    expected = {}
+    for i, row in enumerate(rows):
+        if row["city"] is None:
+            continue
+        t = [None if row[c] is None else row[c].strip() for c in ("city", "kecamatan", "kelurahan")]
+        for f in official_names.check_names(*t, suggest=False)[0]:
+            first = expected.setdefault((f.level, f.value, f.context), i + 2)
+            assert first <= i + 2
+    want = {}
+    for (level, value, _), row in expected.items():
+        want.setdefault((level, value), []).append(row)
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}
+    assert len(got) >= 5  # the mix holds unknown names at every level
+    if blanks:
+        assert {p.check for p in r.errors} == {"missing_values"}
+        return
+    filled = r.data["province"]
+    for i, row in enumerate(rows):
+        t = None if row["city"] is None else row["city"].strip()
+        prov = official_names.check_names(t)[1] if t else None
+        assert (filled.iloc[i] if isinstance(filled.iloc[i], str) else None) == prov

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 __all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "as_profile", "available_profiles", "DEFAULT_PROFILE",
            "SERVICE_BASES"]
@@ -242,7 +241,18 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     for base in (folder, _HERE / "common"):
         path = base / name
         if path.exists():
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            try:
+                df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise ProfileError(f"{path}: not a readable CSV table ({exc})") from None
+            # a city's own table needs the columns of the built-in one it replaces
+            builtin = next((b / name for b in (_HERE / DEFAULT_PROFILE, _HERE / "common") if (b / name).exists()), None)
+            if builtin is not None and builtin != path:
+                need = list(pd.read_csv(builtin, dtype=str, nrows=0).columns)
+                missing = [c for c in need if c not in df.columns]
+                if missing:
+                    raise ProfileError(f"{path}: missing column(s) {missing}; expected the columns of {builtin}: "
+                                       f"{need}")
             df.attrs["path"] = str(path)
             return df
     raise ProfileError(f"profile table {name!r} not found in {folder} or {_HERE / 'common'}")
@@ -252,8 +262,15 @@ def _read_yaml(folder: Path, name: str) -> dict:
     for base in (folder, _HERE / "common"):
         path = base / name
         if path.exists():
-            with open(path, encoding="utf-8") as fh:
-                return yaml.safe_load(fh) or {}
+            from ..safeyaml import YamlError, load_yaml
+
+            try:
+                doc = load_yaml(path, "profile file")
+            except YamlError as exc:
+                raise ProfileError(str(exc)) from None
+            if doc is not None and not isinstance(doc, dict):
+                raise ProfileError(f"{path}: expected a mapping (key: value lines), got {type(doc).__name__}")
+            return doc or {}
     raise ProfileError(f"profile file {name!r} not found in {folder} or {_HERE / 'common'}")
 
 
@@ -292,13 +309,27 @@ def load_profile(name: str | Path = DEFAULT_PROFILE) -> Profile:
 
 @lru_cache(maxsize=16)
 def _load_profile_cached(name: str) -> Profile:
-    folder = Path(name)
-    if not (folder / "profile.yaml").exists():
-        folder = _HERE / name
-    if not (folder / "profile.yaml").exists():
-        raise ProfileError(
-            f"unknown regulation profile {name!r}; expected one of {available_profiles()} or a folder holding profile.yaml"
-        )
+    try:
+        folder = Path(name)
+        if not (folder / "profile.yaml").exists():
+            folder = _HERE / name
+        found = (folder / "profile.yaml").exists()
+    except (ValueError, OSError):  # a NUL byte or a name too long for the file system
+        found = False
+    if not found:
+        raise ProfileError(f"unknown regulation profile {name!r}; expected one of {available_profiles()} "
+                           "or a folder holding profile.yaml")
+    try:
+        return _load_profile_folder(folder)
+    except ProfileError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:  # a city's own tables, malformed
+        what = f"missing column {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise ProfileError(f"{folder}: the profile's tables cannot be used ({what}); compare them with "
+                           f"{_HERE / DEFAULT_PROFILE}") from None
+
+
+def _load_profile_folder(folder: Path) -> Profile:
     meta = _read_yaml(folder, "profile.yaml")
     tables = {}
     for t in ("criteria", "score_bands", "total_bands", "other_points", "density_classes", "other_classes",
