@@ -14,8 +14,9 @@ re-plan's input: whether they still keep every rule, and what they achieve), ``r
 and ``inputs/`` (the re-plan's scenario, baseline and budget: ``kotaku-decide allocate
 DIR/inputs/scenario.yaml`` gives the same plan).
 
-Exit codes: 0 ok; 1 no plan, or the checker found a broken rule; 2 bad input (named file, row,
-column and value; nothing is written).
+Exit codes: 0 ok; 1 the realised works, the plan, the baseline, costs or funding have errors (each
+named with file, row, column and value; nothing is written), no plan, or the checker found a broken
+rule; 2 a wrong command line or scenario (``--from`` outside the plan's years).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ __all__ = ["register", "run", "run_replan"]
 
 
 def run(args) -> int:
-    return run_replan(args.scenario, args.done, args.from_year, args.out, plan_path=args.plan, method=args.method)
+    from ..data.writers import check_output
+
+    check_output(args.out, folder=True, inputs=[args.done, args.plan, args.scenario])  # before any work (exit 2)
+    return run_replan(args.scenario, args.done, getattr(args, "from"), args.out, plan_path=args.plan,
+                      method=args.method)
 
 
 def run_replan(scenario, done, from_year: int, out, plan_path=None, method: str = "milp") -> int:
@@ -80,9 +85,11 @@ def run_replan(scenario, done, from_year: int, out, plan_path=None, method: str 
     except RealisedError as e:
         print(str(e), file=sys.stderr)
         print(f"{done}: {len(e.report.errors)} error(s); nothing was written", file=sys.stderr)
-        return 2
-    except (ReplanError, ScenarioError, ProfileError, PlanError, BaselineError, CostError, FundingError,
-            FileNotFoundError) as e:
+        return 1
+    except (PlanError, BaselineError, CostError, FundingError) as e:
+        print(f"error: {e}; nothing was written", file=sys.stderr)
+        return 1
+    except (ReplanError, ScenarioError, ProfileError, FileNotFoundError) as e:
         print(f"error: {e}; nothing was written", file=sys.stderr)
         return 2
     tables = {"changes": r.changes, "past_works": r.fixed.works, "money_carried": r.money,
@@ -124,7 +131,7 @@ def register(subparsers) -> None:
                    help="the original plan's scenario YAML; default: the embedded Balikpapan scenario")
     p.add_argument("--done", type=Path, required=True,
                    help="realised works (.csv or .xlsx): location_id, criterion, year, volume, cost_rp, source")
-    p.add_argument("--from", dest="from_year", type=int, required=True,
+    p.add_argument("--from", dest="from", type=int, required=True,
                    help="first year to re-plan; the earlier years are fixed to the realised works")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--plan", type=Path, default=None,

@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from kd_testutil import DATA, REPO, location
+from helpers import DATA, REPO, location
 
 from kotaku_decide.cli.main import main
 
@@ -188,6 +188,14 @@ CASES = [
                             "--cost-tolerance", "-1"], 2, "--cost-tolerance: -1.0 is below the bound"),
     ("progress-no-scenario", ["progress", "{tmp}/plan.csv", "--done", "{tmp}/done.csv", "--out", "{tmp}/p"], 2,
      "give the plan's scenario with --scenario"),
+    ("replan-out-file", ["replan", "--done", "{tmp}/done.csv", "--from", "2018", "--out", "{file}"], 2,
+     "is an existing file; expected a folder"),
+    ("replan-from-bound", ["replan", "--done", "{tmp}/done.csv", "--from", "2108", "--out", "{tmp}/r"], 2,
+     "--from: 2108 is above the bound"),
+    ("replan-from-first-year", ["replan", "--done", "{tmp}/done.csv", "--from", "2017", "--out", "{tmp}/r"], 2,
+     "--from 2017: expected a year after the plan's first year 2017 and at most its last year 2019"),
+    ("replan-no-done", ["replan", "--done", "{tmp}/missing.csv", "--from", "2018", "--out", "{tmp}/r"], 1,
+     "missing.csv: file not found"),
     ("app-port-zero", ["app", "--port", "0"], 2, "--port: 0 is below the bound"),
     ("app-port-high", ["app", "--port", "70000"], 2, "at most 65,535"),
     ("app-sweep-zero", ["app", "--sweep-points", "0"], 2, "--sweep-points: 0 is below"),

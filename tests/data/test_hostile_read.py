@@ -6,7 +6,7 @@ import math
 import openpyxl
 import pandas as pd
 import pytest
-from kd_testutil import location
+from helpers import location
 
 from kotaku_decide.data.io import InputFileError, read_table
 from kotaku_decide.data.validate import BaselineError, validate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kd_testutil import DATA, REPO
+from helpers import DATA, REPO
 
 from kotaku_decide.data.bounds import BOUNDS_PATH, BoundError, bound, bounds, check_number, markdown_table
 from kotaku_decide.data.safeyaml import YamlError, load_yaml, loads_yaml

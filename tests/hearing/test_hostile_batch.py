@@ -18,7 +18,7 @@ import nbformat
 import psutil
 import pytest
 import yaml
-from kd_testutil import DATA, REPO
+from helpers import DATA, REPO
 
 from kotaku_decide.hearing.batch import BatchError, read_scenario_set, run_batch
 

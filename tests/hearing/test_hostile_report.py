@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 import pytest
-from kd_testutil import DATA
+from helpers import DATA
 
 from kotaku_decide.data.profiles import load_profile
 from kotaku_decide.hearing.run import run_scenario
@@ -79,7 +79,7 @@ def test_the_comparison_page_escapes_descriptions(hostile_run):
 
 
 def test_the_score_summary_markdown_has_no_live_links(tmp_path, make_csv):
-    from kd_testutil import location
+    from helpers import location
     from nbconvert.filters.markdown import markdown2html_mistune as render
 
     rows = [location("A", name=LINK, kecamatan=IMG, provenance=TAG, shares={"1a": 80, "2a": 80, "3a": 80}),

@@ -163,7 +163,7 @@ def test_cli_replan_bad_input_names_it_and_writes_nothing(city, tmp_path, capsys
     done_csv = tmp_path / "done.csv"
     done.to_csv(done_csv, index=False)
     out = tmp_path / "replan"
-    assert main(["replan", str(city), "--done", str(done_csv), "--from", "2018", "--out", str(out)]) == 2
+    assert main(["replan", str(city), "--done", str(done_csv), "--from", "2018", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "row 2" in err and "volume" in err and "nothing was written" in err
     assert not out.exists()
