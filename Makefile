@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/kotaku-decide demo --out reports
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

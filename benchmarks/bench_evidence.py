@@ -90,7 +90,8 @@ def _robust(inp, a, robust_funding):
     print(f"\n[robust] {a.draws} draws in {t_rb:.1f} s (target < 60 s); method {per.attrs['method']} "
           f"(draws solved by: {draws['method'].value_counts().to_dict()}; notes: "
           f"{draws['note'].value_counts().to_dict()}), statuses {draws['status'].value_counts().to_dict()} "
-          f"(package draws stop within {per.attrs['mip_rel_gap']:.0%} of the restricted optimum), median gap {draws['gap'].median():.4f}, time per draw median {draws['time_s'].median():.2f} s, "
+          f"(package draws stop within {per.attrs['mip_rel_gap']:.0%} of the restricted optimum), "
+          f"median gap {draws['gap'].median():.4f}, time per draw median {draws['time_s'].median():.2f} s, "
           f"max {draws['time_s'].max():.2f} s; robust core {int(per['core'].sum())} of {len(per)} slum locations")
     cols = ["location_id", "name"] + [c for c in per.columns if c.startswith("p_cleared")] + ["core"]
     print(per[cols].to_string(index=False))

@@ -72,5 +72,6 @@ def run_legacy(jobs: list[dict]) -> dict:
                 d = json.loads(line)
                 out[d["label"]] = d
         if proc.returncode:
-            print(f"(old engine failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode})")
+            why = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode
+            print(f"(old engine failed: {why})")
         return out

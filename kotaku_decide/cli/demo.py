@@ -47,8 +47,9 @@ def register(subparsers) -> None:
                               description="Score the embedded (SYNTHETIC, illustrative) Balikpapan 2016 baseline under "
                                           "both regulations, check the 2020 decree table, and run the six-scenario "
                                           "hearing set into OUT/hearing_2016; write the progress report of the "
-                                          "adopted plan against SYNTHETIC realised works into OUT/progress_balikpapan and "
-                                          "re-plan 2019 after them into OUT/replan_balikpapan_2019.")
+                                          "adopted plan against SYNTHETIC realised works into "
+                                          "OUT/progress_balikpapan and re-plan 2019 after them into "
+                                          "OUT/replan_balikpapan_2019.")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports)")
     p.add_argument("--data", type=Path, default=data_dir(), help="folder holding the embedded data files")
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the hearing reports")

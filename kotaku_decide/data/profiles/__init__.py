@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "as_profile", "available_profiles", "DEFAULT_PROFILE",
-           "SERVICE_BASES"]
+__all__ = ["Profile", "ProfileError", "ClearanceRule", "load_profile", "as_profile", "available_profiles",
+           "DEFAULT_PROFILE", "SERVICE_BASES"]
 
 _HERE = Path(__file__).parent
 DEFAULT_PROFILE = "permen-14-2018"
@@ -366,7 +366,8 @@ def _load_profile_folder(folder: Path) -> Profile:
     pc["legal"] = _bool(pc["legal"], "priority_class.csv")
     hd = tables["handling"].copy()
     hd["legal"] = _bool(hd["legal"], "handling.csv")
-    for t, col, allowed in (("priority", "slum_level", SLUM_LEVELS), ("priority", "other_considerations", OTHER_CLASSES),
+    for t, col, allowed in (("priority", "slum_level", SLUM_LEVELS),
+                            ("priority", "other_considerations", OTHER_CLASSES),
                             ("handling", "slum_level", SLUM_LEVELS)):
         bad = set(tables[t][col]) - set(allowed)
         if bad:
@@ -388,7 +389,8 @@ def _load_profile_folder(folder: Path) -> Profile:
         total_bands=tb,
         rounding=rounding,
         other_points=op,
-        density_classes=_bands(tables["density_classes"], "density_class", "lower_people_per_ha", "density_classes.csv"),
+        density_classes=_bands(tables["density_classes"], "density_class", "lower_people_per_ha",
+                               "density_classes.csv"),
         other_classes=_bands(oc, "other_considerations", "min_points", "other_classes.csv"),
         legality_rule=rule,
         priority=pr,
