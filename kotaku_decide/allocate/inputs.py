@@ -114,6 +114,38 @@ class AllocationInput:
         """Location ids whose ``before`` works were done before the horizon (``rules.precedence_done``)."""
         return frozenset(self.scenario["rules.precedence_done"])
 
+    def package_services(self, i: int, rows) -> tuple | None:
+        """The clearance rule's service condition at location position ``i``, for
+        :func:`~.packages.package_from_arrays` (``services=``): (share of its criterion's denominator each
+        option row removes [%], the baseline share per criterion [%], the rule's items as (criterion codes,
+        limit [%])); None when the rule names no services."""
+        from ..score.clearance import service_constraints
+        from ..score.scoring import criterion_shares, denominator_matrix, volume_matrix
+
+        key = id(self.locations)
+        cache = getattr(self, "_svc_cache", None)
+        if cache is None or cache[0] != key:
+            prof = self.profile
+            items = service_constraints(prof, self.clearance)
+            codes = list(prof.codes)
+            if items:
+                D = denominator_matrix(self.locations, prof)
+                S = criterion_shares(volume_matrix(self.locations, prof), D)
+                val = ([(tuple(codes[j] for j in cols), limit) for _a, cols, limit in items], D, S,
+                       {c: j for j, c in enumerate(codes)})
+            else:
+                val = None
+            cache = (key, val)
+            self._svc_cache = cache
+        if cache[1] is None:
+            return None
+        items, D, S, col = cache[1]
+        crit = self.options["criterion"].to_numpy()
+        qty = self.options["quantity"].to_numpy(float)
+        removes = [100.0 * qty[o] / D[i, col[crit[o]]] if crit[o] in col and D[i, col[crit[o]]] > 0 else 0.0
+                   for o in rows]
+        return removes, {c: float(S[i, j]) for c, j in col.items()}, items
+
     def precedence_at(self, lid: str) -> list:
         """The precedence rules that bind at location ``lid`` (none where its ``before`` works are done)."""
         return [] if lid in self.precedence_done else self.precedence

@@ -608,30 +608,6 @@ def _define_services(ctx: _Ctx) -> None:
                 ctx.rows.add("services", (i, aspect, ctx.years[y]), cc, vals, -INF, limit + M - base)
 
 
-def _package_services(ctx: _Ctx, i: int, rows) -> tuple | None:
-    """The clearance rule's service condition at location i for :func:`~.packages.package_from_arrays`."""
-    from ..score.clearance import service_constraints
-    from ..score.scoring import criterion_shares, denominator_matrix, volume_matrix
-
-    if not hasattr(ctx, "_svc"):
-        prof = ctx.inp.profile
-        items = service_constraints(prof, ctx.inp.clearance)
-        codes = list(prof.codes)
-        if items:
-            D = denominator_matrix(ctx.inp.locations, prof)
-            S = criterion_shares(volume_matrix(ctx.inp.locations, prof), D)
-            ctx._svc = ([(tuple(codes[j] for j in cols), limit) for _a, cols, limit in items], D, S,
-                        {c: j for j, c in enumerate(codes)})
-        else:
-            ctx._svc = None
-    if ctx._svc is None:
-        return None
-    items, D, S, col = ctx._svc
-    removes = [100.0 * ctx.o_qty[o] / D[i, col[ctx.o_crit[o]]] if ctx.o_crit[o] in col and D[i, col[ctx.o_crit[o]]] > 0
-               else 0.0 for o in rows]
-    return removes, {c: float(S[i, j]) for c, j in col.items()}, items
-
-
 def define_min_cost(ctx: _Ctx) -> None:
     """sum_{o at i} k_o X[o, y] >= K_i z[i, y], with K_i the cheapest clearing package of i.
 
@@ -647,7 +623,7 @@ def define_min_cost(ctx: _Ctx) -> None:
         rows = np.asarray(ctx.by_loc.get(i, []), dtype=np.int64)
         prec = () if ctx.relax_here("precedence", i) or ctx.prec_done[i] else ctx.inp.precedence
         c, labels = package_from_arrays(ctx.o_crit[rows], ctx.o_delta[rows], ctx.o_cost[rows], rows, int(ctx.need[i]),
-                                        bool(ctx.legal[i]), prec, services=_package_services(ctx, i, rows))
+                                        bool(ctx.legal[i]), prec, services=ctx.inp.package_services(i, rows))
         ctx.min_cost[i] = c
         ctx.min_package[i] = [int(o) for o in labels]
         if not np.isfinite(c):

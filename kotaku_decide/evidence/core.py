@@ -199,7 +199,8 @@ def cheapest_cost(inp: AllocationInput, i: int) -> float:
     need = int(inp.need()[i])
     rows = inp.options[inp.options["loc"] == i]
     prec = inp.precedence_at(str(loc.at[i, "location_id"]))
-    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), prec, costcol="cost_rp")
+    c, _ = cheapest_package(rows, need, bool(loc.at[i, "legal_alloc"]), prec, costcol="cost_rp",
+                            services=inp.package_services(i, rows.index.to_numpy()))
     return float(c)
 
 
@@ -223,7 +224,8 @@ def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]
         need = int(v_need[i])
         c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
                                         g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
-                                        inp.precedence_at(str(loc.at[i, "location_id"])))
+                                        inp.precedence_at(str(loc.at[i, "location_id"])),
+                                        services=inp.package_services(i, g.index.to_numpy()))
         if np.isfinite(c) and labels:
             packs.append(sorted(int(x) for x in labels))
     keep = sorted(x for p in packs for x in p)

@@ -43,7 +43,7 @@ def reachability(inp) -> pd.DataFrame:
         need = int(max(r["total_score"] - (v.clearance.total_below - 1), 0))
         o = v.options[v.options["loc"] == i]
         c, chosen = cheapest_package(o, need, bool(r["legal_alloc"]), v.precedence_at(str(r["location_id"])),
-                                     costcol="cost_rp")
+                                     costcol="cost_rp", services=v.package_services(i, o.index.to_numpy()))
         crit = set(v.options.loc[chosen, "criterion"]) if chosen else set()
         leg = v.options.loc[[k for k in chosen if v.options.at[k, "criterion"] == "legalisation"], "cost_rp"].sum() \
             if chosen else 0.0

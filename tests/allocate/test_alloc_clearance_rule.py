@@ -184,3 +184,14 @@ def test_02_2016_hearing_scenario_clears_locations_under_the_programme_rule():
         assert end.loc[lid, "total"] < 19, lid
         for a in prof.clearance_rule("services_80").services:
             assert end.loc[lid, f"service_{a}"] >= 80, (lid, a)
+
+
+def test_evidence_cheapest_clearing_counts_the_services(case):
+    """The explanations' cheapest clearing package follows the rule too: Rp 1 M under the total rule,
+    Rp 9 M under services_80 (the oracle's figures)."""
+    from kotaku_decide.evidence.core import cheapest_cost
+
+    for rule, price in (("total_below_threshold", 1.0), ("services_80", 9.0)):
+        inp = _inp(case, 50.0, rule)
+        assert cheapest_cost(inp, 0) / 1e6 == pytest.approx(oracle_price(rule == "services_80"))
+        assert cheapest_cost(inp, 0) / 1e6 == pytest.approx(price)
