@@ -94,6 +94,19 @@ def _wait_for(cond, timeout):
 
 
 @pytest.mark.slow
+
+def _interrupt_when_kernels_run(p, wait_s: float):
+    """Once two notebook kernels run under batch process ``p``, send it SIGINT; return (its descendants before
+    the signal, stdout, stderr, seconds it took to stop)."""
+    assert _wait_for(lambda: sum("ipykernel" in " ".join(c.cmdline()) for c in _descendants(p.pid)
+                                 if c.is_running()) >= 2, wait_s), "the kernels never started"
+    workers = _descendants(p.pid)
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=60)
+    return workers, stdout, stderr, time.perf_counter() - t0
+
+
 def test_sigint_stops_within_10s_keeps_finished_and_a_rerun_finishes(tmp_path):
     nb = _notebook(tmp_path / "short.ipynb")
     s = _set(tmp_path / "set.yaml", [{"name": "quick"}, {"name": "held", "title": "wait"},
@@ -104,13 +117,7 @@ def test_sigint_stops_within_10s_keeps_finished_and_a_rerun_finishes(tmp_path):
     try:
         assert _wait_for(lambda: (out / "quick" / "report.html").exists(), 180), "quick never finished"
         # 'held' and then 'later' run in workers with their kernels (ipykernel) started
-        assert _wait_for(lambda: sum("ipykernel" in " ".join(c.cmdline()) for c in _descendants(p.pid)
-                                     if c.is_running()) >= 2, 120)
-        workers = _descendants(p.pid)
-        t0 = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        stdout, stderr = p.communicate(timeout=60)
-        stopped = time.perf_counter() - t0
+        workers, stdout, stderr, stopped = _interrupt_when_kernels_run(p, 120)
     finally:
         if p.poll() is None:
             _end(p)
@@ -154,13 +161,7 @@ def test_ctrl_c_on_the_command_line_ends_the_real_scenario_runs(tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "kotaku_decide", "batch", str(s), "--out", str(out), "--workers", "2"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:
-        assert _wait_for(lambda: sum("ipykernel" in " ".join(c.cmdline()) for c in _descendants(p.pid)
-                                     if c.is_running()) >= 2, 180), "the kernels never started"
-        workers = _descendants(p.pid)
-        t0 = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        _, stderr = p.communicate(timeout=60)
-        stopped = time.perf_counter() - t0
+        workers, _, stderr, stopped = _interrupt_when_kernels_run(p, 180)
     finally:
         if p.poll() is None:
             _end(p)
