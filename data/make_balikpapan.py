@@ -14,7 +14,6 @@ wastewater and fire protection, and hillside sites worse on roads and drainage.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +147,11 @@ def write(path: Path, df: pd.DataFrame) -> None:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "balikpapan_2016_baseline.csv"
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the SYNTHETIC Balikpapan 2016 baseline (seed 2016).")
+    ap.add_argument("out", nargs="?", type=Path, default=Path(__file__).parent / "balikpapan_2016_baseline.csv",
+                    help="output CSV (default: the embedded baseline beside this script)")
+    out = ap.parse_args().out
     write(out, generate())
     print(f"wrote {out}")

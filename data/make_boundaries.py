@@ -15,7 +15,6 @@ KOTAKU / RP2KPKP GIS export, one polygon per ``location_id``).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,4 +99,8 @@ def main(out: Path = OUT) -> Path:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the SYNTHETIC delineation polygons of the embedded baseline.")
+    ap.add_argument("out", nargs="?", type=Path, default=OUT, help="output GeoJSON (default: %(default)s)")
+    main(ap.parse_args().out)
