@@ -119,6 +119,20 @@ def location(location_id: str = "L1", *, shares: dict | None = None, vols: dict 
     return row
 
 
+def three_random_sites(rng) -> list[dict]:
+    """Three ``ALLOC_SITE`` locations L0-L2 (kelurahan K0-K2) for the brute-force tests: 1a 80, and 1c, 2b,
+    4b, 5a and the area drawn from ``rng`` in this order (the draws fix the instances of those tests)."""
+    locs = []
+    for k in range(3):
+        vols = {"1a": 80, "1c": int(rng.choice([30, 60, 80]))}
+        vols["2b"] = int(rng.choice([600, 800, 900]))
+        vols["4b"] = int(rng.choice([0, 600, 850]))
+        vols["5a"] = int(rng.choice([55, 80, 95]))
+        locs.append(location(f"L{k}", site=ALLOC_SITE, area_ha=float(rng.integers(2, 12)), kelurahan=f"K{k}",
+                             vols=vols))
+    return locs
+
+
 def four(location_id: str, area_ha: float, crits=("3a", "3b", "5a", "5b"), **kw) -> dict:
     """An evidence-test slum location (``EVIDENCE_SITE``) with four household criteria at 80 households of 100
     (score 5 each: total 20, five points to lose); ``kw`` as for ``location``."""

@@ -27,7 +27,6 @@ each naming the file, the spreadsheet row, the column, the value found and what 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -37,7 +36,7 @@ import pandas as pd
 
 from .io import normalise_header, read_table
 from .profiles import Profile, as_profile
-from .validate import Problem
+from .validate import Problem, ValidationReport
 
 __all__ = ["REALISED_COLUMNS", "REALISED_OPTIONAL", "LOCATION_WORK_UNITS", "RealisedReport", "RealisedError",
            "read_realised", "validate_realised", "load_realised", "affected_volumes"]
@@ -60,34 +59,12 @@ class RealisedError(ValueError):
         super().__init__(report.format(limit=50))
 
 
-@dataclass
-class RealisedReport:
-    problems: list[Problem] = field(default_factory=list)
-    data: pd.DataFrame | None = None
+class RealisedReport(ValidationReport):
+    """The realised-works table's problems (the baseline's report, with its own error)."""
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_frame(self) -> pd.DataFrame:
-        cols = ["severity", "check", "file", "row", "column", "value", "expected", "message"]
-        return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in self.problems], columns=cols)
-
-    def format(self, limit: int | None = None) -> str:
-        ps = sorted(self.problems, key=lambda p: ({"error": 0, "warning": 1, "info": 2}[p.severity], p.row or 0))
-        lines = [str(p) for p in (ps if limit is None else ps[:limit])]
-        if limit is not None and len(ps) > limit:
-            lines.append(f"... and {len(ps) - limit} more problems")
-        lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
-        return "\n".join(lines)
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise RealisedError(self)
 
 
 @lru_cache(maxsize=1)

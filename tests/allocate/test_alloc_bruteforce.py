@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
-from helpers import ALLOC_SITE, band_score, location, remaining_max
+from helpers import ALLOC_SITE, band_score, location, remaining_max, three_random_sites
 
 from kotaku_decide.allocate import allocate, check_plan
 
@@ -64,14 +64,7 @@ def enumerate_best(locs, budget, years):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_model_optimum_equals_brute_force(case, seed):
     rng = np.random.default_rng(seed)
-    locs = []
-    for k in range(3):
-        vols = {"1a": 80, "1c": int(rng.choice([30, 60, 80]))}
-        vols["2b"] = int(rng.choice([600, 800, 900]))
-        vols["4b"] = int(rng.choice([0, 600, 850]))
-        vols["5a"] = int(rng.choice([55, 80, 95]))
-        locs.append(location(f"L{k}", site=ALLOC_SITE, area_ha=float(rng.integers(2, 12)), kelurahan=f"K{k}",
-                             vols=vols))
+    locs = three_random_sites(rng)
     years = (2017, 2018)
     budget = {y: float(rng.choice([150e6, 250e6, 400e6])) for y in years}
     inp = case(locs, {("city", y): b for y, b in budget.items()}, frules={"city": {"eligible": "2b;4b;5a"}},

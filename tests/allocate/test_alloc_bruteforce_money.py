@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
-from helpers import ALLOC_SITE, band_score, location, remaining_max
+from helpers import band_score, remaining_max, three_random_sites
 
 from kotaku_decide.allocate import allocate, check_plan
 
@@ -111,14 +111,7 @@ def brute_force(locs, budget) -> float:
 @pytest.mark.parametrize("seed", [66, 96, 146, 154, 155, 173])
 def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed):
     rng = np.random.default_rng(seed)
-    locs = []
-    for k in range(3):
-        vols = {"1a": 80, "1c": int(rng.choice([30, 60, 80]))}
-        vols["2b"] = int(rng.choice([600, 800, 900]))
-        vols["4b"] = int(rng.choice([0, 600, 850]))
-        vols["5a"] = int(rng.choice([55, 80, 95]))
-        locs.append(location(f"L{k}", site=ALLOC_SITE, area_ha=float(rng.integers(2, 12)), kelurahan=f"K{k}",
-                             vols=vols))
+    locs = three_random_sites(rng)
     budget = {s: [float(rng.choice([0, 30e6, 60e6, 120e6])) for _ in YEARS] for s in SOURCES}
     rules = {"pu": {"eligible": "2b;4b"}, "dak": {"eligible": "5a"}, "kota": {"eligible": "2b;4b;5a",
                                                                                "carry_over": "yes"}}

@@ -4,11 +4,12 @@
   least cost to the goal, the value of optimisation): the one slow end-to-end run behind the report
   tests and the README's screenshots;
 * ``hearing_set``: per language, a baseline and a 20 % cut without explanations, with their comparison
-  page (the baseline of English is the full run above).
+  page (the baseline of English is the full run above);
+* ``browser``: headless Chromium through Playwright (one per test module).
 """
 
 import pytest
-from helpers import DATA
+from helpers import DATA, launch, playwright_or_fail
 
 SCEN = DATA / "scenarios" / "balikpapan.yaml"
 FAST = {"ranking": {"draws": 200}, "solver": {"time_limit_s": 30}}
@@ -47,3 +48,12 @@ def hearing_set(hearing_full, tmp_path_factory):
             write_report(out / n, out / baseline_name(names))
         write_comparison(out, names, lang=lang)
     return sets
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = playwright_or_fail()
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import OVERFLOW_JS, REPO, launch, playwright_or_fail
+from helpers import OVERFLOW_JS, REPO
 
 from kotaku_decide.data.labels import label
 from kotaku_decide.hearing.tables import format_number
@@ -82,14 +82,6 @@ def _answer_ha(text: str, lang: str) -> str:
     assert m, text
     return m.group(1)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = playwright_or_fail()
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _open_app(browser, server, lang):

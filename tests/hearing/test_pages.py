@@ -11,7 +11,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from helpers import OVERFLOW_JS, REPO, launch, playwright_or_fail
+from helpers import OVERFLOW_JS, REPO
 
 from kotaku_decide.data.labels import label
 from kotaku_decide.evidence.text import money
@@ -32,14 +32,6 @@ def _no_overflow(page):
     res = page.evaluate(OVERFLOW_JS)
     assert res["bad"] == [] and res["scrollWidth"] <= res["vw"], res
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = playwright_or_fail()
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
