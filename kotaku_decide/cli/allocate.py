@@ -13,7 +13,7 @@ import pandas as pd
 from ..data.embedded import DEFAULT_SCENARIO_FILE
 from ..data.scenario import ScenarioError, load_scenario
 
-__all__ = ["register", "run", "write_outputs", "escape_formulas", "OUTPUT_FILES"]
+__all__ = ["register", "run", "write_outputs", "escape_formulas", "OUTPUT_FILES", "plan_exit_code"]
 
 DEFAULT_SCENARIO = DEFAULT_SCENARIO_FILE
 
@@ -119,12 +119,17 @@ def run(args) -> int:
     note = _cut_note(res, float(sc["solver.time_limit_s"])) if args.method == "milp" else None
     if note:
         print(note, file=sys.stderr)
-    if not res.report.status.has_solution:
-        print(f"error: no plan ({res.report.status.value}); see the shortfall above", file=sys.stderr)
+    return plan_exit_code(res.report.status, res.checks, "; see the shortfall above")
+
+
+def plan_exit_code(status, checks, hint: str = "") -> int:
+    """Exit code of a command that made a plan: 1 (and why, on stderr) when there is no plan or the
+    independent checker found a broken rule, else 0. ``status``: a SolveStatus, or None (a plan exists)."""
+    if status is not None and not status.has_solution:
+        print(f"error: no plan ({status.value}){hint}", file=sys.stderr)
         return 1
-    if res.checks:
-        print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}",
-              file=sys.stderr)
+    if checks:
+        print(f"error: the independent checker found {len(checks)} broken rule(s): {checks[0]}", file=sys.stderr)
         return 1
     return 0
 
@@ -160,11 +165,7 @@ def run_national(inp, args) -> int:
     write_national_pages(out)
     print(res.summary())
     print(f"outputs written to {out}")
-    if res.checks:
-        print(f"error: the independent checker found {len(res.checks)} broken rule(s): {res.checks[0]}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return plan_exit_code(None, res.checks)
 
 
 def register(subparsers) -> None:

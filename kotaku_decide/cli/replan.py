@@ -51,7 +51,7 @@ def run_replan(scenario, done, from_year: int, out, plan_path=None, method: str 
     from ..data.writers import atomic_path, write_table, write_workbook
     from ..progress.api import PlanError, read_plan
     from ..progress.replan import ReplanError, replan
-    from .allocate import write_outputs
+    from .allocate import plan_exit_code, write_outputs
 
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -114,14 +114,7 @@ def run_replan(scenario, done, from_year: int, out, plan_path=None, method: str 
     print("locations: " + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("same", "moved", "changed", "added",
                                                                         "dropped")))
     print(f"outputs written to {out}")
-    if not r.result.report.status.has_solution:
-        print(f"error: no plan ({r.result.report.status.value})", file=sys.stderr)
-        return 1
-    if r.result.checks:
-        print(f"error: the independent checker found {len(r.result.checks)} broken rule(s): {r.result.checks[0]}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return plan_exit_code(r.result.report.status, r.result.checks)
 
 
 def register(subparsers) -> None:
