@@ -28,9 +28,6 @@ __all__ = ["register", "run", "run_replan"]
 
 
 def run(args) -> int:
-    from ..data.writers import check_output
-
-    check_output(args.out, folder=True, inputs=[args.done, args.plan, args.scenario])  # before any work (exit 2)
     return run_replan(args.scenario, args.done, getattr(args, "from"), args.out, plan_path=args.plan,
                       method=args.method)
 
@@ -48,29 +45,16 @@ def run_replan(scenario, done, from_year: int, out, plan_path=None, method: str 
     from ..data.realised import RealisedError
     from ..data.scenario import ScenarioError, load_scenario
     from ..data.validate import BaselineError
-    from ..data.writers import atomic_path, write_table, write_workbook
-    from ..progress.api import PlanError, read_plan
+    from ..data.writers import atomic_path, check_output, write_table, write_workbook
+    from ..progress.api import PlanError
     from ..progress.replan import ReplanError, replan
     from .allocate import plan_exit_code, write_outputs
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        print(f"error: --out {out}: a file is there; expected a folder (new or existing)", file=sys.stderr)
-        return 2
+    out = check_output(out, folder=True, inputs=[done, plan_path, scenario])  # before any work (exit 2)
     try:
         sc = load_scenario(scenario or DEFAULT_SCENARIO_FILE)
-        plan = None
-        if plan_path is not None:
-            from ..data.profiles import load_profile
-            from ..data.validate import load_baseline
-            from ..score.scoring import aggregate
-
-            prof = load_profile(sc["profile"])
-            base = aggregate(load_baseline(sc.data_path("baseline"), prof), sc["data.level"], prof)
-            base["location_id"] = base["location_id"].astype(str)
-            plan = read_plan(plan_path, base.reset_index(drop=True), prof)
         with tempfile.TemporaryDirectory(prefix="kd_replan_") as tmp:
-            r = replan(sc, done, from_year, Path(tmp) / "inputs", plan=plan, method=method)
+            r = replan(sc, done, from_year, Path(tmp) / "inputs", plan=plan_path, method=method)
             out.mkdir(parents=True, exist_ok=True)
             write_outputs(r.result, out)
             inputs = out / "inputs"

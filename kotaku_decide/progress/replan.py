@@ -198,6 +198,14 @@ def carried_budget(funding, realised: pd.DataFrame, locations: pd.DataFrame, fro
     return pd.DataFrame(rows), pd.DataFrame(money), notes
 
 
+def _check_from(scenario, from_year: int) -> None:
+    """``from_year`` must leave at least one fixed year before it and one planned year (ReplanError)."""
+    y0, y1 = scenario["years.start"], scenario["years.end"]
+    if not y0 < int(from_year) <= y1:
+        raise ReplanError(f"--from {from_year}: expected a year after the plan's first year {y0} and at most its "
+                          f"last year {y1} (the years before it are fixed to what was realised)")
+
+
 def replan_overrides(scenario, fixed: FixedPast, locations: pd.DataFrame, profile: Profile,
                      budget_path) -> tuple[dict, list[str]]:
     """Scenario overrides of the re-plan: the re-planned years, the money left, the decisions taken.
@@ -210,10 +218,7 @@ def replan_overrides(scenario, fixed: FixedPast, locations: pd.DataFrame, profil
     from ..score.scoring import denominator_matrix, volume_matrix
 
     notes = []
-    y0, y1 = scenario["years.start"], scenario["years.end"]
-    if not y0 < fixed.from_year <= y1:
-        raise ReplanError(f"--from {fixed.from_year}: expected a year after the plan's first year {y0} and at most "
-                          f"its last year {y1} (the years before it are fixed to what was realised)")
+    _check_from(scenario, fixed.from_year)
     left = fixed.volumes_left.reset_index(drop=True)
     V, D = volume_matrix(left, profile), denominator_matrix(left, profile)
     res_mask = left["location_id"].astype(str).isin(fixed.resettled).to_numpy()
@@ -368,8 +373,7 @@ def compare_plans(original: pd.DataFrame, result, fixed: FixedPast, money: pd.Da
                                        "replanned_cost_rp", "replanned_cleared_year", "change", "reason"])
 
 
-def replan(scenario, realised, from_year: int, work_dir, plan: pd.DataFrame | None = None,
-           method: str = "milp") -> Replan:
+def replan(scenario, realised, from_year: int, work_dir, plan=None, method: str = "milp") -> Replan:
     """Re-plan the years from ``from_year`` on, the earlier years fixed to the realised works.
 
     Parameters
@@ -380,13 +384,13 @@ def replan(scenario, realised, from_year: int, work_dir, plan: pd.DataFrame | No
     work_dir : folder where the re-plan's inputs are written (``baseline_left.csv``,
         ``budget_left.csv``, ``scenario.yaml``: running ``kotaku-decide allocate`` on that scenario
         gives the same re-plan)
-    plan : the original plan (``plan.csv`` of ``kotaku-decide allocate``); default: solved here
-        from the scenario with ``method``
+    plan : the original plan: a frame, or the path of the ``plan.csv`` that ``kotaku-decide allocate``
+        wrote (checked against the baseline); default: solved here from the scenario with ``method``
     method : ``milp`` or ``greedy``
 
     Raises
     ------
-    ReplanError, ScenarioError, RealisedError, FundingError (with the file, row, column and value)
+    ReplanError, ScenarioError, RealisedError, PlanError, FundingError (with the file, row, column and value)
     """
     from pathlib import Path
 
@@ -395,25 +399,27 @@ def replan(scenario, realised, from_year: int, work_dir, plan: pd.DataFrame | No
     from ..allocate import allocate, prepare
     from ..allocate.checker import check_plan
     from ..allocate.results import evaluate_plan, works_from_plan
+    from ..data.profiles import load_profile
     from ..data.realised import load_realised
     from ..data.scenario import Scenario, load_scenario
     from ..data.validate import load_baseline
     from ..score.scoring import aggregate
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    y0, y1 = sc["years.start"], sc["years.end"]
-    if not y0 < int(from_year) <= y1:
-        raise ReplanError(f"--from {from_year}: expected a year after the plan's first year {y0} and at most its "
-                          f"last year {y1} (the years before it are fixed to what was realised)")
-    inp0 = prepare(sc)
-    prof = inp0.profile
-    raw = load_baseline(sc.data_path("baseline"), prof)
+    _check_from(sc, from_year)
+    prof = load_profile(sc["profile"])
+    raw = load_baseline(sc.data_path("baseline"), prof)  # read once: prepare gets it too
+    inp0 = prepare(sc, baseline=raw)
     base = aggregate(raw, sc["data.level"], prof).reset_index(drop=True)
     base["location_id"] = base["location_id"].astype(str)
-    years = list(range(y0, y1 + 1))
+    years = list(range(sc["years.start"], sc["years.end"] + 1))
     real = load_realised(realised, base, prof, years, inp0.funding.sources)
     if plan is None:
         plan = allocate(inp=inp0, method=method).plan
+    elif not isinstance(plan, pd.DataFrame):
+        from .api import read_plan
+
+        plan = read_plan(plan, base, prof)
     plan = plan.copy()
     plan["location_id"] = plan["location_id"].astype(str)
     plan["year"] = plan["year"].astype(int)
