@@ -351,6 +351,11 @@ class Decomposition:
         self.key_of = [key for _, key, _ in self.check.crows]
         self.budget_rows = np.array(sorted(model.rows.get("budget", {}).values()), dtype=np.int64)
         self.bounds = (model.row_lo[self.budget_rows].copy(), model.row_up[self.budget_rows].copy())
+        self.dw = None
+        if not __import__('os').environ.get('KOTAKU_NO_DW'):
+            from .dwcheck import DWCheck
+            dw = DWCheck(model, opts, self.crow_rows)
+            self.dw = dw if dw.ok and len(dw.crow) == len(self.crow_rows) else None
         self.lagrangian = []  #: (u over the shared rows, coefficients on z, constant) of every Lagrangian cut
         self.master = None
 
@@ -368,6 +373,8 @@ class Decomposition:
         if extra is not None and self.comp.n_extra == len(extra[2]):
             idx = np.arange(m.n_rows, m.n_rows + self.comp.n_extra, dtype=np.int32)
             self.comp.h.changeRowsBounds(len(idx), idx, extra[1], extra[2])
+        if self.dw is not None:
+            self.dw.sync_rows()
         self.bounds = (lo.copy(), up.copy())
         self.master = None
         return True
@@ -430,7 +437,8 @@ class Decomposition:
         crow_rows = self.crow_rows
         t0 = time.perf_counter()
         out = {"method": "decomposed", "iterations": 0, "cuts": 0, "no_good": 0, "time_master": 0.0,
-               "time_check": 0.0, "time_completion": 0.0, "values": None, "objective": None, "bound": None,
+               "time_check": 0.0, "time_completion": 0.0, "time_dw": 0.0, "dw_cuts": 0, "values": None,
+               "objective": None, "bound": None,
                "gap": None, "termination": "error", "tie_status": None, "warm": self.master is not None}
         if model.info.get("forced_without_package"):
             out["termination"] = "infeasible"
@@ -483,6 +491,8 @@ class Decomposition:
             cr = check.solve(zc, zval)
             out["time_check"] += time.perf_counter() - t1
             viol = cr.objective if cr.objective is not None else np.inf
+            if _DEBUG:
+                print(f"   check {cr.model_status} viol {viol:.4g} n_on {int(zval.sum())}", flush=True)
             if cr.model_status != "kOptimal" or viol > _TOL_MONEY:
                 if cr.model_status != "kOptimal" or cr.row_dual is None:
                     _no_good(master, zval)
@@ -506,6 +516,23 @@ class Decomposition:
                 allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
                 stage = "lp_support"
+            if comp_r.values is None and self.dw is not None:
+                # before the whole MIP: whole location plans mixed only across locations (a relaxation,
+                # seconds cheaper; when it fails it proves there is no integer plan, and its prices cut)
+                out["time_completion"] += time.perf_counter() - t1
+                t1 = time.perf_counter()
+                verdict, u, low = self.dw.check(_cleared_year(master.keys, zval), _TOL_MONEY)
+                out["time_dw"] += time.perf_counter() - t1
+                if _DEBUG:
+                    print(f"   dw {verdict} lower {low:.4g} {time.perf_counter() - t1:.2f}s {self.dw.stats}",
+                          flush=True)
+                if verdict == "infeasible":
+                    if u is not None:
+                        self._add_lagrangian(master, u)
+                    _no_good(master, zval)
+                    out["dw_cuts"] += 1
+                    continue
+                t1 = time.perf_counter()
             if comp_r.values is None:
                 # the whole MIP over the works: only it proves that these clearings have no integer plan
                 # (works that cannot help clear a location by its year only spend money, so they stay
@@ -514,6 +541,8 @@ class Decomposition:
                 equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
                 useful = None if equity else np.ones(len(allowed), bool)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
+            if _DEBUG:
+                print(f"   completion {stage} {comp_r.model_status} {time.perf_counter() - t1:.2f}s", flush=True)
             if comp_r.values is None:
                 out["time_completion"] += time.perf_counter() - t1
                 if comp_r.model_status == "kInfeasible":
