@@ -351,13 +351,20 @@ class Decomposition:
         self.key_of = [key for _, key, _ in self.check.crows]
         self.budget_rows = np.array(sorted(model.rows.get("budget", {}).values()), dtype=np.int64)
         self.bounds = (model.row_lo[self.budget_rows].copy(), model.row_up[self.budget_rows].copy())
-        self.dw = None
-        if not __import__('os').environ.get('KOTAKU_NO_DW'):
-            from .dwcheck import DWCheck
-            dw = DWCheck(model, opts, self.crow_rows)
-            self.dw = dw if dw.ok and len(dw.crow) == len(self.crow_rows) else None
+        self._dw = None  # the per-location check, built when first needed (most solves never need it)
         self.lagrangian = []  #: (u over the shared rows, coefficients on z, constant) of every Lagrangian cut
         self.master = None
+
+    @property
+    def dw(self):
+        """The :class:`~.dwcheck.DWCheck` of this model, or None where it does not apply (a row over
+        several locations outside the shared families)."""
+        if self._dw is None:
+            from .dwcheck import DWCheck
+
+            dw = DWCheck(self.model, self.opts, self.crow_rows)
+            self._dw = dw if dw.ok and len(dw.crow) == len(self.crow_rows) else False
+        return self._dw or None
 
     # --- budgets --------------------------------------------------------------------------
     def sync_budgets(self) -> bool:
@@ -373,8 +380,8 @@ class Decomposition:
         if extra is not None and self.comp.n_extra == len(extra[2]):
             idx = np.arange(m.n_rows, m.n_rows + self.comp.n_extra, dtype=np.int32)
             self.comp.h.changeRowsBounds(len(idx), idx, extra[1], extra[2])
-        if self.dw is not None:
-            self.dw.sync_rows()
+        if self._dw:
+            self._dw.sync_rows()
         self.bounds = (lo.copy(), up.copy())
         self.master = None
         return True
@@ -576,6 +583,9 @@ class Decomposition:
         # the cuts as rows over the model's columns (for the whole MIP if it takes over)
         out["cut_rows"] = [(zc[cols], vals, lo, up) for cols, vals, lo, up in master.cuts]
         out["time"] = time.perf_counter() - t0
+        if _DEBUG:
+            print(f"DONE {out['termination']} t={out['time']:.2f} it={out['iterations']} nogood={out['no_good']} "
+                  f"dw_cuts={out['dw_cuts']} t_dw={out['time_dw']:.2f} t_comp={out['time_completion']:.2f}", flush=True)
         return out
 
 

@@ -223,6 +223,13 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                                    () if prec_done[i] else precedence,
                                    exclude=done_crit[i], services=svc)
 
+    # plain arrays of the options for the single-works phase (iterrows made a Series per row and year)
+    opt_rows = opts.index.tolist()
+    opt_loc = opts["loc"].astype(int).tolist()
+    opt_crit = opts["criterion"].tolist()
+    opt_delta = opts["delta_score"].tolist()
+    opt_cost = opts["cost_rp"].astype(float).tolist()
+    crits_at = {i: set(g["criterion"]) for i, g in by_loc.items()}
     fmin = float(sc["rules.equity_min_share"])
     grp = loc["equity_group"].to_numpy()
     G = max(len(set(grp[opts["loc"].to_numpy()])), 1)
@@ -297,9 +304,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                         continue
                     buy(i, list(labs), yi)
                 items = []
-            for o, r in opts.iterrows():
-                i = int(r["loc"])
-                c = r["criterion"]
+            for o, i, c, d, k in zip(opt_rows, opt_loc, opt_crit, opt_delta, opt_cost):
                 if c in LOCATION_WORKS or c in done_crit[i] or resettled[i]:
                     continue
                 if kind == "households":
@@ -307,10 +312,10 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 else:
                     if not slum[i]:
                         continue
-                    gain = float(r["delta_score"]) * barea[i]
+                    gain = float(d) * barea[i]
                 if gain <= 0:
                     continue
-                items.append((-(gain / r["cost_rp"]), o))
+                items.append((-(gain / k), o))
             items.sort()
             for _, o in items:
                 i, c = loc_of[o], crit_of[o]
@@ -318,7 +323,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                     continue
                 ok = True
                 for before, after in () if prec_done[i] else precedence:
-                    if c in after and any((c2 in before) for c2 in set(by_loc[i]["criterion"])):
+                    if c in after and any((c2 in before) for c2 in crits_at[i]):
                         if not (done_crit[i] & set(before)):
                             ok = False
                 if ok:
