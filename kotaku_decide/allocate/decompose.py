@@ -50,6 +50,9 @@ COUPLING = ("budget", "kelurahan_cap", "equity", "capacity", "capacity_kelurahan
 COMPLETION_NODES = 1000
 #: After this many sets of clearings without an integer plan the whole MIP takes over (see solve.py).
 MAX_NO_GOOD = 3
+#: ... and after this many refuted by the per-location check or the completion together (a rule with
+#: service rows, e.g. 02/2016's services_80, gives a weak LP check; the whole MIP finds plans there faster)
+MAX_REFUTED = 8
 _TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
 _DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
 
@@ -208,9 +211,11 @@ class _Completion:
         self.o_loc = o_loc
         self.lb, self.ub = model.col_lb.copy(), model.col_ub.copy()
 
-    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None):
+    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None,
+              uncleared: bool = False):
         """Integer works for the clearings ``zval``; with ``allowed`` (bool per option) only those options,
-        at slum locations only up to their clearing year (a restriction: infeasible proves nothing)."""
+        at slum locations only up to their clearing year and at slum locations not cleared none - unless
+        ``uncleared`` (an equity minimum may need that spend) - a restriction: infeasible proves nothing."""
         m = self.model
         lb, ub = m.col_lb.copy(), m.col_ub.copy()
         lb[zc], ub[zc] = zval, zval
@@ -219,9 +224,9 @@ class _Completion:
             cleared = _cleared_year(keys, zval)
             for o, i in enumerate(self.o_loc):
                 t = cleared.get(int(i))
-                if not allowed[o] or ((int(i), 0) in m.zcol and t is None):
+                if not allowed[o] or ((int(i), 0) in m.zcol and t is None and not uncleared):
                     ub[m.xcol[o, :]] = 0.0
-                elif t is not None:
+                elif t is not None and not uncleared:
                     ub[m.xcol[o, t + 1:Y]] = 0.0
         changed = np.flatnonzero((lb != self.lb) | (ub != self.ub))
         if len(changed):
@@ -437,7 +442,7 @@ class Decomposition:
             master.add_row(coef, -INF, rhs)
 
     # --- the loop ---------------------------------------------------------------------------
-    def run(self, deadline: float, incumbent_cb=None) -> dict:
+    def run(self, deadline: float, incumbent_cb=None, start=None) -> dict:
         """Solve (see :func:`solve_decomposed` for what is returned)."""
         model, opts = self.model, self.opts
         check, comp = self.check, self.comp
@@ -468,6 +473,12 @@ class Decomposition:
 
         def proven(bound) -> bool:
             return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
+
+        if start:
+            vals = plan_from_works(model, start)
+            if vals is not None:
+                keep(vals)
+                out["start_used"] = True
 
         while True:
             if time.perf_counter() > deadline:
@@ -516,12 +527,14 @@ class Decomposition:
             t1 = time.perf_counter()
             # integer works for these clearings: first among each location's cheapest package, then also
             # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
+            equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
             allowed = _package_options(model, master.keys, zval)
             comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
             stage = "package"
             if comp_r.values is None:
                 allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
-                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed,
+                                    uncleared=equity)
                 stage = "lp_support"
             if comp_r.values is None and self.dw is not None:
                 # before the whole MIP: whole location plans mixed only across locations (a relaxation,
@@ -538,6 +551,9 @@ class Decomposition:
                         self._add_lagrangian(master, u)
                     _no_good(master, zval)
                     out["dw_cuts"] += 1
+                    if out["dw_cuts"] + out["no_good"] >= MAX_REFUTED:
+                        out["termination"] = "no_good_limit"
+                        break
                     continue
                 t1 = time.perf_counter()
             if comp_r.values is None:
@@ -545,7 +561,6 @@ class Decomposition:
                 # (works that cannot help clear a location by its year only spend money, so they stay
                 # out unless an equity minimum asks for spend)
                 stage = "full"
-                equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
                 useful = None if equity else np.ones(len(allowed), bool)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
             if _DEBUG:
@@ -555,7 +570,7 @@ class Decomposition:
                 if comp_r.model_status == "kInfeasible":
                     _no_good(master, zval)
                     out["no_good"] += 1
-                    if out["no_good"] >= MAX_NO_GOOD:
+                    if out["no_good"] >= MAX_NO_GOOD or out["dw_cuts"] + out["no_good"] >= MAX_REFUTED:
                         # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
                         # the whole MIP is better at this packing; it starts from the greedy plan
                         out["termination"] = "no_good_limit"
@@ -589,7 +604,37 @@ class Decomposition:
         return out
 
 
-def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
+def plan_from_works(model, start: dict) -> np.ndarray | None:
+    """A whole solution (money, clearings, starts) for the works of a MIP start, or None if they break a rule.
+
+    ``start``: column -> value for the works' columns (1 done, 0 not; columns not named are not done).
+    The works are fixed and the rest solved as a small MIP with the model's objective (the clearings
+    and starts follow from the works); the answer is checked against every row before it is used.
+    """
+    x = model.xcol.ravel()
+    on = np.zeros(model.n_cols)
+    for k, v in start.items():
+        on[int(k)] = float(v)
+    lb, ub = model.col_lb.copy(), model.col_ub.copy()
+    xv = np.round(on[x])
+    if np.any(xv < lb[x] - 1e-9) or np.any(xv > ub[x] + 1e-9):
+        return None
+    lb[x], ub[x] = xv, xv
+    h = new_highs(threads=1, seed=20160, mip_rel_gap=1e-9)
+    h.setOptionValue("mip_max_nodes", 200)
+    pass_arrays(h, model.col_cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer,
+                maximize=model.sense == "max")
+    r = run(h, mip=True)
+    if r.values is None:
+        return None
+    act = model.A @ r.values
+    tol = 1e-6 * (1.0 + np.abs(act))
+    if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
+        return None
+    return r.values
+
+
+def solve_decomposed(model, opts, deadline: float, incumbent_cb=None, start: dict | None = None) -> dict:
     """Run the clearing-year decomposition on a built model (hectares objective).
 
     The :class:`Decomposition` is kept on the model (``model._engine``), so a second solve after a
@@ -601,6 +646,9 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
     opts : :class:`~.solve.SolverOptions`
     deadline : ``time.perf_counter()`` value at which to stop
     incumbent_cb : called with ``(values, objective, bound)`` whenever a plan is completed
+    start : works of a plan known to be feasible (column -> value, as a MIP start): its whole
+        solution (:func:`plan_from_works`) is the first incumbent - a re-solve with more money
+        then stops as soon as the master proves that the money buys nothing more
 
     Returns
     -------
@@ -613,7 +661,7 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None) -> dict:
     if eng is None or eng.key != (opts.threads, opts.seed, opts.mip_rel_gap, opts.msg):
         eng = Decomposition(model, opts)
         model._engine = eng
-    return eng.run(deadline, incumbent_cb)
+    return eng.run(deadline, incumbent_cb, start)
 
 
 def _no_good(master: _Master, zval: np.ndarray) -> None:

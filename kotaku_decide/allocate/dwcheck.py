@@ -137,7 +137,7 @@ class DWCheck:
                     np.concatenate([lo, np.ones(len(self.locs))]), np.concatenate([up, np.ones(len(self.locs))]),
                     None, maximize=False)
         self.loc_row = {i: m + k for k, i in enumerate(self.locs)}
-        self.columns = []  # (location, clearing year index or None = never, master column index)
+        self.columns = []  # (location, clearing year index or None = never, master column index, empty plan)
         self.n_master_cols = m
         self.stats = {"checks": 0, "rounds": 0, "pricing": 0, "columns": 0}
 

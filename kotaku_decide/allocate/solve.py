@@ -175,7 +175,7 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
             if inc:
                 _save(inc, sol=values, obj=obj, bound=bound if bound is not None else obj, gap=0.0)
 
-        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb)
+        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start)
         raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
                "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
         if d["termination"] == "optimal" or (d["termination"] == "infeasible" and d["values"] is None):
@@ -269,9 +269,10 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
     ----------
     model : :class:`~.model.AllocationModel`
     options : :class:`SolverOptions` (default: from the model's scenario)
-    start : optional MIP start for the monolithic method: dict column index -> value (may be
-        partial, e.g. the works of a known feasible plan), or dict ``LpVariable -> value`` of the
-        model's PuLP view; HiGHS completes or ignores it
+    start : optional MIP start: dict column index -> value (may be partial, e.g. the works of a
+        known feasible plan), or dict ``LpVariable -> value`` of the model's PuLP view; the whole MIP
+        hands it to HiGHS (which completes or ignores it), the decomposition completes its works and,
+        if they keep every rule, starts from that plan
 
     Returns
     -------

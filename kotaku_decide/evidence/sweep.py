@@ -54,8 +54,9 @@ def _chain(ctx, chain):
     for k, b in chain:
         v = with_budget(inp, b)
         # the whole MIP starts from the best of: the greedy plan at this budget, the package
-        # restriction's plan, the previous (cheaper) point's plan; the decomposition needs no start
-        start = None if exact else best_start(greedy_start(v), package_start(v), (prev, prev_obj))
+        # restriction's plan, the previous (cheaper) point's plan; the decomposition from the previous
+        # point's plan (still a plan with more money; a start speeds the proof, the optimum stays the same)
+        start = prev if exact else best_start(greedy_start(v), package_start(v), (prev, prev_obj))
         o = solve_variant(v, start=start, solver=solver)
         if o.has_plan:
             prev, prev_obj = o.start_keys(), o.objective
