@@ -211,11 +211,9 @@ class _Completion:
         self.o_loc = o_loc
         self.lb, self.ub = model.col_lb.copy(), model.col_ub.copy()
 
-    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None,
-              uncleared: bool = False):
+    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None):
         """Integer works for the clearings ``zval``; with ``allowed`` (bool per option) only those options,
-        at slum locations only up to their clearing year and at slum locations not cleared none - unless
-        ``uncleared`` (an equity minimum may need that spend) - a restriction: infeasible proves nothing."""
+        at slum locations only up to their clearing year (a restriction: infeasible proves nothing)."""
         m = self.model
         lb, ub = m.col_lb.copy(), m.col_ub.copy()
         lb[zc], ub[zc] = zval, zval
@@ -224,9 +222,9 @@ class _Completion:
             cleared = _cleared_year(keys, zval)
             for o, i in enumerate(self.o_loc):
                 t = cleared.get(int(i))
-                if not allowed[o] or ((int(i), 0) in m.zcol and t is None and not uncleared):
+                if not allowed[o] or ((int(i), 0) in m.zcol and t is None):
                     ub[m.xcol[o, :]] = 0.0
-                elif t is not None and not uncleared:
+                elif t is not None:
                     ub[m.xcol[o, t + 1:Y]] = 0.0
         changed = np.flatnonzero((lb != self.lb) | (ub != self.ub))
         if len(changed):
@@ -527,14 +525,12 @@ class Decomposition:
             t1 = time.perf_counter()
             # integer works for these clearings: first among each location's cheapest package, then also
             # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
-            equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
             allowed = _package_options(model, master.keys, zval)
             comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
             stage = "package"
             if comp_r.values is None:
                 allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
-                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed,
-                                    uncleared=equity)
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
                 stage = "lp_support"
             if comp_r.values is None and self.dw is not None:
                 # before the whole MIP: whole location plans mixed only across locations (a relaxation,
@@ -561,6 +557,7 @@ class Decomposition:
                 # (works that cannot help clear a location by its year only spend money, so they stay
                 # out unless an equity minimum asks for spend)
                 stage = "full"
+                equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
                 useful = None if equity else np.ones(len(allowed), bool)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
             if _DEBUG:
