@@ -278,8 +278,10 @@ def binding_constraint(inp, location_id, base: Outcome | None = None, *, familie
     if res["forced_loss"] is not None and res["forced_loss"] <= tol:
         res["binding"] = ["tie"]
         return res
+    # the forced plan keeps every rule, so it is a plan of each relaxation too: the re-solves start from it
+    start = forced.start_keys() if forced.has_plan else None
     for fam in fams:
-        o = solve_variant(inp, force_in=[i], relax={fam}, relax_loc=i, solver=solver)
+        o = solve_variant(inp, force_in=[i], relax={fam}, relax_loc=i, solver=solver, start=start)
         res["solves"] += 1
         res["losses"][fam] = max(0.0, base.objective - o.objective) if o.has_plan else None
     ok = {f: v for f, v in res["losses"].items() if v is not None}
