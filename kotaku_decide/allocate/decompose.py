@@ -439,11 +439,12 @@ class Decomposition:
         if np.any(np.abs(coef) > 1e-12):
             master.add_row(coef, -INF, rhs)
 
-    def _refute(self, master: _Master, zval: np.ndarray, out: dict, no_good: bool = True) -> bool:
+    def _refute(self, master: _Master, zval: np.ndarray, out: dict, deadline: float,
+                no_good: bool = True) -> bool:
         """The per-location check of these clearings; if it refutes them, cut (its Lagrangian cut and,
         with ``no_good``, the no-good) and return True."""
         t1 = time.perf_counter()
-        verdict, u, low = self.dw.check(_cleared_year(master.keys, zval), _TOL_MONEY)
+        verdict, u, low = self.dw.check(_cleared_year(master.keys, zval), _TOL_MONEY, deadline)
         out["time_dw"] += time.perf_counter() - t1
         if _DEBUG:
             print(f"   dw {verdict} lower {low:.4g} {time.perf_counter() - t1:.2f}s {self.dw.stats}", flush=True)
@@ -558,7 +559,7 @@ class Decomposition:
                 # tight): whole location plans mixed only across locations - a relaxation, seconds cheaper
                 # than the MIP; when it fails it proves there is no integer plan, and its prices cut
                 out["time_completion"] += time.perf_counter() - t1
-                if self._refute(master, zval, out):
+                if self._refute(master, zval, out, deadline):
                     if out["dw_cuts"] + out["no_good"] >= MAX_REFUTED:
                         out["termination"] = "no_good_limit"
                         break
@@ -583,7 +584,7 @@ class Decomposition:
                         # the first refuted set: from now on the per-location check goes first, and its
                         # prices on this set cut the master further than the no-good alone
                         hard = True
-                        self._refute(master, zval, out, no_good=False)
+                        self._refute(master, zval, out, deadline, no_good=False)
                     if out["no_good"] >= MAX_NO_GOOD or out["dw_cuts"] + out["no_good"] >= MAX_REFUTED:
                         # many clearings in a row that the money cannot pay in whole works (tight yearly pools):
                         # the whole MIP is better at this packing; it starts from the greedy plan

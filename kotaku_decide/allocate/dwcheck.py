@@ -32,6 +32,8 @@ an integer plan likely.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -183,13 +185,15 @@ class DWCheck:
         self.stats["columns"] += 1
 
     # -----------------------------------------------------------------------------------------
-    def check(self, cleared: dict, tol: float) -> tuple[str, np.ndarray | None, float]:
+    def check(self, cleared: dict, tol: float, deadline: float = INF) -> tuple[str, np.ndarray | None, float]:
         """Is there a convex combination of whole location plans for these clearings?
 
         Parameters
         ----------
         cleared : location -> first year index with z = 1 (locations not in it are not cleared)
         tol : violation (million Rp) below which the money fits
+        deadline : ``time.perf_counter()`` value after which the check answers "unknown" (a guard for
+            the solve's time limit: a city of hundreds of locations prices hundreds of MIPs a round)
 
         Returns
         -------
@@ -223,6 +227,8 @@ class DWCheck:
                 self._add_column(i, t_of[i], vals)
         lower = -INF
         for _ in range(self.max_rounds):
+            if time.perf_counter() > deadline:
+                return "unknown", None, lower
             self.stats["rounds"] += 1
             r = run(self.h, mip=False)
             if r.model_status != "kOptimal" or r.row_dual is None:
@@ -234,6 +240,8 @@ class DWCheck:
             sigma = r.row_dual[self.n_shared:]
             total_rc, added = 0.0, 0
             for k, i in enumerate(self.locs):
+                if time.perf_counter() > deadline:
+                    return "unknown", None, lower
                 if t_of[i] is None and self.may_idle[i] and i in have_idle and not np.any(self.AcT_of[i] @ pi > 1e-12):
                     continue  # every column costs >= 0 at these prices: the empty plan (in the master) is best
                 vals, c, c_low = self._price(i, t_of[i], pi)

@@ -99,3 +99,12 @@ def test_rows_over_several_locations_count_as_shared(tmp_path):
     assert dw.ok and len(dw.crow) > 0  # found as rows over several locations
     eng = Decomposition(model, OPTS)
     assert eng.dw is not None and len(eng.dw.crow) == len(eng.crow_rows)
+
+
+def test_a_passed_deadline_answers_unknown_never_a_verdict(tmp_path):
+    sc = make_instance(10, tmp_path / "c", seed=1, budget_per_location_rp=0.06e9)
+    model = build_model(prepare(sc))
+    eng = Decomposition(model, OPTS)
+    zval = _random_clearings(model, np.random.default_rng(0), p_on=0.8)
+    verdict, u, _ = eng.dw.check(_cleared_year(list(model.zcol), zval), 1e-5, deadline=time.perf_counter() - 1.0)
+    assert verdict == "unknown" and u is None
