@@ -47,8 +47,10 @@ _RC_TOL = 1e-7
 class _Pricing:
     """Location i's own columns and rows as a MIP; costs and the clearing bounds change per call."""
 
-    def __init__(self, model, opts, cols: np.ndarray, rows: np.ndarray):
+    def __init__(self, model, opts, cols: np.ndarray, rows: np.ndarray, zcols: list):
         self.cols = cols
+        pos = {c: k for k, c in enumerate(cols)}
+        self.zpos = np.array([pos[c] for c in zcols], dtype=np.int64)  # the location's z, year by year
         A = model.A[rows][:, cols].tocsr()
         self.h = new_highs(msg=False, threads=opts.threads, seed=opts.seed, mip_rel_gap=1e-9)
         self.h.setOptionValue("mip_abs_gap", 1e-9)
@@ -57,11 +59,15 @@ class _Pricing:
                     model.col_integer[cols], maximize=False)
         self.h.setOptionValue("presolve", "off")  # tiny: presolve costs more than it saves
 
-    def set_bounds(self, lb: np.ndarray, ub: np.ndarray) -> None:
+    def clear_by(self, t) -> None:
+        """Fix the location's z: cleared from year index ``t`` on (None: never required)."""
+        lb, ub = self.lb.copy(), self.ub.copy()
+        z = (np.arange(len(self.zpos)) >= t).astype(float) if t is not None else np.zeros(len(self.zpos))
+        lb[self.zpos] = ub[self.zpos] = z
         ch = np.flatnonzero((lb != self.lb) | (ub != self.ub))
         if len(ch):
             self.h.changeColsBounds(len(ch), ch.astype(np.int32), lb[ch].astype(float), ub[ch].astype(float))
-            self.lb, self.ub = lb.copy(), ub.copy()
+            self.lb, self.ub = lb, ub
 
     def solve(self, cost: np.ndarray):
         self.h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost.astype(float))
@@ -86,15 +92,13 @@ class DWCheck:
         col_loc = np.full(n, -1, dtype=np.int64)
         o_loc = model.inp.options["loc"].to_numpy().astype(np.int64)
         col_loc[model.xcol] = o_loc[:, None]
-        for d in (model.mcol,):
-            for k, c in d.items():
-                col_loc[c] = int(k[0])
+        for k, c in model.mcol.items():
+            col_loc[c] = int(k[0])
         for d in (model.zcol, model.stcol, model.uwcol, model.uscol):
             for (i, _y), c in d.items():
                 col_loc[c] = int(i)
         isz = np.zeros(n, bool)
         isz[list(model.zcol.values())] = True
-        self.isz = isz
         crow = set(int(r) for r in crow_rows)
         A = model.A.tocsr()
         local: dict = {}
@@ -115,10 +119,9 @@ class DWCheck:
                 continue
             local.setdefault(int(locs[0]), []).append(r)
         self.crow = np.array(sorted(crow | set(extra_coupling)), dtype=np.int64)
-        self.Ac = A[self.crow]  # shared rows x all columns
         self.locs = sorted(set(int(i) for i in col_loc[col_loc >= 0]))
         self.cols_of = {i: np.flatnonzero(col_loc == i) for i in self.locs}
-        AcT = self.Ac.T.tocsr()
+        AcT = A[self.crow].T.tocsr()
         self.AcT_of = {i: AcT[self.cols_of[i]] for i in self.locs}  # per location: its columns x shared rows
         # a location that may do nothing (no work fixed): its empty plan costs nothing at any price
         self.may_idle = {i: not np.any(model.col_lb[self.cols_of[i]][~isz[self.cols_of[i]]] > 0) for i in self.locs}
@@ -130,12 +133,10 @@ class DWCheck:
         m = len(self.crow)
         lo, up = model.row_lo[self.crow], model.row_up[self.crow]
         self.n_shared = m
-        S = sp.lil_matrix((m + len(self.locs), m))
-        sgn = np.where(np.isfinite(up), -1.0, 1.0)
-        for k in range(m):
-            S[k, k] = sgn[k]
+        sgn = np.where(np.isfinite(up), -1.0, 1.0)  # the slack takes away from a <= row, adds to a >= row
+        S = sp.vstack([sp.diags(sgn), sp.csr_matrix((len(self.locs), m))], format="csr")
         self.h = new_highs(msg=False, threads=opts.threads, seed=opts.seed)
-        pass_arrays(self.h, np.ones(m), np.zeros(m), np.full(m, INF), S.tocsr(),
+        pass_arrays(self.h, np.ones(m), np.zeros(m), np.full(m, INF), S,
                     np.concatenate([lo, np.ones(len(self.locs))]), np.concatenate([up, np.ones(len(self.locs))]),
                     None, maximize=False)
         self.loc_row = {i: m + k for k, i in enumerate(self.locs)}
@@ -153,19 +154,13 @@ class DWCheck:
     def _pricing_for(self, i: int) -> _Pricing:
         p = self.pricing.get(i)
         if p is None:
-            p = self.pricing[i] = _Pricing(self.model, self.opts, self.cols_of[i], self.rows_of[i])
+            p = self.pricing[i] = _Pricing(self.model, self.opts, self.cols_of[i], self.rows_of[i], self.zcols_of[i])
         return p
 
     def _price(self, i: int, t, pi: np.ndarray):
         """Cheapest plan of location i clearing by year index t (None: not required) at prices pi."""
-        m = self.model
         pr = self._pricing_for(i)
-        lb, ub = m.col_lb[pr.cols].copy(), m.col_ub[pr.cols].copy()
-        pos = {c: k for k, c in enumerate(pr.cols)}
-        for y, c in enumerate(self.zcols_of[i]):
-            v = 1.0 if (t is not None and y >= t) else 0.0
-            lb[pos[c]] = ub[pos[c]] = v
-        pr.set_bounds(lb, ub)
+        pr.clear_by(t)
         cost = -(self.AcT_of[i] @ pi)
         self.stats["pricing"] += 1
         r = pr.solve(cost)

@@ -35,7 +35,7 @@ import pulp
 from .model import AllocationModel
 from .status import SolveReport, SolverOptions, SolveStatus
 
-__all__ = ["SolveStatus", "SolveReport", "solve_model", "SolverOptions"]
+__all__ = ["SolveStatus", "SolveReport", "solve_model", "SolverOptions", "start_from_works"]
 
 
 
@@ -120,8 +120,17 @@ def _monolithic(arr, opts: SolverOptions, start, workdir, deadline) -> dict:
     return out
 
 
+def start_from_works(model: AllocationModel, works) -> dict:
+    """A MIP start from a plan's works: column -> 1 for each work (option row, year) in ``works``, 0 for
+    every other work column (the money, clearings and starts are left to the solver)."""
+    years = model.inp.years
+    on = {(int(o), int(y)) for o, y in works}
+    n_opt, Y = model.xcol.shape
+    return {int(model.xcol[o, y]): (1.0 if (o, years[y]) in on else 0.0) for o in range(n_opt) for y in range(Y)}
+
+
 def _greedy_start(model: AllocationModel) -> dict | None:
-    """The greedy plan's works as a (partial) MIP start: column -> 1 for its works, 0 for the other works."""
+    """The greedy plan's works as a (partial) MIP start (:func:`start_from_works`)."""
     from .greedy import greedy_plan
 
     try:
@@ -130,10 +139,7 @@ def _greedy_start(model: AllocationModel) -> dict | None:
         return None
     if not len(plan):
         return None
-    yi = {y: k for k, y in enumerate(model.inp.years)}
-    on = {(int(o), yi[int(y)]) for o, y in zip(plan["option_row"], plan["year"])}
-    n_opt, Y = model.xcol.shape
-    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(n_opt) for y in range(Y)}
+    return start_from_works(model, zip(plan["option_row"], plan["year"]))
 
 
 def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:

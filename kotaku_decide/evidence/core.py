@@ -29,6 +29,7 @@ from ..allocate.costing import LOCATION_WORKS, build_options
 from ..allocate.model import RELAXABLE, ModelSpec
 from ..allocate.packages import package_from_arrays
 from ..allocate.rules import EXPLAINED
+from ..allocate.solve import start_from_works
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
            "parallel_map", "default_solver", "budget_matrix", "package_input", "package_start",
@@ -353,11 +354,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                      relax=frozenset(relax & set(RELAXABLE)), loc_weight=w,
                      same_year=tuple(tuple(int(o) for o in g) for g in same_year), tie_break=bool(tie_break))
     model = _model_for(inp, v, spec, reuse=same_options and objective is None and target_ha is None)
-    st = None
-    if start is not None and same_options:
-        keys = set(start)
-        st = {int(model.xcol[o, y]): (1.0 if (o, v.years[y]) in keys else 0.0)
-              for o in range(model.xcol.shape[0]) for y in range(Y)}
+    st = start_from_works(model, start) if start is not None and same_options else None
     rep = solve_model(model, solver, start=st)
     status = rep.status.value
     if not rep.status.has_solution:

@@ -17,6 +17,7 @@ from kotaku_decide.allocate import prepare
 from kotaku_decide.allocate.decompose import plan_from_works, solve_decomposed
 from kotaku_decide.allocate.greedy import greedy_plan
 from kotaku_decide.allocate.model import build_model
+from kotaku_decide.allocate.solve import start_from_works
 from kotaku_decide.allocate.status import SolverOptions
 from kotaku_decide.data.embedded import DEFAULT_SCENARIO_FILE
 from kotaku_decide.data.scenario import load_scenario
@@ -31,10 +32,7 @@ def tight():
 
 
 def _start_of(model, plan):
-    yi = {y: k for k, y in enumerate(model.inp.years)}
-    on = {(int(o), yi[int(y)]) for o, y in zip(plan["option_row"], plan["year"])}
-    n_opt, Y = model.xcol.shape
-    return {int(model.xcol[o, y]): (1.0 if (o, y) in on else 0.0) for o in range(n_opt) for y in range(Y)}
+    return start_from_works(model, zip(plan["option_row"], plan["year"]))
 
 
 def test_greedy_works_complete_to_a_whole_solution_worth_the_greedy_rescoring(tight):

@@ -28,13 +28,10 @@ OPTS = SolverOptions(time_limit_s=60)
 
 def _integer_plan_exists(eng: Decomposition, zval: np.ndarray) -> bool:
     """The whole MIP over the works, clearings fixed (no option restriction): the reference."""
-    r = eng.comp.solve(eng.master.zc if eng.master else _zc(eng), zval, list(eng.model.zcol), 60.0, None)
+    zc = np.array([eng.model.zcol[k] for k in eng.model.zcol], dtype=np.int64)
+    r = eng.comp.solve(zc, zval, list(eng.model.zcol), 60.0, None)
     assert r.model_status in ("kOptimal", "kInfeasible"), r.model_status
     return r.values is not None
-
-
-def _zc(eng):
-    return np.array([eng.model.zcol[k] for k in eng.model.zcol], dtype=np.int64)
 
 
 def _random_clearings(model, rng, p_on: float):
