@@ -105,3 +105,31 @@ def test_a_passed_deadline_answers_unknown_never_a_verdict(tmp_path):
     zval = _random_clearings(model, np.random.default_rng(0), p_on=0.8)
     verdict, u, _ = eng.dw.check(_cleared_year(list(model.zcol), zval), 1e-5, deadline=time.perf_counter() - 1.0)
     assert verdict == "unknown" and u is None
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_proof_mode_of_the_completion_gives_the_same_verdicts(tmp_path, seed):
+    """The completion's proof mode (primal heuristics and restarts off) changes how HiGHS searches, not
+    the answer: on random clearings the verdicts match the default mode, the plans found keep every
+    row, and the default options are back after a proof."""
+    sc = make_instance(10, tmp_path / "c", seed=seed, budget_per_location_rp=0.06e9)
+    model = build_model(prepare(sc))
+    normal, proof = Decomposition(model, OPTS).comp, Decomposition(model, OPTS).comp
+    zc = np.array([model.zcol[k] for k in model.zcol], dtype=np.int64)
+    keys = list(model.zcol)
+    before = {k: normal.h.getOptionValue(k)[1] for k in ("mip_heuristic_effort", "mip_heuristic_run_rins")}
+    rng = np.random.default_rng(seed)
+    found = {True: 0, False: 0}
+    for _ in range(10):
+        zval = _random_clearings(model, rng, p_on=float(rng.uniform(0.2, 0.8)))
+        a = normal.solve(zc, zval, keys, 60.0, None)
+        b = proof.solve(zc, zval, keys, 60.0, None, prove=True)
+        assert proof.h.getOptionValue("mip_heuristic_effort")[1] == 0.0
+        assert (a.values is None) == (b.values is None), (a.model_status, b.model_status)
+        found[b.values is not None] += 1
+        if b.values is not None:
+            act = model.A @ b.values[:model.n_cols]
+            assert np.all(act <= model.row_up + 1e-6) and np.all(act >= model.row_lo - 1e-6)
+        proof.solve(zc, zval, keys, 60.0, None)  # back to the default mode
+        assert {k: proof.h.getOptionValue(k)[1] for k in before} == before
+    assert found[True] and found[False], found
