@@ -195,7 +195,7 @@ def _money_knapsacks(model):
 class _Completion:
     """The full MIP with z fixed, as a feasibility problem; optionally restricted to a set of options."""
 
-    def __init__(self, model, opts):
+    def __init__(self, model, opts, proof_mode: bool = True):
         self.model = model
         self.h = new_highs(msg=opts.msg, threads=opts.threads, seed=opts.seed, mip_rel_gap=opts.mip_rel_gap)
         A, lo, up = model.A, model.row_lo, model.row_up
@@ -207,20 +207,21 @@ class _Completion:
         pass_arrays(self.h, np.zeros(model.n_cols), model.col_lb, model.col_ub, A, lo, up,
                     model.col_integer, maximize=True)
         self.h.setOptionValue("mip_max_nodes", int(COMPLETION_NODES))
+        if proof_mode:
+            # the completions that matter are the ones with no plan (a refutation): HiGHS's primal heuristics
+            # and restarts only cost time there, and the LP plus branching find a plan where there is one
+            # (measured on the embedded city: at 0.825 of its budget four refutations 13.5 s -> 8.0 s, a failed
+            # restricted stage 1.2-3.0 s -> 0.3-1.0 s; cut20's explanations, all completions 24.5 s -> 17.3 s)
+            self.h.setOptionValue("mip_heuristic_effort", 0.0)
+            for k in _PROOF_OFF:
+                self.h.setOptionValue(k, False)
         o_loc = model.inp.options["loc"].to_numpy().astype(np.int64)
         self.o_loc = o_loc
-        self.proving = False
         self.lb, self.ub = model.col_lb.copy(), model.col_ub.copy()
 
-    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None, prove: bool = False):
+    def solve(self, zc, zval, keys, time_limit: float, allowed: np.ndarray | None = None):
         """Integer works for the clearings ``zval``; with ``allowed`` (bool per option) only those options,
-        at slum locations only up to their clearing year (a restriction: infeasible proves nothing).
-
-        ``prove``: the stage that must settle the question (usually by proving that there is no plan):
-        HiGHS's primal heuristics and restarts are switched off, since on an infeasible completion they only
-        cost time (measured on the embedded city at 0.825 of its budget: four refutations 13.5 s -> 8.0 s;
-        the completion that has a plan was not slower, 1.6 -> 1.2 s)."""
-        self._mode(prove)
+        at slum locations only up to their clearing year (a restriction: infeasible proves nothing)."""
         m = self.model
         lb, ub = m.col_lb.copy(), m.col_ub.copy()
         lb[zc], ub[zc] = zval, zval
@@ -241,18 +242,9 @@ class _Completion:
         return run(self.h, mip=True)
 
 
-    def _mode(self, prove: bool) -> None:
-        if prove == self.proving:
-            return
-        h = self.h
-        if not hasattr(self, "_defaults"):
-            self._defaults = {k: h.getOptionValue(k)[1] for k in ("mip_heuristic_effort",) + _PROOF_OFF}
-        for k, default in self._defaults.items():
-            h.setOptionValue(k, (0.0 if k == "mip_heuristic_effort" else False) if prove else default)
-        self.proving = prove
 
 
-#: HiGHS switches turned off while a completion must prove (their defaults are restored afterwards)
+#: HiGHS switches turned off in the completion MIPs (proof mode)
 _PROOF_OFF = ("mip_heuristic_run_rens", "mip_heuristic_run_rins", "mip_heuristic_run_root_reduced_cost",
               "mip_heuristic_run_feasibility_jump", "mip_allow_restart")
 
@@ -523,12 +515,6 @@ class Decomposition:
             # which only the MIP sees, and each check costs seconds
             return out["dw_passed"] > out["dw_cuts"]
 
-        def tight() -> bool:
-            # once the whole completion MIP has refuted a set of clearings in this solve, the restricted
-            # completions mostly fail as well: they too run in proof mode (measured at 0.825 of the embedded
-            # budget: a failed restricted stage 1.2-3.0 s -> 0.3-1.0 s)
-            return out["no_good"] > 0
-
         def proven(bound) -> bool:
             return best is not None and best[1] >= bound - gap_tol * max(1.0, abs(bound)) - 1e-9
 
@@ -587,7 +573,7 @@ class Decomposition:
             # integer works for these clearings: first among each location's cheapest package, then also
             # the options the LP used (restrictions: quick when they succeed, prove nothing when not)
             allowed = _package_options(model, master.keys, zval)
-            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed, prove=tight())
+            comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
             stage = "package"
             if _DEBUG:
                 print(f"   package {comp_r.model_status} {comp_r.nodes} nodes {time.perf_counter() - t1:.2f}s",
@@ -597,7 +583,7 @@ class Decomposition:
                 # that this restriction mostly fails too, at a second of proof each time; the whole MIP finds
                 # the plan when there is one)
                 allowed |= (cr.values[model.xcol] > 1e-9).any(axis=1)
-                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed, prove=tight())
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
                 stage = "lp_support"
                 if _DEBUG:
                     print(f"   lp_support {comp_r.model_status} {comp_r.nodes} nodes {time.perf_counter() - t1:.2f}s",
@@ -621,7 +607,7 @@ class Decomposition:
                 stage = "full"
                 equity = float(model.inp.scenario["rules.equity_min_share"]) > 0
                 useful = None if equity else np.ones(len(allowed), bool)
-                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful, prove=True)
+                comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), useful)
             if _DEBUG:
                 print(f"   completion {stage} {comp_r.model_status} {time.perf_counter() - t1:.2f}s", flush=True)
             if comp_r.values is None:
@@ -667,7 +653,8 @@ class Decomposition:
         out["time"] = time.perf_counter() - t0
         if _DEBUG:
             print(f"DONE {out['termination']} t={out['time']:.2f} it={out['iterations']} nogood={out['no_good']} "
-                  f"dw_cuts={out['dw_cuts']} t_dw={out['time_dw']:.2f} t_comp={out['time_completion']:.2f}", flush=True)
+                  f"dw_cuts={out['dw_cuts']} t_dw={out['time_dw']:.2f} t_comp={out['time_completion']:.2f} "
+                  f"t_master={out['time_master']:.2f} t_check={out['time_check']:.2f} cuts={master.n_cuts}", flush=True)
         return out
 
 
