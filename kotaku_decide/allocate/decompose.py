@@ -85,6 +85,12 @@ class _Master:
         self.h.setOptionValue("mip_heuristic_effort", 0.0)
         for heuristic in ("rens", "rins", "root_reduced_cost", "shifting", "zi_round", "feasibility_jump"):
             self.h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
+        # nor do strong branching, cuts below the root, symmetry detection and restarts (measured on the 69
+        # masters of cut20's explanations, saved and re-solved: 7.7 s -> 4.5 s, the same optima)
+        self.h.setOptionValue("mip_pscost_minreliable", 0)
+        self.h.setOptionValue("mip_allow_cut_separation_at_nodes", False)
+        self.h.setOptionValue("mip_detect_symmetry", False)
+        self.h.setOptionValue("mip_allow_restart", False)
         self.n_cuts = 0
         self.cuts = []  #: (master columns, coefficients, lo, up) of every cut, valid for every integer plan
 
