@@ -8,7 +8,8 @@ input (building is ~0.1 s on the embedded city; the solve dominates), optionally
 feasible plan to HiGHS as a MIP start, solves **only the main objective** (the tie-break stage
 of :func:`~kotaku_decide.allocate.solve_model` is skipped: it never changes the hectare-years and
 costs a second per solve), and returns an :class:`Outcome` whose cleared years are re-scored with
-the official scoring (:func:`~kotaku_decide.allocate.end_condition`), not read from the model.
+the official scoring (:func:`~kotaku_decide.allocate.results.cleared_years`, the cleared years of
+:func:`~kotaku_decide.allocate.end_condition`), not read from the model.
 
 Money: Rp in everything returned; the model works in million Rp.
 """
@@ -24,10 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..allocate import AllocationInput, SolverOptions, build_model, end_condition, solve_model
+from ..allocate import AllocationInput, SolverOptions, build_model, solve_model
 from ..allocate.costing import LOCATION_WORKS, build_options
 from ..allocate.model import RELAXABLE, ModelSpec
 from ..allocate.packages import package_from_arrays
+from ..allocate.results import cleared_years
 from ..allocate.rules import EXPLAINED
 from ..allocate.solve import start_from_works
 
@@ -259,19 +261,16 @@ def plan_objective(v: AllocationInput, keys, loc_weight=None) -> float:
     priority-weighted objective of robust draws)."""
     if not keys:
         return 0.0
-    ec = end_condition(v, works_table(v, keys))
+    cy = cleared_years(v, works_table(v, keys))  # per location, in the locations' order
     loc = v.locations
     w = np.ones(len(loc)) if loc_weight is None else np.asarray(loc_weight, float)
-    pos = {lid: k for k, lid in enumerate(loc["location_id"])}
     area = loc["area_ha"].to_numpy(float)
     slum = loc["slum"].to_numpy(bool)
     yw = np.asarray(v.year_weight, float)
     years = np.asarray(v.years)
     tot = 0.0
-    for lid, cy in zip(ec["location_id"], ec["cleared_year"]):
-        k = pos[lid]
-        if not pd.isna(cy) and slum[k]:
-            tot += area[k] * w[k] * yw[years >= int(cy)].sum()
+    for k in np.flatnonzero(~np.isnan(cy) & slum):
+        tot += area[k] * w[k] * yw[years >= int(cy[k])].sum()
     return float(tot)
 
 
@@ -426,25 +425,25 @@ def _no_plan(inp, t0, status, message) -> Outcome:
 
 def _outcome_from(inp: AllocationInput, keys, model, rep, t0) -> Outcome:
     w = works_table(inp, keys)
-    cleared = {}
-    if len(w):
-        ec = end_condition(inp, w)
-    else:
-        ec = end_condition(inp, w.assign(cost_rp=w["cost_rp"].astype(float)))
-    slum = inp.locations["slum"].to_numpy(bool)
-    for lid, cy, s in zip(ec["location_id"], ec["cleared_year"], slum):
-        if s:
-            cleared[lid] = None if pd.isna(cy) else int(cy)
-    funded = {lid: sorted(set(g["year"].astype(int))) for lid, g in w.groupby("location_id")}
-    # money by source and year, and sources per location, from the money variables
-    recs, loc_src, loc_spend = [], {}, {}
+    cy = cleared_years(inp, w)  # re-scored with the official scoring, in the locations' order
     ids = inp.locations["location_id"].to_numpy()
-    for (i, g, y, s), col in model.mcol.items():
-        val = model.value(col)
-        if val > 1e-6:
-            recs.append((s, inp.years[y], val * 1e6))
-            loc_src.setdefault(ids[i], set()).add(s)
-            loc_spend[ids[i]] = loc_spend.get(ids[i], 0.0) + val * 1e6
+    slum = inp.locations["slum"].to_numpy(bool)
+    cleared = {ids[k]: None if np.isnan(cy[k]) else int(cy[k]) for k in np.flatnonzero(slum)}
+    years_at: dict = {}
+    for lid, y in zip(w["location_id"].tolist(), w["year"].tolist()):
+        years_at.setdefault(lid, set()).add(int(y))
+    funded = {lid: sorted(years_at[lid]) for lid in sorted(years_at)}
+    # money by source and year, and sources per location, from the money variables (in column order)
+    recs, loc_src, loc_spend = [], {}, {}
+    mkeys = list(model.mcol)
+    mval = (np.zeros(len(mkeys)) if model.values is None
+            else model.values[np.fromiter(model.mcol.values(), dtype=np.int64, count=len(mkeys))])
+    for k in np.flatnonzero(mval > 1e-6):
+        i, _g, y, s = mkeys[k]
+        val = float(mval[k])
+        recs.append((s, inp.years[y], val * 1e6))
+        loc_src.setdefault(ids[i], set()).add(s)
+        loc_spend[ids[i]] = loc_spend.get(ids[i], 0.0) + val * 1e6
     spend = pd.DataFrame(recs, columns=["source", "year", "cost_rp"]).groupby(
         ["source", "year"], as_index=False)["cost_rp"].sum() if recs else pd.DataFrame(
         columns=["source", "year", "cost_rp"])
