@@ -97,6 +97,44 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     a priority-weighted objective (robust-funding draws); None = 1 everywhere.
     """
     t0 = time.perf_counter()
+    plan_raw, removed_for_equity = _purchases(inp, loc_weight)
+    kind = inp.scenario["objective.kind"]
+    area = inp.locations["area_ha"].to_numpy(float)
+    th, _ty = inp.target()
+    plan = _plan_rows(inp, plan_raw)
+    from .results import evaluate_plan, works_from_plan
+
+    ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
+        columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
+    obj = {"hectares": ev["hectare_years"], "households": ev["households"], "least_cost": ev["cost_m"]}[kind]
+    rep = SolveReport(status=SolveStatus.FEASIBLE_NOT_PROVEN, proven_optimal=False, objective=obj, best_bound=None,
+                      gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
+                      solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
+                      message="heuristic baseline: no optimality claim")
+    if removed_for_equity:
+        ha = float(area[sorted(set(removed_for_equity))].sum())
+        rep.message += (f"; to meet the equity minimum the greedy rule dropped {len(set(removed_for_equity))} "
+                        f"location(s) ({ha:.2f} ha) it had funded - a weak baseline under equity rules")
+    if len(plan) == 0 and len(inp.options):
+        rep.message += "; the greedy plan spends nothing"
+    if kind == "least_cost" and th is not None and ev["cleared_ha"] + 1e-9 < th:
+        rep.message += (f"; the greedy rule misses the target: {ev['cleared_ha']:.2f} of {th:.2f} ha cleared")
+    return plan, rep
+
+
+def greedy_works(inp: AllocationInput, loc_weight=None) -> list[tuple[int, int]]:
+    """The works of the greedy plan as sorted, distinct ``(option_row, year)`` pairs.
+
+    The same purchases as :func:`greedy_plan` (same arguments), without the plan table and the
+    report's re-scoring: for callers that only need the works, e.g. as a MIP start.
+    """
+    plan_raw, _removed = _purchases(inp, loc_weight)
+    return sorted(set(zip(plan_raw["option_row"].astype(int).tolist(), plan_raw["year"].astype(int).tolist())))
+
+
+def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, list[int]]:
+    """The greedy rule's purchases: ``option_row, year, source, cost_rp`` (one row per work and paying
+    source, in purchase order) and the location positions dropped to meet an equity minimum."""
     sc = inp.scenario
     kind = sc["objective.kind"]
     opts = inp.options
@@ -352,23 +390,4 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
             _removed.append(int(last))
             plan_raw = plan_raw[plan_raw["loc"] != last]
         plan_raw = plan_raw[["option_row", "year", "source", "cost_rp"]]
-    removed_for_equity = _removed
-    plan = _plan_rows(inp, plan_raw)
-    from .results import evaluate_plan, works_from_plan
-
-    ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
-        columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
-    obj = {"hectares": ev["hectare_years"], "households": ev["households"], "least_cost": ev["cost_m"]}[kind]
-    rep = SolveReport(status=SolveStatus.FEASIBLE_NOT_PROVEN, proven_optimal=False, objective=obj, best_bound=None,
-                      gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
-                      solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
-                      message="heuristic baseline: no optimality claim")
-    if removed_for_equity:
-        ha = float(area[sorted(set(removed_for_equity))].sum())
-        rep.message += (f"; to meet the equity minimum the greedy rule dropped {len(set(removed_for_equity))} "
-                        f"location(s) ({ha:.2f} ha) it had funded - a weak baseline under equity rules")
-    if len(plan) == 0 and len(inp.options):
-        rep.message += "; the greedy plan spends nothing"
-    if kind == "least_cost" and th is not None and ev["cleared_ha"] + 1e-9 < th:
-        rep.message += (f"; the greedy rule misses the target: {ev['cleared_ha']:.2f} of {th:.2f} ha cleared")
-    return plan, rep
+    return plan_raw, _removed

@@ -277,12 +277,11 @@ def plan_objective(v: AllocationInput, keys, loc_weight=None) -> float:
 def greedy_start(v: AllocationInput, loc_weight=None):
     """The greedy plan (benefit weighted by ``loc_weight``) as a MIP start: ``(keys, hectare-years)``
     (weighted the same way), or ``(None, -inf)`` without works."""
-    from ..allocate.greedy import greedy_plan
+    from ..allocate.greedy import greedy_works
 
-    gp, _ = greedy_plan(v, loc_weight=loc_weight)
-    if not len(gp):
+    keys = set(greedy_works(v, loc_weight=loc_weight))
+    if not keys:
         return None, -np.inf
-    keys = set(zip(gp["option_row"].astype(int), gp["year"].astype(int)))
     return keys, plan_objective(v, keys, loc_weight)
 
 
