@@ -165,12 +165,14 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     for allow, choices in layers_in:
         prev = table
         new = prev.copy() if allow else np.full_like(prev, INF)
-        for _ks, d, cc, bits in choices:
-            q = np.minimum(pr + d, need)
-            to = states | bits
-            for st in range(S):
-                np.minimum.at(new[:, to[st]], q, prev[:, st] + cc)
-        layers.append((prev, allow, choices))
+        # every choice and (points, state) cell at once: (p, st) -> (min(p + d, need), st | bits) at
+        # cost prev[p, st] + cc; a minimum is exact and order-free, so one call does the cell-by-cell update
+        q = np.minimum(pr[None, :] + np.array([d for _ks, d, _cc, _b in choices], dtype=np.int64)[:, None], need)
+        to = states[None, :] | np.array([b for _ks, _d, _cc, b in choices], dtype=np.int64)[:, None]
+        vals = prev[None, :, :] + np.array([cc for _ks, _d, cc, _b in choices], dtype=float)[:, None, None]
+        if choices:
+            np.minimum.at(new, (q[:, :, None], to[:, None, :]), vals)
+        layers.append((prev, allow, choices, q, to, vals))
         table = new
     ok = np.ones(S, bool)
     for r in range(R):
@@ -184,33 +186,27 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
             best_state = (need, int(st))
     if best_state is None:
         return best
-    # backtrack through the layers
+    # backtrack through the layers: in each, the first choice (in order), then the lowest source state,
+    # then the fewest source points, that reaches the current cell at its value
     chosen = []
     state = best_state
     cur = table
-    for prev, allow, choices in reversed(layers):
+    for prev, allow, choices, q, to, vals in reversed(layers):
         p_, s_ = state
         target = cur[p_, s_]
         tol = 1e-9 + 1e-12 * abs(target)  # np.isclose's test, written out (it was a tenth of a draw's time)
         if allow and abs(prev[p_, s_] - target) <= tol:
             cur = prev
             continue
-        found = False
-        for ks, d, cc, bits in choices:
-            froms = [st for st in range(S) if (st | bits) == s_]
-            srcs = pr[np.minimum(pr + d, need) == p_]
-            for st in froms:
-                vals = prev[srcs, st] + cc
-                k = np.flatnonzero(np.abs(vals - target) <= tol)
-                if len(k):
-                    chosen += [labels[x] for x in reversed(ks)]
-                    state = (int(srcs[k[0]]), st)
-                    found = True
-                    break
-            if found:
-                break
-        if not found:  # numerical trouble: report no package rather than a wrong one
+        # hit[c, st, p]: choice c from cell (p, st) lands on (p_, s_) at the target value
+        hit = ((q == p_)[:, None, :] & (to == s_)[:, :, None]
+               & (np.abs(vals - target) <= tol).transpose(0, 2, 1))
+        first = int(np.argmax(hit.ravel())) if hit.size else 0
+        if not hit.size or not hit.ravel()[first]:  # numerical trouble: report no package rather than a wrong one
             return (INF, [])
+        c, st, src = np.unravel_index(first, hit.shape)
+        chosen += [labels[x] for x in reversed(choices[c][0])]
+        state = (int(src), int(st))
         cur = prev
     return best[0], extra_rows + chosen[::-1]
 
