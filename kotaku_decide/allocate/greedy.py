@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from ..score.clearance import service_constraints
-from ..score.scoring import denominator_matrix, volume_matrix
 from .costing import LOCATION_WORKS
 from .inputs import AllocationInput
 from .packages import package_from_arrays
-from .results import _plan_rows
+from .results import _plan_rows, baseline_arrays
 from .status import SolveReport, SolveStatus
 
 __all__ = ["greedy_plan"]
@@ -44,6 +43,7 @@ class _Wallet:
         self.cap_used = defaultdict(float)
         narrow = {s: len(self.f.eligible[s]) for s in self.f.sources}
         sw = inp.swadaya_source
+        self.swadaya, self.share = sw, inp.swadaya_share  # read once (scenario look-ups)
         self.order = sorted(self.f.sources, key=lambda s: (s == sw, narrow[s], s))
 
     def new_year(self, yi: int):
@@ -53,7 +53,7 @@ class _Wallet:
 
     def pay(self, cost: float, sources: tuple, kel: str, year: int, insitu: bool, tx: list) -> bool:
         """Pay ``cost`` [Rp] from eligible sources; record (source, amount) in ``tx``. False if impossible."""
-        sw, share = self.inp.swadaya_source, self.inp.swadaya_share
+        sw, share = self.swadaya, self.share
         rem = cost
         if insitu and sw is not None and share > 0:
             need = share * cost
@@ -153,10 +153,15 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
     total = loc["total_score"].to_numpy(int).copy()
     slum = loc["slum"].to_numpy(bool)
     locked_in = loc["locked_in"].to_numpy(bool)
-    by_loc = {i: g for i, g in opts.groupby("loc", sort=True)}
+    # option positions per location (locations in ascending order, options in table order)
+    o_loc = opts["loc"].to_numpy()
+    order = np.argsort(o_loc, kind="stable")
+    found, first = np.unique(o_loc[order], return_index=True)
+    loc_rows = {int(i): idx for i, idx in zip(found, np.split(order, first[1:]))}
     # per location: (criterion, delta, cost [Rp], option row) arrays for the package search
-    arrays = {i: (g["criterion"].to_numpy(), g["delta_score"].to_numpy(), g["cost_rp"].to_numpy(float),
-                  g.index.to_numpy()) for i, g in by_loc.items()}
+    o_crit, o_delta = opts["criterion"].to_numpy(), opts["delta_score"].to_numpy()
+    o_cost, o_label = opts["cost_rp"].to_numpy(float), opts.index.to_numpy()
+    arrays = {i: (o_crit[idx], o_delta[idx], o_cost[idx], o_label[idx]) for i, idx in loc_rows.items()}
     done_crit = defaultdict(set)  # loc -> criteria with a work (or resettled/legalised)
     resettled = np.zeros(len(loc), bool)
     started: dict = {}
@@ -168,11 +173,12 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
     pkg_id = [0]
     precedence = inp.precedence
     prec_done = inp.locations["location_id"].astype(str).isin(inp.precedence_done).to_numpy()
-    crit_of = opts["criterion"].to_dict()
-    cost_of = opts["cost_rp"].to_dict()
-    delta_of = opts["delta_score"].to_dict()
-    src_of = opts["sources"].to_dict()
-    loc_of = opts["loc"].to_dict()
+    labels_all = opts.index.tolist()
+    crit_of = dict(zip(labels_all, opts["criterion"].tolist()))
+    cost_of = dict(zip(labels_all, opts["cost_rp"].tolist()))
+    delta_of = dict(zip(labels_all, opts["delta_score"].tolist()))
+    src_of = dict(zip(labels_all, opts["sources"].tolist()))
+    loc_of = dict(zip(labels_all, opts["loc"].tolist()))
     th, ty = inp.target()
     yw = inp.year_weight
     # the clearance rule: total below total_below and, if it names services, each served well enough
@@ -181,9 +187,10 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
     col = {c: j for j, c in enumerate(codes)}
     svc_items = [([codes[j] for j in cols], limit)
                  for _a, cols, limit in service_constraints(inp.profile, inp.clearance)]
-    Vleft = volume_matrix(loc, inp.profile).astype(float)  # volumes still affected, updated as works are bought
-    Dm = denominator_matrix(loc, inp.profile)
-    qty_of = opts["quantity"].to_dict()
+    base = baseline_arrays(inp)
+    Vleft = base.V0.astype(float)  # volumes still affected (a copy), updated as works are bought
+    Dm = base.D
+    qty_of = dict(zip(labels_all, opts["quantity"].tolist()))
 
     def can_start(i, yi):
         if i in started:
@@ -267,7 +274,7 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
     opt_crit = opts["criterion"].tolist()
     opt_delta = opts["delta_score"].tolist()
     opt_cost = opts["cost_rp"].astype(float).tolist()
-    crits_at = {i: set(g["criterion"]) for i, g in by_loc.items()}
+    crits_at = {i: set(o_crit[idx]) for i, idx in loc_rows.items()}
     fmin = float(sc["rules.equity_min_share"])
     grp = loc["equity_group"].to_numpy()
     G = max(len(set(grp[opts["loc"].to_numpy()])), 1)
@@ -279,7 +286,7 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
                 pass
             else:
                 cands = []
-                for i, rows in by_loc.items():
+                for i in loc_rows:
                     if not slum[i] or cleared(i):
                         continue
                     c, labs = clearing_package(i)
@@ -292,7 +299,7 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
                 while cands:
                     if kind == "least_cost" and th is not None:
                         got = float(area[slum & cleared_all()].sum())
-                        if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in by_loc):
+                        if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in loc_rows):
                             break
                     if fmin > 0:  # serve the groups below their minimum share first
                         spent = defaultdict(float)
@@ -308,9 +315,10 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
             if kind == "households":
                 V = {c: loc[f"vol_{inp.profile.criteria.set_index('code').at[c, 'input_key']}"].to_numpy(float)
                      for c in inp.water + inp.sanitation}
-                for i, rows in by_loc.items():
+                for i, idx in loc_rows.items():
                     if resettled[i]:
                         continue
+                    rows = opts.iloc[idx]
                     leg = []
                     if not legal[i]:
                         lr = rows.index[rows["criterion"] == "legalisation"]

@@ -21,7 +21,7 @@ from ..score.scoring import contribution_of_handling, denominator_matrix, score_
 from .inputs import AllocationInput
 
 __all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "cleared_years",
-           "yearly_indicators", "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
+           "baseline_arrays", "yearly_indicators", "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
 
 PLAN_COLUMNS = ["location_id", "name", "kelurahan", "kecamatan", "criterion", "option", "work_id", "work",
                 "quantity", "unit", "year", "source", "cost_rp", "work_cost_rp", "unit_cost_rp", "score_before",
@@ -166,7 +166,7 @@ def _volumes_after(inp: AllocationInput, works: pd.DataFrame, upto_year: int | N
 
 
 @dataclass(frozen=True)
-class _Baseline:
+class BaselineArrays:
     """Arrays of a locations table at the baseline that the re-scoring needs again and again."""
 
     D: np.ndarray  #: denominators (locations x criteria)
@@ -177,12 +177,12 @@ class _Baseline:
     col: dict  #: criterion code -> column
 
 
-#: id(locations) -> (weak reference to the locations table, profile, clearance rule, _Baseline)
+#: id(locations) -> (weak reference to the locations table, profile, clearance rule, BaselineArrays)
 _BASELINES: dict = {}
 _BASELINES_KEEP = 8
 
 
-def _baseline(inp: AllocationInput) -> _Baseline:
+def baseline_arrays(inp: AllocationInput) -> BaselineArrays:
     """The baseline arrays of ``inp.locations`` under its profile and clearance rule.
 
     Computed once per locations table and kept while that table lives: the variants of an input
@@ -202,7 +202,7 @@ def _baseline(inp: AllocationInput) -> _Baseline:
     cleared0 = clearance(V0, D, prof, rule, None, scored=scored).cleared
     for a in (D, V0, slum0, cleared0):
         a.setflags(write=False)
-    base = _Baseline(D=D, V0=V0, slum0=slum0, cleared0=cleared0,
+    base = BaselineArrays(D=D, V0=V0, slum0=slum0, cleared0=cleared0,
                      pos={lid: i for i, lid in enumerate(loc["location_id"])},
                      col={c: j for j, c in enumerate(prof.codes)})
     if len(_BASELINES) >= _BASELINES_KEEP:
@@ -223,7 +223,7 @@ def cleared_years(inp: AllocationInput, works: pd.DataFrame) -> np.ndarray:
     so the other locations keep their baseline result (the same numbers as re-scoring the whole
     table every year, in a fraction of the time).
     """
-    base = _baseline(inp)
+    base = baseline_arrays(inp)
     prof, years = inp.profile, list(inp.years)
     n = len(base.V0)
     lids = works["location_id"].tolist()
