@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..score.clearance import service_constraints
 from .costing import LOCATION_WORKS
-from .inputs import AllocationInput
+from .inputs import AllocationInput, rows_by_location
 from .packages import package_from_arrays
 from .results import _plan_rows, baseline_arrays
 from .status import SolveReport, SolveStatus
@@ -153,11 +153,7 @@ def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, lis
     total = loc["total_score"].to_numpy(int).copy()
     slum = loc["slum"].to_numpy(bool)
     locked_in = loc["locked_in"].to_numpy(bool)
-    # option positions per location (locations in ascending order, options in table order)
-    o_loc = opts["loc"].to_numpy()
-    order = np.argsort(o_loc, kind="stable")
-    found, first = np.unique(o_loc[order], return_index=True)
-    loc_rows = {int(i): idx for i, idx in zip(found, np.split(order, first[1:]))}
+    loc_rows = rows_by_location(opts)  # option positions per location (ascending), in table order
     # per location: (criterion, delta, cost [Rp], option row) arrays for the package search
     o_crit, o_delta = opts["criterion"].to_numpy(), opts["delta_score"].to_numpy()
     o_cost, o_label = opts["cost_rp"].to_numpy(float), opts.index.to_numpy()

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..allocate import AllocationInput, SolverOptions, build_model, solve_model
 from ..allocate.costing import LOCATION_WORKS, build_options
+from ..allocate.inputs import rows_by_location
 from ..allocate.model import RELAXABLE, ModelSpec
 from ..allocate.packages import package_from_arrays
 from ..allocate.results import cleared_years
@@ -218,17 +219,17 @@ def package_input(inp: AllocationInput) -> tuple[AllocationInput, list[list[int]
     o, loc = inp.options, inp.locations
     slum = loc["slum"].to_numpy(bool)
     legal = loc["legal_alloc"].to_numpy(bool)
+    ids = loc["location_id"].to_numpy()
     v_need = inp.need()
+    crit, delta = o["criterion"].to_numpy(), o["delta_score"].to_numpy()
+    cost, rows = o["cost_rp"].to_numpy(float), o.index.to_numpy()
     packs = []
-    for i, g in o.groupby("loc", sort=True):
-        i = int(i)
+    for i, idx in rows_by_location(o).items():
         if not slum[i]:
             continue
         need = int(v_need[i])
-        c, labels = package_from_arrays(g["criterion"].to_numpy(), g["delta_score"].to_numpy(),
-                                        g["cost_rp"].to_numpy(float), g.index.to_numpy(), need, bool(legal[i]),
-                                        inp.precedence_at(str(loc.at[i, "location_id"])),
-                                        services=inp.package_services(i, g.index.to_numpy()))
+        c, labels = package_from_arrays(crit[idx], delta[idx], cost[idx], rows[idx], need, bool(legal[i]),
+                                        inp.precedence_at(str(ids[i])), services=inp.package_services(i, rows[idx]))
         if np.isfinite(c) and labels:
             packs.append(sorted(int(x) for x in labels))
     keep = sorted(x for p in packs for x in p)
