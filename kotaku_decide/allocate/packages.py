@@ -157,30 +157,37 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
                                   for ks in combos]))
     INF = np.inf
     P = need + 1
-    pr = np.arange(P)
     states = np.arange(S)
-    table = np.full((P, S), INF)  # (points capped at need, precedence state)
-    table[0, 0] = 0.0
+    # the table is flat: cell p * S + st = (points capped at need, precedence state). Every choice of
+    # every layer, and the cell it leads to from each cell (p, st): (min(p + d, need), st | bits)
+    flat = [ch for _allow, choices in layers_in for ch in choices]
+    d_all = np.array([d for _ks, d, _cc, _b in flat], dtype=np.int64)
+    cc_all = np.array([cc for _ks, _d, cc, _b in flat], dtype=float)
+    b_all = np.array([b for _ks, _d, _cc, b in flat], dtype=np.int64)
+    dest = (np.minimum(np.arange(P)[None, :, None] + d_all[:, None, None], need) * S
+            + (states[None, None, :] | b_all[:, None, None])).reshape(len(flat), P * S)
+    table = np.full(P * S, INF)
+    table[0] = 0.0
     layers = []
+    k0 = 0
     for allow, choices in layers_in:
+        k1 = k0 + len(choices)
         prev = table
         new = prev.copy() if allow else np.full_like(prev, INF)
-        # every choice and (points, state) cell at once: (p, st) -> (min(p + d, need), st | bits) at
-        # cost prev[p, st] + cc; a minimum is exact and order-free, so one call does the cell-by-cell update
-        q = np.minimum(pr[None, :] + np.array([d for _ks, d, _cc, _b in choices], dtype=np.int64)[:, None], need)
-        to = states[None, :] | np.array([b for _ks, _d, _cc, b in choices], dtype=np.int64)[:, None]
-        vals = prev[None, :, :] + np.array([cc for _ks, _d, cc, _b in choices], dtype=float)[:, None, None]
-        if choices:
-            np.minimum.at(new, (q[:, :, None], to[:, None, :]), vals)
-        layers.append((prev, allow, choices, q, to, vals))
+        # all choices and cells of the layer in one call: a minimum is exact and order-free, so this
+        # is the cell-by-cell update
+        vals = prev[None, :] + cc_all[k0:k1, None]
+        np.minimum.at(new, dest[k0:k1].ravel(), vals.ravel())
+        layers.append((prev, allow, choices, dest[k0:k1], vals))
         table = new
+        k0 = k1
     ok = np.ones(S, bool)
     for r in range(R):
         if need_before[r]:
             ok &= ~(((states >> (2 * r + 1)) & 1).astype(bool) & ~((states >> (2 * r)) & 1).astype(bool))
     best_state = None
     for st in np.flatnonzero(ok):
-        v = table[need, st]
+        v = table[need * S + st]
         if v + extra < best[0] - 1e-9:
             best = (v + extra, None)
             best_state = (need, int(st))
@@ -191,16 +198,15 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     chosen = []
     state = best_state
     cur = table
-    for prev, allow, choices, q, to, vals in reversed(layers):
-        p_, s_ = state
-        target = cur[p_, s_]
+    for prev, allow, choices, to, vals in reversed(layers):
+        cell = state[0] * S + state[1]
+        target = cur[cell]
         tol = 1e-9 + 1e-12 * abs(target)  # np.isclose's test, written out (it was a tenth of a draw's time)
-        if allow and abs(prev[p_, s_] - target) <= tol:
+        if allow and abs(prev[cell] - target) <= tol:
             cur = prev
             continue
-        # hit[c, st, p]: choice c from cell (p, st) lands on (p_, s_) at the target value
-        hit = ((q == p_)[:, None, :] & (to == s_)[:, :, None]
-               & (np.abs(vals - target) <= tol).transpose(0, 2, 1))
+        # hit[c, st, p]: choice c from cell (p, st) lands on the current cell at its value
+        hit = ((to == cell) & (np.abs(vals - target) <= tol)).reshape(len(choices), P, S).transpose(0, 2, 1)
         first = int(np.argmax(hit.ravel())) if hit.size else 0
         if not hit.size or not hit.ravel()[first]:  # numerical trouble: report no package rather than a wrong one
             return (INF, [])
