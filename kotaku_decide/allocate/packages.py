@@ -278,17 +278,25 @@ def priced_clearing_bounds(crit, delta, c_by_t, c_any, need: int, legal: bool, p
             bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
         new = table + skip[c]  # no contributing work on c (a negative-price work may still be done)
         to = states | bits
+        # all states at once: per state a work on c leads to, the cheapest state leading there (a
+        # minimum is exact and x -> x + cost is monotone in floating point, so the best of
+        # (x + cost) over the sources is (best x) + cost: the state-by-state update, in one step)
+        if bits == 0:
+            src, dst = table, new
+        else:
+            dest = sorted(set(to.tolist()))
+            src = np.stack([table[:, :, to == ds].min(axis=2) for ds in dest], axis=2)
+            dst = new[:, :, dest]
         for k in by_crit[c]:
             d = int(min(delta[k], need))
             if d <= 0:
                 continue
-            cost = c_by_t[k][:, None]
-            for st in range(S):
-                src = table[:, :, st]
-                dst = new[:, :, to[st]]
-                if d < P - 1:
-                    np.minimum(dst[:, d:P - 1], src[:, :P - 1 - d] + cost, out=dst[:, d:P - 1])
-                np.minimum(dst[:, P - 1], src[:, max(P - 1 - d, 0):].min(axis=1) + cost[:, 0], out=dst[:, P - 1])
+            cost = c_by_t[k][:, None, None]
+            if d < P - 1:
+                np.minimum(dst[:, d:P - 1], src[:, :P - 1 - d] + cost, out=dst[:, d:P - 1])
+            np.minimum(dst[:, P - 1], src[:, max(P - 1 - d, 0):].min(axis=1) + cost[:, 0], out=dst[:, P - 1])
+        if bits != 0:
+            new[:, :, dest] = dst
         table = new
     ok = np.ones(S, bool)
     for r in range(R):
