@@ -125,13 +125,23 @@ def with_budget(inp: AllocationInput, budget_rp: np.ndarray) -> AllocationInput:
     return dataclasses.replace(inp, funding=fund, options=opts, unaffordable=un)
 
 
+def _work_factors(work_ids: pd.Series, factor_by_work: dict) -> np.ndarray:
+    """Each row's cost factor, ``work_ids.map(factor_by_work).fillna(1.0)`` (1 for a work without a
+    factor), by plain dict look-ups when no work id is missing (a tenth of the time of ``map``)."""
+    if work_ids.isna().any():
+        return work_ids.map(factor_by_work).fillna(1.0).to_numpy(float)
+    f = np.array([factor_by_work.get(w, 1.0) for w in work_ids.tolist()], dtype=float)
+    f[np.isnan(f)] = 1.0
+    return f
+
+
 def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
     """The input with every option's cost multiplied by its work's factor (``work_id -> factor``)."""
     def scale(o):
         if o is None or not len(o):
             return o
         o = o.copy()
-        f = o["work_id"].map(factor_by_work).fillna(1.0).to_numpy(float)
+        f = _work_factors(o["work_id"], factor_by_work)
         o["cost_rp"] = o["cost_rp"].to_numpy(float) * f
         o["cost_m"] = o["cost_rp"] / 1e6
         if "unit_cost_rp" in o:
@@ -140,8 +150,7 @@ def with_costs(inp: AllocationInput, factor_by_work: dict) -> AllocationInput:
     # the catalogue and the scenario's location unit costs scale too, so that the variant is coherent
     # (its plans pass the checker's pricing rules at the drawn costs)
     works = inp.works.copy()
-    works["unit_cost_rp"] = works["unit_cost_rp"].to_numpy(float) * works["work_id"].map(
-        factor_by_work).fillna(1.0).to_numpy(float)
+    works["unit_cost_rp"] = works["unit_cost_rp"].to_numpy(float) * _work_factors(works["work_id"], factor_by_work)
     sc = inp.scenario
     luc = sc["costs.location_unit_cost"] or {}
     if luc:
