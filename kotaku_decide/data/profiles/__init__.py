@@ -138,16 +138,16 @@ class Profile:
     meta: dict = field(repr=False)
     clearance: tuple = field(default=(), repr=False)  # ClearanceRule rows of clearance.csv
 
-    # --- convenience views -------------------------------------------------------------------
-    @property
+    # --- convenience views (read once: a profile is immutable, and scoring asks on every call) ---
+    @cached_property
     def codes(self) -> tuple:
         return tuple(self.criteria["code"])
 
-    @property
+    @cached_property
     def input_keys(self) -> tuple:
         return tuple(self.criteria["input_key"])
 
-    @property
+    @cached_property
     def aspects(self) -> tuple:
         return tuple(dict.fromkeys(self.criteria["aspect"]))
 
