@@ -178,7 +178,7 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
         # is the cell-by-cell update
         vals = prev[None, :] + cc_all[k0:k1, None]
         np.minimum.at(new, dest[k0:k1].ravel(), vals.ravel())
-        layers.append((prev, allow, choices, dest[k0:k1], vals))
+        layers.append((prev, allow, choices))
         table = new
         k0 = k1
     ok = np.ones(S, bool)
@@ -194,25 +194,36 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     if best_state is None:
         return best
     # backtrack through the layers: in each, the first choice (in order), then the lowest source state,
-    # then the fewest source points, that reaches the current cell at its value
+    # then the fewest source points, that reaches the current cell at its value (a few cells per
+    # layer: plain Python, with the forward pass's arithmetic)
     chosen = []
-    state = best_state
+    p_, s_ = best_state
     cur = table
-    for prev, allow, choices, to, vals in reversed(layers):
-        cell = state[0] * S + state[1]
-        target = cur[cell]
+    for prev, allow, choices in reversed(layers):
+        target = cur[p_ * S + s_]
         tol = 1e-9 + 1e-12 * abs(target)  # np.isclose's test, written out (it was a tenth of a draw's time)
-        if allow and abs(prev[cell] - target) <= tol:
+        if allow and abs(prev[p_ * S + s_] - target) <= tol:
             cur = prev
             continue
-        # hit[c, st, p]: choice c from cell (p, st) lands on the current cell at its value
-        hit = ((to == cell) & (np.abs(vals - target) <= tol)).reshape(len(choices), P, S).transpose(0, 2, 1)
-        first = int(np.argmax(hit.ravel())) if hit.size else 0
-        if not hit.size or not hit.ravel()[first]:  # numerical trouble: report no package rather than a wrong one
+        found = None
+        for ks, d, cc, bits in choices:
+            # source points p with min(p + d, need) == p_, fewest first
+            srcs = range(max(need - d, 0), P) if p_ == need else ([p_ - d] if 0 <= p_ - d <= need else [])
+            for st in range(S):
+                if st | bits != s_:
+                    continue
+                for p in srcs:
+                    if abs(prev[p * S + st] + cc - target) <= tol:
+                        found = (ks, p, st)
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if found is None:  # numerical trouble: report no package rather than a wrong one
             return (INF, [])
-        c, st, src = np.unravel_index(first, hit.shape)
-        chosen += [labels[x] for x in reversed(choices[c][0])]
-        state = (int(src), int(st))
+        ks, p_, s_ = found
+        chosen += [labels[x] for x in reversed(ks)]
         cur = prev
     return best[0], extra_rows + chosen[::-1]
 
