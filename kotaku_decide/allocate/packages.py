@@ -101,12 +101,13 @@ def _service_groups(crit, removes, cost, share, items, by_crit):
 def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=(), services=None):
     need = max(int(need), 0)
     crit = np.asarray(crit, dtype=object)
+    cl = crit.tolist()  # for the loops below (list look-ups)
     n = len(crit)
     excl = set(exclude)
-    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS and crit[k] not in excl]
+    ins = [k for k in range(n) if cl[k] not in LOCATION_WORKS and cl[k] not in excl]
     by_crit: dict = {}
     for k in ins:
-        by_crit.setdefault(crit[k], []).append(k)
+        by_crit.setdefault(cl[k], []).append(k)
     groups = []
     covered: set = set()
     if services is not None and services[2]:
@@ -121,14 +122,14 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     if need <= 0 and groups == []:
         return 0.0, []
     best = (np.inf, [])
-    res = [k for k in range(n) if crit[k] == "resettlement"]
+    res = [k for k in range(n) if cl[k] == "resettlement"]
     if res:
         best = (float(cost[res[0]]), [labels[res[0]]])
     if groups is None:  # a service item no work can meet: only resettlement clears
         return best
     extra, extra_rows = 0.0, []
     if not legal:
-        leg = [k for k in range(n) if crit[k] == "legalisation"]
+        leg = [k for k in range(n) if cl[k] == "legalisation"]
         if not leg:
             return best
         extra, extra_rows = float(cost[leg[0]]), [labels[leg[0]]]
@@ -140,12 +141,13 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     S = 1 << (2 * R)
     need_before = [bool(b & set(by_crit)) for b, _ in rules]
 
+    crit_bits = {c: sum(((1 << (2 * r)) * (c in b)) | ((1 << (2 * r + 1)) * (c in a)) for r, (b, a) in enumerate(rules))
+                 for c in by_crit}
+
     def bits_of(ks):
         bits = 0
         for k in ks:
-            c = crit[k]
-            for r, (b, a) in enumerate(rules):
-                bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
+            bits |= crit_bits[cl[k]]
         return bits
 
     # layers: (allow nothing, [(option indices, points, cost, precedence bits)]): one per criterion
