@@ -203,8 +203,8 @@ def baseline_arrays(inp: AllocationInput) -> BaselineArrays:
     for a in (D, V0, slum0, cleared0):
         a.setflags(write=False)
     base = BaselineArrays(D=D, V0=V0, slum0=slum0, cleared0=cleared0,
-                     pos={lid: i for i, lid in enumerate(loc["location_id"])},
-                     col={c: j for j, c in enumerate(prof.codes)})
+                          pos={lid: i for i, lid in enumerate(loc["location_id"])},
+                          col={c: j for j, c in enumerate(prof.codes)})
     if len(_BASELINES) >= _BASELINES_KEEP:
         _BASELINES.clear()
     _BASELINES[id(loc)] = (weakref.ref(loc), prof, rule, base)
