@@ -198,10 +198,15 @@ def works_table(inp: AllocationInput, keys) -> pd.DataFrame:
     if not keys:
         return pd.DataFrame(columns=["option_row", "location_id", "criterion", "quantity", "year", "cost_rp"])
     rows = np.array([k[0] for k in keys], dtype=int)
-    o = inp.options.loc[rows]
-    return pd.DataFrame({"option_row": rows, "location_id": o["location_id"].to_numpy(),
-                         "criterion": o["criterion"].to_numpy(), "quantity": o["quantity"].to_numpy(float),
-                         "year": np.array([k[1] for k in keys], dtype=int), "cost_rp": o["cost_rp"].to_numpy(float)})
+    opts = inp.options
+    pos = opts.index.get_indexer(rows)  # option rows are labels; only four columns are read
+    if (pos < 0).any():
+        raise KeyError(f"option rows not in the options: {sorted(set(rows[pos < 0].tolist()))}")
+    return pd.DataFrame({"option_row": rows, "location_id": opts["location_id"].to_numpy()[pos],
+                         "criterion": opts["criterion"].to_numpy()[pos],
+                         "quantity": opts["quantity"].to_numpy(float)[pos],
+                         "year": np.array([k[1] for k in keys], dtype=int),
+                         "cost_rp": opts["cost_rp"].to_numpy(float)[pos]})
 
 
 def cheapest_cost(inp: AllocationInput, i: int) -> float:
