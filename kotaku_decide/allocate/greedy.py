@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from ..score.clearance import service_constraints
-from ..score.scoring import denominator_matrix, volume_matrix
 from .costing import LOCATION_WORKS
-from .inputs import AllocationInput
+from .inputs import AllocationInput, rows_by_location
 from .packages import package_from_arrays
-from .results import _plan_rows
+from .results import _plan_rows, baseline_arrays
 from .status import SolveReport, SolveStatus
 
 __all__ = ["greedy_plan"]
@@ -44,6 +43,7 @@ class _Wallet:
         self.cap_used = defaultdict(float)
         narrow = {s: len(self.f.eligible[s]) for s in self.f.sources}
         sw = inp.swadaya_source
+        self.swadaya, self.share = sw, inp.swadaya_share  # read once (scenario look-ups)
         self.order = sorted(self.f.sources, key=lambda s: (s == sw, narrow[s], s))
 
     def new_year(self, yi: int):
@@ -53,7 +53,7 @@ class _Wallet:
 
     def pay(self, cost: float, sources: tuple, kel: str, year: int, insitu: bool, tx: list) -> bool:
         """Pay ``cost`` [Rp] from eligible sources; record (source, amount) in ``tx``. False if impossible."""
-        sw, share = self.inp.swadaya_source, self.inp.swadaya_share
+        sw, share = self.swadaya, self.share
         rem = cost
         if insitu and sw is not None and share > 0:
             need = share * cost
@@ -97,6 +97,44 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     a priority-weighted objective (robust-funding draws); None = 1 everywhere.
     """
     t0 = time.perf_counter()
+    plan_raw, removed_for_equity = _purchases(inp, loc_weight)
+    kind = inp.scenario["objective.kind"]
+    area = inp.locations["area_ha"].to_numpy(float)
+    th, _ty = inp.target()
+    plan = _plan_rows(inp, plan_raw)
+    from .results import evaluate_plan, works_from_plan
+
+    ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
+        columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
+    obj = {"hectares": ev["hectare_years"], "households": ev["households"], "least_cost": ev["cost_m"]}[kind]
+    rep = SolveReport(status=SolveStatus.FEASIBLE_NOT_PROVEN, proven_optimal=False, objective=obj, best_bound=None,
+                      gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
+                      solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
+                      message="heuristic baseline: no optimality claim")
+    if removed_for_equity:
+        ha = float(area[sorted(set(removed_for_equity))].sum())
+        rep.message += (f"; to meet the equity minimum the greedy rule dropped {len(set(removed_for_equity))} "
+                        f"location(s) ({ha:.2f} ha) it had funded - a weak baseline under equity rules")
+    if len(plan) == 0 and len(inp.options):
+        rep.message += "; the greedy plan spends nothing"
+    if kind == "least_cost" and th is not None and ev["cleared_ha"] + 1e-9 < th:
+        rep.message += (f"; the greedy rule misses the target: {ev['cleared_ha']:.2f} of {th:.2f} ha cleared")
+    return plan, rep
+
+
+def greedy_works(inp: AllocationInput, loc_weight=None) -> list[tuple[int, int]]:
+    """The works of the greedy plan as sorted, distinct ``(option_row, year)`` pairs.
+
+    The same purchases as :func:`greedy_plan` (same arguments), without the plan table and the
+    report's re-scoring: for callers that only need the works, e.g. as a MIP start.
+    """
+    plan_raw, _removed = _purchases(inp, loc_weight)
+    return sorted(set(zip(plan_raw["option_row"].astype(int).tolist(), plan_raw["year"].astype(int).tolist())))
+
+
+def _purchases(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, list[int]]:
+    """The greedy rule's purchases: ``option_row, year, source, cost_rp`` (one row per work and paying
+    source, in purchase order) and the location positions dropped to meet an equity minimum."""
     sc = inp.scenario
     kind = sc["objective.kind"]
     opts = inp.options
@@ -115,10 +153,11 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     total = loc["total_score"].to_numpy(int).copy()
     slum = loc["slum"].to_numpy(bool)
     locked_in = loc["locked_in"].to_numpy(bool)
-    by_loc = {i: g for i, g in opts.groupby("loc", sort=True)}
+    loc_rows = rows_by_location(opts)  # option positions per location (ascending), in table order
     # per location: (criterion, delta, cost [Rp], option row) arrays for the package search
-    arrays = {i: (g["criterion"].to_numpy(), g["delta_score"].to_numpy(), g["cost_rp"].to_numpy(float),
-                  g.index.to_numpy()) for i, g in by_loc.items()}
+    o_crit, o_delta = opts["criterion"].to_numpy(), opts["delta_score"].to_numpy()
+    o_cost, o_label = opts["cost_rp"].to_numpy(float), opts.index.to_numpy()
+    arrays = {i: (o_crit[idx], o_delta[idx], o_cost[idx], o_label[idx]) for i, idx in loc_rows.items()}
     done_crit = defaultdict(set)  # loc -> criteria with a work (or resettled/legalised)
     resettled = np.zeros(len(loc), bool)
     started: dict = {}
@@ -130,11 +169,12 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     pkg_id = [0]
     precedence = inp.precedence
     prec_done = inp.locations["location_id"].astype(str).isin(inp.precedence_done).to_numpy()
-    crit_of = opts["criterion"].to_dict()
-    cost_of = opts["cost_rp"].to_dict()
-    delta_of = opts["delta_score"].to_dict()
-    src_of = opts["sources"].to_dict()
-    loc_of = opts["loc"].to_dict()
+    labels_all = opts.index.tolist()
+    crit_of = dict(zip(labels_all, opts["criterion"].tolist()))
+    cost_of = dict(zip(labels_all, opts["cost_rp"].tolist()))
+    delta_of = dict(zip(labels_all, opts["delta_score"].tolist()))
+    src_of = dict(zip(labels_all, opts["sources"].tolist()))
+    loc_of = dict(zip(labels_all, opts["loc"].tolist()))
     th, ty = inp.target()
     yw = inp.year_weight
     # the clearance rule: total below total_below and, if it names services, each served well enough
@@ -143,9 +183,10 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     col = {c: j for j, c in enumerate(codes)}
     svc_items = [([codes[j] for j in cols], limit)
                  for _a, cols, limit in service_constraints(inp.profile, inp.clearance)]
-    Vleft = volume_matrix(loc, inp.profile).astype(float)  # volumes still affected, updated as works are bought
-    Dm = denominator_matrix(loc, inp.profile)
-    qty_of = opts["quantity"].to_dict()
+    base = baseline_arrays(inp)
+    Vleft = base.V0.astype(float)  # volumes still affected (a copy), updated as works are bought
+    Dm = base.D
+    qty_of = dict(zip(labels_all, opts["quantity"].tolist()))
 
     def can_start(i, yi):
         if i in started:
@@ -229,7 +270,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
     opt_crit = opts["criterion"].tolist()
     opt_delta = opts["delta_score"].tolist()
     opt_cost = opts["cost_rp"].astype(float).tolist()
-    crits_at = {i: set(g["criterion"]) for i, g in by_loc.items()}
+    crits_at = {i: set(o_crit[idx]) for i, idx in loc_rows.items()}
     fmin = float(sc["rules.equity_min_share"])
     grp = loc["equity_group"].to_numpy()
     G = max(len(set(grp[opts["loc"].to_numpy()])), 1)
@@ -241,7 +282,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 pass
             else:
                 cands = []
-                for i, rows in by_loc.items():
+                for i in loc_rows:
                     if not slum[i] or cleared(i):
                         continue
                     c, labs = clearing_package(i)
@@ -254,7 +295,7 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
                 while cands:
                     if kind == "least_cost" and th is not None:
                         got = float(area[slum & cleared_all()].sum())
-                        if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in by_loc):
+                        if got >= th - 1e-9 and not any(locked_in[i] and not cleared(i) for i in loc_rows):
                             break
                     if fmin > 0:  # serve the groups below their minimum share first
                         spent = defaultdict(float)
@@ -270,9 +311,10 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
             if kind == "households":
                 V = {c: loc[f"vol_{inp.profile.criteria.set_index('code').at[c, 'input_key']}"].to_numpy(float)
                      for c in inp.water + inp.sanitation}
-                for i, rows in by_loc.items():
+                for i, idx in loc_rows.items():
                     if resettled[i]:
                         continue
+                    rows = opts.iloc[idx]
                     leg = []
                     if not legal[i]:
                         lr = rows.index[rows["criterion"] == "legalisation"]
@@ -352,23 +394,4 @@ def greedy_plan(inp: AllocationInput, loc_weight=None) -> tuple[pd.DataFrame, So
             _removed.append(int(last))
             plan_raw = plan_raw[plan_raw["loc"] != last]
         plan_raw = plan_raw[["option_row", "year", "source", "cost_rp"]]
-    removed_for_equity = _removed
-    plan = _plan_rows(inp, plan_raw)
-    from .results import evaluate_plan, works_from_plan
-
-    ev = evaluate_plan(inp, works_from_plan(plan) if len(plan) else pd.DataFrame(
-        columns=["location_id", "criterion", "option", "year", "quantity", "cost_rp"]))
-    obj = {"hectares": ev["hectare_years"], "households": ev["households"], "least_cost": ev["cost_m"]}[kind]
-    rep = SolveReport(status=SolveStatus.FEASIBLE_NOT_PROVEN, proven_optimal=False, objective=obj, best_bound=None,
-                      gap=None, solve_time_s=time.perf_counter() - t0, solver="greedy (benefit per rupiah)",
-                      solver_version="kotaku-decide", objective_kind=kind, data_status=inp.data_status,
-                      message="heuristic baseline: no optimality claim")
-    if removed_for_equity:
-        ha = float(area[sorted(set(removed_for_equity))].sum())
-        rep.message += (f"; to meet the equity minimum the greedy rule dropped {len(set(removed_for_equity))} "
-                        f"location(s) ({ha:.2f} ha) it had funded - a weak baseline under equity rules")
-    if len(plan) == 0 and len(inp.options):
-        rep.message += "; the greedy plan spends nothing"
-    if kind == "least_cost" and th is not None and ev["cleared_ha"] + 1e-9 < th:
-        rep.message += (f"; the greedy rule misses the target: {ev['cleared_ha']:.2f} of {th:.2f} ha cleared")
-    return plan, rep
+    return plan_raw, _removed

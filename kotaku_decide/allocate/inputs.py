@@ -27,7 +27,20 @@ from ..score.scoring import (
 from .costing import LOCATION_WORKS, build_options, choose_works, load_catalogue, service_targets
 from .funding import Funding, authority_of, load_funding
 
-__all__ = ["AllocationInput", "prepare", "water_codes", "sanitation_codes"]
+__all__ = ["AllocationInput", "prepare", "water_codes", "sanitation_codes", "rows_by_location"]
+
+
+def rows_by_location(options: pd.DataFrame) -> dict[int, np.ndarray]:
+    """Positions of each location's options: location position -> array of row positions.
+
+    The groups of ``options.groupby("loc", sort=True)`` (locations ascending, options in table
+    order) as plain arrays, for loops that need a location's options as arrays; a fraction of the
+    time of building a frame per group.
+    """
+    o_loc = options["loc"].to_numpy()
+    order = np.argsort(o_loc, kind="stable")
+    found, first = np.unique(o_loc[order], return_index=True)
+    return {int(i): idx for i, idx in zip(found, np.split(order, first[1:]))}
 
 
 def water_codes(profile: Profile) -> tuple:

@@ -122,6 +122,16 @@ class _Cols:
         self.names.append(name)
         return len(self.lb) - 1
 
+    def add_many(self, names: list, lb=0.0, ub=INF, integer=False) -> int:
+        """Columns ``names`` in one go (``lb``, ``ub``: one value for all, or one per column); the first's index."""
+        n, first = len(names), len(self.lb)
+        self.lb.extend(lb if isinstance(lb, list) else [lb] * n)
+        self.ub.extend(ub if isinstance(ub, list) else [ub] * n)
+        self.cost.extend([0.0] * n)
+        self.integer.extend([integer] * n)
+        self.names.extend(names)
+        return first
+
 
 @dataclass
 class AllocationModel:
@@ -342,12 +352,9 @@ class _Ctx:
 
 def _xcum(ctx: _Ctx, rows, y: int, coef=None):
     """Columns and coefficients of sum over options ``rows`` of X[o, y] = sum_{y' <= y} x[o, y']."""
-    cols, vals = [], []
-    for k, o in enumerate(rows):
-        w = 1.0 if coef is None else coef[k]
-        for yy in range(y + 1):
-            cols.append(ctx.xcol[o, yy])
-            vals.append(w)
+    xl, span = ctx.xcol_lists, range(y + 1)
+    cols = [xl[o][yy] for o in rows for yy in span]
+    vals = [1.0] * len(cols) if coef is None else [coef[k] for k in range(len(rows)) for _yy in span]
     return cols, vals
 
 
@@ -364,11 +371,10 @@ def define_variables(ctx: _Ctx) -> None:
     """
     c, Y = ctx.cols, ctx.Y
     out = {int(i) for i in ctx.spec.force_out}
-    ctx.xcol = np.empty((ctx.O, Y), dtype=np.int64)
-    for o in range(ctx.O):
-        ub = 0.0 if int(ctx.o_loc[o]) in out else 1.0
-        for y in range(Y):
-            ctx.xcol[o, y] = c.add(f"x_{o}_{y}", 0.0, ub, True)
+    ub = [0.0 if int(i) in out else 1.0 for i in ctx.o_loc.tolist() for _y in range(Y)]
+    first = c.add_many([f"x_{o}_{y}" for o in range(ctx.O) for y in range(Y)], 0.0, ub, True)
+    ctx.xcol = np.arange(first, first + ctx.O * Y, dtype=np.int64).reshape(ctx.O, Y)  # option-major
+    ctx.xcol_lists = ctx.xcol.tolist()  # the same, as lists (fast look-ups in the row loops)
     for o, y in ctx.spec.fixed:
         c.lb[ctx.xcol[int(o), int(y)]] = 1.0
     ctx.groups = {}
@@ -380,11 +386,9 @@ def define_variables(ctx: _Ctx) -> None:
                 keys[k] = len(keys)
                 ctx.groups[(i, keys[k])] = (k[0], [])
             ctx.groups[(i, keys[k])][1].append(o)
-    ctx.mcol = {}
-    for (i, g), (srcs, _rows) in ctx.groups.items():
-        for y in range(Y):
-            for s in srcs:
-                ctx.mcol[(i, g, y, s)] = c.add(f"m_{i}_{g}_{y}_{s}")
+    keys = [(i, g, y, s) for (i, g), (srcs, _rows) in ctx.groups.items() for y in range(Y) for s in srcs]
+    first = c.add_many([f"m_{i}_{g}_{y}_{s}" for i, g, y, s in keys])
+    ctx.mcol = dict(zip(keys, range(first, first + len(keys))))
     ctx.zcol = {(i, y): c.add(f"z_{i}_{y}", 0.0, 1.0, True) for i in ctx.slum_locs for y in range(Y)}
 
 
@@ -398,7 +402,7 @@ def define_money_balance(ctx: _Ctx) -> None:
     """
     for (i, g), (srcs, rows) in ctx.groups.items():
         for y in range(ctx.Y):
-            cols = [ctx.mcol[(i, g, y, s)] for s in srcs] + [ctx.xcol[o, y] for o in rows]
+            cols = [ctx.mcol[(i, g, y, s)] for s in srcs] + [ctx.xcol_lists[o][y] for o in rows]
             vals = [1.0] * len(srcs) + [-ctx.o_cost[o] for o in rows]
             ctx.rows.add("balance", (i, g, ctx.years[y]), cols, vals, 0.0, 0.0)
 
@@ -500,7 +504,7 @@ def define_one_target(ctx: _Ctx) -> None:
     and legalisation.
     """
     for (i, c), rows in sorted(ctx.by_loc_crit.items()):
-        cols = [ctx.xcol[o, y] for o in rows for y in range(ctx.Y)]
+        cols = [ctx.xcol_lists[o][y] for o in rows for y in range(ctx.Y)]
         if (c not in LOCATION_WORKS or c == "legalisation") and i in ctx.res_of:
             cols += [ctx.xcol[ctx.res_of[i], y] for y in range(ctx.Y)]
         ctx.rows.add("one_target", (i, c), cols, [1.0] * len(cols), -INF, 1.0)
@@ -516,7 +520,7 @@ def define_legality(ctx: _Ctx) -> None:
         if c in LOCATION_WORKS or ctx.legal[i]:
             continue
         for y in range(ctx.Y):
-            cols = [ctx.xcol[o, y] for o in rows]
+            cols = [ctx.xcol_lists[o][y] for o in rows]
             vals = [1.0] * len(cols)
             if i in ctx.leg_of:
                 cc, vv = _xcum(ctx, [ctx.leg_of[i]], y)
@@ -753,8 +757,8 @@ def define_same_year(ctx: _Ctx) -> None:
         grp = [int(o) for o in grp]
         for o in grp[1:]:
             for y in range(ctx.Y):
-                ctx.rows.add("same_year", (k, o, ctx.years[y]), [ctx.xcol[grp[0], y], ctx.xcol[o, y]], [1.0, -1.0],
-                             0.0, 0.0)
+                ctx.rows.add("same_year", (k, o, ctx.years[y]), [ctx.xcol_lists[grp[0]][y], ctx.xcol_lists[o][y]],
+                             [1.0, -1.0], 0.0, 0.0)
 
 
 def define_households(ctx: _Ctx) -> float:

@@ -101,12 +101,13 @@ def _service_groups(crit, removes, cost, share, items, by_crit):
 def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), exclude=(), services=None):
     need = max(int(need), 0)
     crit = np.asarray(crit, dtype=object)
+    cl = crit.tolist()  # for the loops below (list look-ups)
     n = len(crit)
     excl = set(exclude)
-    ins = [k for k in range(n) if crit[k] not in LOCATION_WORKS and crit[k] not in excl]
+    ins = [k for k in range(n) if cl[k] not in LOCATION_WORKS and cl[k] not in excl]
     by_crit: dict = {}
     for k in ins:
-        by_crit.setdefault(crit[k], []).append(k)
+        by_crit.setdefault(cl[k], []).append(k)
     groups = []
     covered: set = set()
     if services is not None and services[2]:
@@ -121,14 +122,14 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     if need <= 0 and groups == []:
         return 0.0, []
     best = (np.inf, [])
-    res = [k for k in range(n) if crit[k] == "resettlement"]
+    res = [k for k in range(n) if cl[k] == "resettlement"]
     if res:
         best = (float(cost[res[0]]), [labels[res[0]]])
     if groups is None:  # a service item no work can meet: only resettlement clears
         return best
     extra, extra_rows = 0.0, []
     if not legal:
-        leg = [k for k in range(n) if crit[k] == "legalisation"]
+        leg = [k for k in range(n) if cl[k] == "legalisation"]
         if not leg:
             return best
         extra, extra_rows = float(cost[leg[0]]), [labels[leg[0]]]
@@ -140,12 +141,13 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
     S = 1 << (2 * R)
     need_before = [bool(b & set(by_crit)) for b, _ in rules]
 
+    crit_bits = {c: sum(((1 << (2 * r)) * (c in b)) | ((1 << (2 * r + 1)) * (c in a)) for r, (b, a) in enumerate(rules))
+                 for c in by_crit}
+
     def bits_of(ks):
         bits = 0
         for k in ks:
-            c = crit[k]
-            for r, (b, a) in enumerate(rules):
-                bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
+            bits |= crit_bits[cl[k]]
         return bits
 
     # layers: (allow nothing, [(option indices, points, cost, precedence bits)]): one per criterion
@@ -157,60 +159,73 @@ def _package(crit, delta, cost, labels, need: int, legal: bool, precedence=(), e
                                   for ks in combos]))
     INF = np.inf
     P = need + 1
-    pr = np.arange(P)
     states = np.arange(S)
-    table = np.full((P, S), INF)  # (points capped at need, precedence state)
-    table[0, 0] = 0.0
+    # the table is flat: cell p * S + st = (points capped at need, precedence state). Every choice of
+    # every layer, and the cell it leads to from each cell (p, st): (min(p + d, need), st | bits)
+    flat = [ch for _allow, choices in layers_in for ch in choices]
+    d_all = np.array([d for _ks, d, _cc, _b in flat], dtype=np.int64)
+    cc_all = np.array([cc for _ks, _d, cc, _b in flat], dtype=float)
+    b_all = np.array([b for _ks, _d, _cc, b in flat], dtype=np.int64)
+    dest = (np.minimum(np.arange(P)[None, :, None] + d_all[:, None, None], need) * S
+            + (states[None, None, :] | b_all[:, None, None])).reshape(len(flat), P * S)
+    table = np.full(P * S, INF)
+    table[0] = 0.0
     layers = []
+    k0 = 0
     for allow, choices in layers_in:
+        k1 = k0 + len(choices)
         prev = table
         new = prev.copy() if allow else np.full_like(prev, INF)
-        for _ks, d, cc, bits in choices:
-            q = np.minimum(pr + d, need)
-            to = states | bits
-            for st in range(S):
-                np.minimum.at(new[:, to[st]], q, prev[:, st] + cc)
+        # all choices and cells of the layer in one call: a minimum is exact and order-free, so this
+        # is the cell-by-cell update
+        vals = prev[None, :] + cc_all[k0:k1, None]
+        np.minimum.at(new, dest[k0:k1].ravel(), vals.ravel())
         layers.append((prev, allow, choices))
         table = new
+        k0 = k1
     ok = np.ones(S, bool)
     for r in range(R):
         if need_before[r]:
             ok &= ~(((states >> (2 * r + 1)) & 1).astype(bool) & ~((states >> (2 * r)) & 1).astype(bool))
     best_state = None
     for st in np.flatnonzero(ok):
-        v = table[need, st]
+        v = table[need * S + st]
         if v + extra < best[0] - 1e-9:
             best = (v + extra, None)
             best_state = (need, int(st))
     if best_state is None:
         return best
-    # backtrack through the layers
+    # backtrack through the layers: in each, the first choice (in order), then the lowest source state,
+    # then the fewest source points, that reaches the current cell at its value (a few cells per
+    # layer: plain Python, with the forward pass's arithmetic)
     chosen = []
-    state = best_state
+    p_, s_ = best_state
     cur = table
     for prev, allow, choices in reversed(layers):
-        p_, s_ = state
-        target = cur[p_, s_]
+        target = cur[p_ * S + s_]
         tol = 1e-9 + 1e-12 * abs(target)  # np.isclose's test, written out (it was a tenth of a draw's time)
-        if allow and abs(prev[p_, s_] - target) <= tol:
+        if allow and abs(prev[p_ * S + s_] - target) <= tol:
             cur = prev
             continue
-        found = False
+        found = None
         for ks, d, cc, bits in choices:
-            froms = [st for st in range(S) if (st | bits) == s_]
-            srcs = pr[np.minimum(pr + d, need) == p_]
-            for st in froms:
-                vals = prev[srcs, st] + cc
-                k = np.flatnonzero(np.abs(vals - target) <= tol)
-                if len(k):
-                    chosen += [labels[x] for x in reversed(ks)]
-                    state = (int(srcs[k[0]]), st)
-                    found = True
+            # source points p with min(p + d, need) == p_, fewest first
+            srcs = range(max(need - d, 0), P) if p_ == need else ([p_ - d] if 0 <= p_ - d <= need else [])
+            for st in range(S):
+                if st | bits != s_:
+                    continue
+                for p in srcs:
+                    if abs(prev[p * S + st] + cc - target) <= tol:
+                        found = (ks, p, st)
+                        break
+                if found:
                     break
             if found:
                 break
-        if not found:  # numerical trouble: report no package rather than a wrong one
+        if found is None:  # numerical trouble: report no package rather than a wrong one
             return (INF, [])
+        ks, p_, s_ = found
+        chosen += [labels[x] for x in reversed(ks)]
         cur = prev
     return best[0], extra_rows + chosen[::-1]
 
@@ -276,17 +291,25 @@ def priced_clearing_bounds(crit, delta, c_by_t, c_any, need: int, legal: bool, p
             bits |= (1 << (2 * r)) * (c in b) | (1 << (2 * r + 1)) * (c in a)
         new = table + skip[c]  # no contributing work on c (a negative-price work may still be done)
         to = states | bits
+        # all states at once: per state a work on c leads to, the cheapest state leading there (a
+        # minimum is exact and x -> x + cost is monotone in floating point, so the best of
+        # (x + cost) over the sources is (best x) + cost: the state-by-state update, in one step)
+        if bits == 0:
+            src, dst = table, new
+        else:
+            dest = sorted(set(to.tolist()))
+            src = np.stack([table[:, :, to == ds].min(axis=2) for ds in dest], axis=2)
+            dst = new[:, :, dest]
         for k in by_crit[c]:
             d = int(min(delta[k], need))
             if d <= 0:
                 continue
-            cost = c_by_t[k][:, None]
-            for st in range(S):
-                src = table[:, :, st]
-                dst = new[:, :, to[st]]
-                if d < P - 1:
-                    np.minimum(dst[:, d:P - 1], src[:, :P - 1 - d] + cost, out=dst[:, d:P - 1])
-                np.minimum(dst[:, P - 1], src[:, max(P - 1 - d, 0):].min(axis=1) + cost[:, 0], out=dst[:, P - 1])
+            cost = c_by_t[k][:, None, None]
+            if d < P - 1:
+                np.minimum(dst[:, d:P - 1], src[:, :P - 1 - d] + cost, out=dst[:, d:P - 1])
+            np.minimum(dst[:, P - 1], src[:, max(P - 1 - d, 0):].min(axis=1) + cost[:, 0], out=dst[:, P - 1])
+        if bits != 0:
+            new[:, :, dest] = dst
         table = new
     ok = np.ones(S, bool)
     for r in range(R):

@@ -9,6 +9,7 @@ The end condition is re-scored with the official scoring functions
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +20,8 @@ from ..score.clearance import clearance, cleared
 from ..score.scoring import contribution_of_handling, denominator_matrix, score_permen, volume_matrix
 from .inputs import AllocationInput
 
-__all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "yearly_indicators",
-           "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
+__all__ = ["AllocationResult", "works_from_model", "plan_from_model", "end_condition", "cleared_years",
+           "baseline_arrays", "yearly_indicators", "money_table", "evaluate_plan", "works_from_plan", "PLAN_COLUMNS"]
 
 PLAN_COLUMNS = ["location_id", "name", "kelurahan", "kecamatan", "criterion", "option", "work_id", "work",
                 "quantity", "unit", "year", "source", "cost_rp", "work_cost_rp", "unit_cost_rp", "score_before",
@@ -164,6 +165,99 @@ def _volumes_after(inp: AllocationInput, works: pd.DataFrame, upto_year: int | N
     return V, resettled
 
 
+@dataclass(frozen=True)
+class BaselineArrays:
+    """Arrays of a locations table at the baseline that the re-scoring needs again and again."""
+
+    D: np.ndarray  #: denominators (locations x criteria)
+    V0: np.ndarray  #: affected volumes at the baseline (locations x criteria)
+    slum0: np.ndarray  #: slum at the baseline (total >= the profile's slum threshold)
+    cleared0: np.ndarray  #: cleared under the rule with no works (and nobody resettled)
+    pos: dict  #: location_id -> row position
+    col: dict  #: criterion code -> column
+
+
+#: id(locations) -> (weak reference to the locations table, profile, clearance rule, BaselineArrays)
+_BASELINES: dict = {}
+_BASELINES_KEEP = 8
+
+
+def baseline_arrays(inp: AllocationInput) -> BaselineArrays:
+    """The baseline arrays of ``inp.locations`` under its profile and clearance rule.
+
+    Computed once per locations table and kept while that table lives: the variants of an input
+    (other costs, budgets, options) share its locations table, so the evidence's thousands of
+    re-scorings read the baseline once. Keyed on the table's identity (prepared inputs are
+    read-only by convention) and checked through a weak reference, so a table that is gone (and
+    a new one at the same address) is never mistaken for it. The arrays are read-only.
+    """
+    loc, prof, rule = inp.locations, inp.profile, inp.clearance
+    hit = _BASELINES.get(id(loc))
+    if hit is not None and hit[0]() is loc and hit[1] is prof and hit[2] == rule:
+        return hit[3]
+    D = denominator_matrix(loc, prof)
+    V0 = volume_matrix(loc, prof)
+    scored = score_permen(V0, D, prof)
+    slum0 = scored["total"] >= inp.threshold
+    cleared0 = clearance(V0, D, prof, rule, None, scored=scored).cleared
+    for a in (D, V0, slum0, cleared0):
+        a.setflags(write=False)
+    base = BaselineArrays(D=D, V0=V0, slum0=slum0, cleared0=cleared0,
+                          pos={lid: i for i, lid in enumerate(loc["location_id"])},
+                          col={c: j for j, c in enumerate(prof.codes)})
+    if len(_BASELINES) >= _BASELINES_KEEP:
+        _BASELINES.clear()
+    _BASELINES[id(loc)] = (weakref.ref(loc), prof, rule, base)
+    return base
+
+
+def cleared_years(inp: AllocationInput, works: pd.DataFrame) -> np.ndarray:
+    """First year each location is cleared by the works (re-scored), as floats; NaN where never.
+
+    ``works``: one row per chosen work with ``location_id, criterion, quantity, year``. A location
+    counts from the first year of ``inp.years`` by whose end the works done so far clear it under
+    the scenario's clearance rule, and only if it was slum at the baseline (the ``cleared_year`` of
+    :func:`end_condition`).
+
+    Only the locations with works are re-scored, all years in one call: scoring is row by row,
+    so the other locations keep their baseline result (the same numbers as re-scoring the whole
+    table every year, in a fraction of the time).
+    """
+    base = baseline_arrays(inp)
+    prof, years = inp.profile, list(inp.years)
+    n = len(base.V0)
+    lids = works["location_id"].tolist()
+    crits = works["criterion"].tolist()
+    qtys = works["quantity"].tolist()
+    wyears = works["year"].tolist()
+    touched = sorted({base.pos[lid] for lid in lids})
+    ok = np.repeat(base.cleared0[None, :], len(years), axis=0)  # (years, locations)
+    if touched:
+        at = {i: k for k, i in enumerate(touched)}
+        T = len(touched)
+        V = np.empty((len(years) * T, base.V0.shape[1]))
+        res = np.zeros(len(years) * T, bool)
+        for yi, y in enumerate(years):
+            Vy = base.V0[touched].copy()
+            for lid, c, q, wy in zip(lids, crits, qtys, wyears):  # in table order, as _volumes_after
+                if not wy <= y:
+                    continue
+                k = at[base.pos[lid]]
+                if c == "resettlement":
+                    res[yi * T + k] = True
+                elif c in base.col:
+                    j = base.col[c]
+                    Vy[k, j] = max(Vy[k, j] - float(q), 0.0)  # floored at 0 (slum-scoring.md)
+            V[yi * T:(yi + 1) * T] = Vy
+        D = np.tile(base.D[touched], (len(years), 1))
+        hit = cleared(V, D, prof, inp.clearance, res)  # the scenario's clearance rule
+        ok[:, touched] = hit.reshape(len(years), T)
+    cleared_year = np.full(n, np.nan)
+    for yi in reversed(range(len(years))):
+        cleared_year = np.where(ok[yi] & base.slum0, years[yi], cleared_year)
+    return cleared_year
+
+
 def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
     """Before / after per location: re-scored totals, levels, average condition, contribution.
 
@@ -181,13 +275,9 @@ def end_condition(inp: AllocationInput, works: pd.DataFrame) -> pd.DataFrame:
     avg_after = np.where(res, 0.0, a["avg_condition"])
     level_after = np.array(SLUM_LEVELS, dtype=object)[a["level"]]
     level_after = np.where(res, "resettled", level_after)
-    cleared_year = np.full(len(loc), np.nan)
     thr = inp.threshold
     end = clearance(V1, D, prof, inp.clearance, res)
-    for y in reversed(inp.years):
-        Vy, ry = _volumes_after(inp, works, y)
-        ok = cleared(Vy, D, prof, inp.clearance, ry)  # the scenario's clearance rule
-        cleared_year = np.where(ok & (b["total"] >= thr), y, cleared_year)
+    cleared_year = cleared_years(inp, works)
     out = pd.DataFrame({
         "location_id": loc["location_id"], "name": loc["name"], "kelurahan": loc["kelurahan"],
         "kecamatan": loc["kecamatan"], "area_ha": loc["area_ha"], "legal": loc["legal_alloc"],

@@ -68,8 +68,11 @@ def draw_factors(inp: AllocationInput, seed: int, d: int, cost_spread: float = 0
     if weights == "simplex":
         codes = list(inp.profile.codes)
         w = rng.dirichlet(np.ones(len(codes)))
-        S = np.column_stack([inp.locations[f"score_{c}"].to_numpy(float) if f"score_{c}" in inp.locations
-                             else np.zeros(len(inp.locations)) for c in codes])
+        # criterion scores (locations x codes; 0 for a code without a score column), read in one go
+        S = np.zeros((len(inp.locations), len(codes)))
+        have = [j for j, c in enumerate(codes) if f"score_{c}" in inp.locations]
+        if have:
+            S[:, have] = inp.locations[[f"score_{codes[j]}" for j in have]].to_numpy(float)
         tot = S.sum(axis=1)
         lw = np.where(tot > 0, len(codes) * (S @ w) / np.where(tot > 0, tot, 1.0), 1.0)
     elif weights is not None:

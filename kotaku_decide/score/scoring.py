@@ -108,8 +108,7 @@ def criterion_scores(pct: np.ndarray, profile: Profile) -> np.ndarray:
 
 def slum_level(total: np.ndarray, profile: Profile) -> np.ndarray:
     """Index into :data:`SLUM_LEVELS` (0 berat ... 3 tidak_kumuh) for each total score."""
-    tb = profile.total_bands.set_index("slum_level")
-    mins = np.array([tb.loc[lv, "min_total"] for lv in SLUM_LEVELS], dtype=float)  # descending
+    mins = profile.level_min_totals  # descending
     total = np.asarray(total, dtype=float)
     out = np.full(total.shape, len(SLUM_LEVELS) - 1, dtype=np.int8)
     for i in range(len(SLUM_LEVELS) - 2, -1, -1):

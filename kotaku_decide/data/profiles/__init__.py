@@ -11,7 +11,7 @@ so that the reports can say which defaults still need a city's confirmation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -138,16 +138,16 @@ class Profile:
     meta: dict = field(repr=False)
     clearance: tuple = field(default=(), repr=False)  # ClearanceRule rows of clearance.csv
 
-    # --- convenience views -------------------------------------------------------------------
-    @property
+    # --- convenience views (read once: a profile is immutable, and scoring asks on every call) ---
+    @cached_property
     def codes(self) -> tuple:
         return tuple(self.criteria["code"])
 
-    @property
+    @cached_property
     def input_keys(self) -> tuple:
         return tuple(self.criteria["input_key"])
 
-    @property
+    @cached_property
     def aspects(self) -> tuple:
         return tuple(dict.fromkeys(self.criteria["aspect"]))
 
@@ -170,8 +170,19 @@ class Profile:
     @property
     def slum_threshold(self) -> int:
         """Lowest total that still counts as slum (kumuh ringan)."""
+        return int(self.level_min_totals[SLUM_LEVELS.index("ringan")])
+
+    @cached_property
+    def level_min_totals(self) -> np.ndarray:
+        """Lowest total [points] of each slum level, in :data:`SLUM_LEVELS` order (from ``total_bands``).
+
+        Read once per profile (a profile is immutable): scoring asks for it on every call, and a
+        table lookup there cost more than the scoring itself on small inputs. The array is read-only.
+        """
         tb = self.total_bands.set_index("slum_level")
-        return int(tb.loc["ringan", "min_total"])
+        mins = np.array([tb.loc[lv, "min_total"] for lv in SLUM_LEVELS], dtype=float)
+        mins.setflags(write=False)
+        return mins
 
     def clearance_rule(self, name: str | None = None) -> ClearanceRule:
         """The clearance rule ``name`` of this profile (``None``: the profile's default rule).
