@@ -54,6 +54,9 @@ MAX_NO_GOOD = 6
 #: service rows, e.g. 02/2016's services_80, gives a weak LP check; the whole MIP finds plans there faster)
 MAX_REFUTED = 8
 _TOL_MONEY = 1e-5  # million Rp: a violation below this is rounding
+#: HiGHS switches turned off in the completion MIPs (proof mode, see _Completion)
+_PROOF_OFF = ("mip_heuristic_run_rens", "mip_heuristic_run_rins", "mip_heuristic_run_root_reduced_cost",
+              "mip_heuristic_run_feasibility_jump", "mip_allow_restart")
 _DEBUG = bool(__import__('os').environ.get('KOTAKU_DEBUG_DECOMPOSE'))
 
 
@@ -247,12 +250,6 @@ class _Completion:
         self.h.setOptionValue("time_limit", float(max(time_limit, 0.05)))
         return run(self.h, mip=True)
 
-
-
-
-#: HiGHS switches turned off in the completion MIPs (proof mode)
-_PROOF_OFF = ("mip_heuristic_run_rens", "mip_heuristic_run_rins", "mip_heuristic_run_root_reduced_cost",
-              "mip_heuristic_run_feasibility_jump", "mip_allow_restart")
 
 
 def _cleared_year(keys, zval) -> dict:

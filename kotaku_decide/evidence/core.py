@@ -126,10 +126,8 @@ def with_budget(inp: AllocationInput, budget_rp: np.ndarray) -> AllocationInput:
 
 
 def _work_factors(work_ids: pd.Series, factor_by_work: dict) -> np.ndarray:
-    """Each row's cost factor, ``work_ids.map(factor_by_work).fillna(1.0)`` (1 for a work without a
-    factor), by plain dict look-ups when no work id is missing (a tenth of the time of ``map``)."""
-    if work_ids.isna().any():
-        return work_ids.map(factor_by_work).fillna(1.0).to_numpy(float)
+    """Each row's cost factor: 1 for a work (or a missing work id) without a factor, or a NaN factor.
+    Plain dict look-ups (a tenth of the time of ``Series.map``)."""
     f = np.array([factor_by_work.get(w, 1.0) for w in work_ids.tolist()], dtype=float)
     f[np.isnan(f)] = 1.0
     return f
