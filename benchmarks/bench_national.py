@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--cities", type=int, default=270)
     ap.add_argument("--locations", type=int, default=11_000)
     ap.add_argument("--provinces", type=int, default=34)
-    ap.add_argument("--city-time-limit", type=float, default=5.0)
+    ap.add_argument("--city-time-limit", type=float, default=2.0)
     ap.add_argument("--mip-bound-time", type=float, default=2.0)
     ap.add_argument("--handout-rounds", type=int, default=1)
     ap.add_argument("--no-top-up", action="store_true")

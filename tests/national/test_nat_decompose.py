@@ -53,8 +53,17 @@ def mini(tmp_path_factory):
     return prepare(load_scenario(make_mini(d, per_city=3)))
 
 
+@pytest.fixture(scope="module")
+def mini_optimum(mini):
+    """The monolithic model's proven optimum of the mini case (hectare-years)."""
+    rep = solve_model(build_model(mini), SolverOptions(method="monolithic", time_limit_s=120, mip_rel_gap=1e-6,
+                                                       tie_break_time_s=0))
+    assert rep.proven_optimal, rep.message
+    return rep
+
+
 @pytest.mark.slow
-def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini, cluster):
+def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini, cluster, mini_optimum):
     inp = mini
     sp = split_by_city(inp)
     assert len(sp.cities) == 12 and sorted(set(sp.province.values())) == ["P01", "P02"]
@@ -68,9 +77,7 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert "scope" in mt and (mt["used_rp"] <= mt["available_rp"] + 1.0).all()
     assert set(mt["scope"]) >= {"national", "province:P01", "province:P02", "city:C001"}
     # ... and is within its own reported gap of the monolithic model's proven optimum
-    m = build_model(inp)
-    rep = solve_model(m, SolverOptions(method="monolithic", time_limit_s=120, mip_rel_gap=1e-6, tie_break_time_s=0))
-    assert rep.proven_optimal, rep.message
+    rep = mini_optimum
     opt = rep.objective
     tol = 1e-6 * opt + 1e-6
     assert res.value <= opt + tol  # a feasible plan cannot beat the optimum
@@ -80,11 +87,31 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert res.bound_mip is None or res.bound_mip >= opt - tol
     assert res.bound_lp >= opt - tol
     assert res.value >= res.greedy_value - 1e-6
+    # the first restricted master (greedy and city-MIP columns) comes before the priced MIPs, and the
+    # later master, over a superset of its columns, is never worse
+    masters = [e for e in res.timeline if e["stage"].startswith("restricted master MIP")]
+    assert [e["stage"] for e in masters] == ["restricted master MIP (city MIPs)", "restricted master MIP"]
+    assert masters[0]["value"] >= res.greedy_value - 1e-6
+    assert masters[1]["value"] >= masters[0]["value"] - 1e-6
     # the plan rows carry city and province; every city's money is its own or its envelopes'
     assert {"city", "province"} <= set(res.plan.columns)
     assert (res.plan["city"] == res.plan["location_id"].str[:4]).all()
     # prices: one row per envelope and year, never negative
     assert len(res.prices) == 9 and (res.prices["ha_years_per_bn_rp"] >= 0).all()
+
+
+@pytest.mark.slow
+def test_without_city_mips_the_priced_columns_still_give_a_valid_plan_and_bound(mini, mini_optimum):
+    res = solve_national(mini, NationalOptions(kind="serial", progress=False, city_mips=False, city_time_limit_s=20,
+                                               mip_bound_time_s=5, top_up=False))
+    assert res.checks == []
+    opt = mini_optimum.objective
+    tol = 1e-6 * opt + 1e-6
+    assert res.greedy_value - 1e-6 <= res.value <= opt + tol
+    assert res.bound >= opt - tol
+    masters = [e["stage"] for e in res.timeline if e["stage"].startswith("restricted master MIP")]
+    assert masters == ["restricted master MIP"]
+    assert not res.cities["plan_from"].str.startswith("city MIP").any()
 
 
 @pytest.mark.slow
