@@ -1,9 +1,9 @@
 """National benchmark: the 11,000-location SYNTHETIC generator solved by decomposition by city.
 
 Prints, for 2 workers and then 1 worker (a Dask LocalCluster of processes, one thread each):
-the time to the greedy plan, the time to a plan at least as good as greedy from the optimisation
-(the restricted master MIP), the time to a proven gap of 2 % (if reached), the gap at 180 s, the
-final plan / bound / gap, plan / greedy, peak memory (this process plus its workers, sampled) and
+the time to the greedy plan, the time to the first national plan better than greedy (the city
+engine's plans at the greedy shares, or a restricted master MIP), the time to a proven gap of 2 %
+(if reached), the gap at 180 s, the final plan / bound / gap, plan / greedy, peak memory (this process plus its workers, sampled) and
 the 2-worker / 1-worker speed-up. Targets (issue 11): a plan >= greedy in < 60 s, a 2 % gap in
 < 3 minutes, peak memory < 4 GB. Figures are printed, not asserted.
 
@@ -68,7 +68,7 @@ def run_once(inp, workers: int, opts_kw: dict):
     peak = mon.stop()
     tl = res.timeline
     greedy_t = next(e["time_s"] for e in tl if e["stage"].startswith("greedy"))
-    ge = [e for e in tl if e["bound"] is not None and e["value"] >= res.greedy_value and "master" in e["stage"]]
+    ge = [e for e in tl if e["value"] > res.greedy_value * (1 + 1e-9) and not e["stage"].startswith("greedy")]
     t_ge = ge[0]["time_s"] if ge else None
     t2 = next((e["time_s"] for e in tl if e["bound"] is not None and e["stage"] != "prices (LP-Lagrangian)"
                and (e["bound"] - e["value"]) / e["value"] <= 0.02), None)

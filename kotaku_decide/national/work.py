@@ -19,7 +19,7 @@ from ..allocate.model import build_model
 from ..allocate.results import plan_from_model
 from ..allocate.solve import SolverOptions, solve_model
 
-__all__ = ["greedy_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
+__all__ = ["greedy_task", "greedy_mip_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
 
 _LP_CACHE: dict = {}
 _LP_CACHE_MAX = 400
@@ -55,6 +55,34 @@ def greedy_task(city_inp, env_sources) -> dict:
     plan = plan.drop(columns=["option_row"], errors="ignore")
     return {"plan": plan, "value": float(rep.objective or 0.0), "usage": _usage(plan, env_sources, city_inp.years),
             "time": time.perf_counter() - t0, "status": "greedy"}
+
+
+def greedy_mip_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: float = 1e-4, seed: int = 20160) -> dict:
+    """The greedy rule on one city, then the city engine started from that plan, on the same budgets.
+
+    Returns the greedy result (as :func:`greedy_task`) with the engine's plan under ``"mip"`` (None if
+    the engine found nothing): started from the greedy plan, it is never worse than it.
+    """
+    from ..allocate.solve import start_from_works
+
+    t0 = time.perf_counter()
+    plan, rep = greedy_plan(city_inp)
+    out = {"plan": plan.drop(columns=["option_row"], errors="ignore"), "value": float(rep.objective or 0.0),
+           "status": "greedy"}
+    out["usage"] = _usage(out["plan"], env_sources, city_inp.years)
+    model = build_model(city_inp)
+    start = start_from_works(model, zip(plan["option_row"], plan["year"])) if len(plan) else None
+    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
+                         tie_break_time_s=0.0)
+    mrep = solve_model(model, opts, start=start)
+    out["mip"] = None
+    if mrep.status.has_solution and float(mrep.objective) > out["value"] + 1e-9:
+        mplan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+        out["mip"] = {"plan": mplan, "value": float(mrep.objective), "status": mrep.status.value,
+                      "bound": float(mrep.best_bound if mrep.best_bound is not None else mrep.objective),
+                      "usage": _usage(mplan, env_sources, city_inp.years)}
+    out["time"] = time.perf_counter() - t0
+    return out
 
 
 def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> dict:

@@ -89,6 +89,8 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert res.value >= res.greedy_value - 1e-6
     # the first restricted master (greedy and city-MIP columns) comes before the priced MIPs, and the
     # later master, over a superset of its columns, is never worse
+    first = [e for e in res.timeline if e["stage"] == "city MIPs at the greedy shares"]
+    assert len(first) == 1 and first[0]["value"] >= res.greedy_value - 1e-6
     masters = [e for e in res.timeline if e["stage"].startswith("restricted master MIP")]
     assert [e["stage"] for e in masters] == ["restricted master MIP (city MIPs)", "restricted master MIP"]
     assert masters[0]["value"] >= res.greedy_value - 1e-6
