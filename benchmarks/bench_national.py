@@ -3,9 +3,9 @@
 Prints, for 2 workers and then 1 worker (a Dask LocalCluster of processes, one thread each):
 the time to the greedy plan, the time to the first national plan better than greedy (the city
 engine's plans at the greedy shares, or a restricted master MIP), the time to a proven gap of 2 %
-(if reached), the gap at 180 s, the final plan / bound / gap, plan / greedy, peak memory (this process plus its workers, sampled) and
-the 2-worker / 1-worker speed-up. Targets (issue 11): a plan >= greedy in < 60 s, a 2 % gap in
-< 3 minutes, peak memory < 4 GB. Figures are printed, not asserted.
+(if reached), the gap at 180 s, the final plan / bound / gap, plan / greedy, peak memory (this
+process plus its workers, sampled) and the 2-worker / 1-worker speed-up. Targets (issue 11): a plan
+>= greedy in < 60 s, a 2 % gap in < 3 minutes, peak memory < 4 GB. Figures are printed, not asserted.
 
     .venv/bin/python benchmarks/bench_national.py [--workers 2] [--one-worker] [--cities 270 --locations 11000]
 """
