@@ -370,6 +370,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         greedy_plan = _national_plan(split, {c: cols[c][0]["plan"] for c in cities})
         times["greedy_s"] = time.perf_counter() - t1
         mark("greedy per city", greedy_value, None)
+        best_value = greedy_value  # the best national plan so far (each mark reports it)
         if opts.greedy_mips:
             # each city's engine on the same shares, started from its greedy plan: the cities' plans fit the
             # envelopes together (the shares add up to them), so their sum is a national plan above greedy
@@ -379,7 +380,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
                                     "stage": "city MIP at the greedy shares", "bound": r["bound"],
                                     "status": r["status"]})
-            mark("city MIPs at the greedy shares", sum(cols[c][-1]["value"] for c in cities), None)
+            best_value = sum(cols[c][-1]["value"] for c in cities)
+            mark("city MIPs at the greedy shares", best_value, None)
         # ---- 2. prices: column generation with the cities' priced LPs -------------------------
         t1 = time.perf_counter()
         token = uuid.uuid4().hex[:8]
@@ -422,7 +424,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         lp_share = {c: sum(w * lp_cols[c][k]["usage"] for (cc, k), w in weights.items() if cc == c) for c in cities}
         lp_city_value = {c: sum(w * lp_cols[c][k]["value"] for (cc, k), w in weights.items() if cc == c)
                          for c in cities}
-        mark("prices (LP-Lagrangian)", greedy_value, best_lp)
+        mark("prices (LP-Lagrangian)", best_value, best_lp)
         # ---- 3. city MIPs at the LP's split ----------------------------------------------------
         t1 = time.perf_counter()
         tasks = []
@@ -441,7 +443,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             # a first integer plan from the greedy and city-MIP columns (the priced MIPs below add more)
             pick = _master_mip(cols, rows, cities)
             if pick is not None:
-                mark("restricted master MIP (city MIPs)", sum(cols[c][pick[c]]["value"] for c in cities), best_lp)
+                best_value = max(best_value, sum(cols[c][pick[c]]["value"] for c in cities))
+                mark("restricted master MIP (city MIPs)", best_value, best_lp)
         # ---- 3b. priced city MIPs at the best prices: the MIP-Lagrangian bound and more columns --------
         bound_mip = None
         if opts.mip_bound:
@@ -462,7 +465,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
                                     "stage": "priced city MIP", "status": r["status"]})
             times["mip_bound_s"] = time.perf_counter() - t1
-            mark("priced city MIPs (MIP-Lagrangian bound)", greedy_value,
+            mark("priced city MIPs (MIP-Lagrangian bound)", best_value,
                  min(best_lp, bound_mip if bound_mip is not None else np.inf))
         # ---- 4. restricted master MIP -----------------------------------------------------------
         pick = _master_mip(cols, rows, cities) or {c: 0 for c in cities}
