@@ -61,26 +61,16 @@ def greedy_mip_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: flo
     """The greedy rule on one city, then the city engine started from that plan, on the same budgets.
 
     Returns the greedy result (as :func:`greedy_task`) with the engine's plan under ``"mip"`` (None if
-    the engine found nothing): started from the greedy plan, it is never worse than it.
+    it is no better): started from the greedy plan, it is never worse than it.
     """
-    from ..allocate.solve import start_from_works
-
     t0 = time.perf_counter()
     plan, rep = greedy_plan(city_inp)
     out = {"plan": plan.drop(columns=["option_row"], errors="ignore"), "value": float(rep.objective or 0.0),
            "status": "greedy"}
     out["usage"] = _usage(out["plan"], env_sources, city_inp.years)
-    model = build_model(city_inp)
-    start = start_from_works(model, zip(plan["option_row"], plan["year"])) if len(plan) else None
-    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
-                         tie_break_time_s=0.0)
-    mrep = solve_model(model, opts, start=start)
-    out["mip"] = None
-    if mrep.status.has_solution and float(mrep.objective) > out["value"] + 1e-9:
-        mplan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
-        out["mip"] = {"plan": mplan, "value": float(mrep.objective), "status": mrep.status.value,
-                      "bound": float(mrep.best_bound if mrep.best_bound is not None else mrep.objective),
-                      "usage": _usage(mplan, env_sources, city_inp.years)}
+    _, mip = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed,
+                          works=zip(plan["option_row"], plan["year"]) if len(plan) else None)
+    out["mip"] = mip if mip is not None and mip["value"] > out["value"] + 1e-9 else None
     out["time"] = time.perf_counter() - t0
     return out
 
@@ -124,21 +114,32 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> 
     return {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
 
 
+def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break=False, works=None):
+    """The city engine on the city's model (from the works of a known plan, if given): its report and
+    the plan as a column (plan table, value, bound, status, method, envelope usage), or None."""
+    from ..allocate.solve import start_from_works
+
+    model = build_model(city_inp)
+    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
+                         tie_break_time_s=1.0 if tie_break else 0.0)
+    rep = solve_model(model, opts, start=None if works is None else start_from_works(model, works))
+    if not rep.status.has_solution:
+        return rep, None
+    plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+    bound = rep.best_bound if rep.best_bound is not None else rep.objective
+    return rep, {"plan": plan, "value": float(rep.objective), "bound": float(bound), "status": rep.status.value,
+                 "method": rep.method, "usage": _usage(plan, env_sources, city_inp.years)}
+
+
 def mip_task(city_inp, env_sources, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, tie_break: bool = False,
              seed: int = 20160) -> dict:
     """The city's own MIP (the fast engine) with its envelope shares as budgets: a plan that fits."""
     t0 = time.perf_counter()
-    model = build_model(city_inp)
-    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
-                         tie_break_time_s=1.0 if tie_break else 0.0)
-    rep = solve_model(model, opts)
-    if not rep.status.has_solution:
+    rep, out = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break)
+    if out is None:
         raise RuntimeError(f"city MIP: {rep.status.value} {rep.message}")
-    plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
-    return {"plan": plan, "value": float(rep.objective), "bound": float(rep.best_bound if rep.best_bound is not None
-                                                                       else rep.objective),
-            "status": rep.status.value, "method": rep.method, "usage": _usage(plan, env_sources, city_inp.years),
-            "time": time.perf_counter() - t0}
+    out["time"] = time.perf_counter() - t0
+    return out
 
 
 def mip_bound_task(city_inp, env_sources, price: np.ndarray, time_limit_s: float = 5.0, seed: int = 20160) -> dict:
