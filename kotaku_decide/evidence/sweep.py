@@ -106,7 +106,7 @@ def knees(x, y, drop: float = 0.5) -> tuple[np.ndarray, int | None]:
 
 
 def budget_sweep(inp, factors=None, *, source: str | None = None, n_points: int = 20, max_factor: float = 1.5,
-                 time_limit_s: float = 20.0, mip_rel_gap: float = 1e-4, n_chains: int = 2,
+                 time_limit_s: float = 20.0, mip_rel_gap: float = 1e-4, n_chains: int | None = None,
                  processes: int | None = None) -> pd.DataFrame:
     """Sweep the budget and re-solve.
 
@@ -117,7 +117,10 @@ def budget_sweep(inp, factors=None, *, source: str | None = None, n_points: int 
         ``max_factor / n_points`` to ``max_factor``)
     source : vary only this source's budget (all its years, by the factor), the others fixed
     time_limit_s : limit per point [s] (a guard for the hectares objective; each point reports status and gap)
-    n_chains : warm-start chains (fixes the result; run in parallel over ``processes``)
+    n_chains : warm-start chains (fixes the result; run in parallel over ``processes``); default 4 for
+        the hectares objective (each point is proven, a start only speeds it: more chains balance a
+        slow point better; measured 31 s -> 23 s on 2 cores), 2 for the others (whose time-limited
+        solves gain from the nearer cheaper point's plan)
 
     Returns
     -------
@@ -135,6 +138,8 @@ def budget_sweep(inp, factors=None, *, source: str | None = None, n_points: int 
     if source is not None and source not in inp.funding.sources:
         raise ValueError(f"unknown source {source!r}; expected one of {inp.funding.sources}")
     bs = _budgets(inp, factors, source)
+    if n_chains is None:
+        n_chains = 4 if inp.scenario["objective.kind"] == "hectares" else 2
     chains = [[(k, bs[k]) for k in range(len(bs)) if k % n_chains == c] for c in range(n_chains)]
     chains = [c for c in chains if c]
     solver = default_solver(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
