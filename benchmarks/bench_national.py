@@ -1,8 +1,9 @@
 """National benchmark: the 11,000-location SYNTHETIC generator solved by decomposition by city.
 
 Prints, for 2 workers and then 1 worker (a Dask LocalCluster of processes, one thread each):
-the time to the greedy plan, the time to the first national plan better than greedy (the city
-engine's plans at the greedy shares, or a restricted master MIP), the time to a proven gap of 2 %
+the time to the greedy plan, the time to the first national plan better than greedy (greedy with the
+city engine's plan of the first city it improves, at the greedy shares), the best plan by 60 s over
+greedy (cities improved by then; the rest keep greedy's plan), the time to a proven gap of 2 %
 (if reached), the gap at 180 s, the final plan / bound / gap, plan / greedy, peak memory (this
 process plus its workers, sampled) and the 2-worker / 1-worker speed-up. Targets (issue 11): a plan
 >= greedy in < 60 s, a 2 % gap in < 3 minutes, peak memory < 4 GB. Figures are printed, not asserted.
@@ -73,9 +74,11 @@ def run_once(inp, workers: int, opts_kw: dict):
     # every stage reports the best national plan so far and the best valid bound it has
     t2 = next((e["time_s"] for e in tl if e["bound"] is not None and (e["bound"] - e["value"]) / e["value"] <= 0.02),
               None)
+    at60 = [e["value"] for e in tl if e["time_s"] <= 60]
     at180 = [e for e in tl if e["time_s"] <= 180 and e["bound"] is not None]
     gap180 = (at180[-1]["bound"] - at180[-1]["value"]) / at180[-1]["value"] if at180 else None
     return {"workers": workers, "wall_s": wall, "greedy_s": greedy_t, "plan_ge_greedy_s": t_ge, "gap2_s": t2,
+            "at60": max(at60) if at60 else None,
             "gap_at_180s": gap180, "value": res.value, "bound": res.bound, "bound_lp": res.bound_lp,
             "bound_mip": res.bound_mip, "gap": res.gap, "greedy": res.greedy_value, "peak_mb": peak,
             "violations": len(res.checks), "failures": len(res.failures), "times": res.times}
@@ -116,12 +119,14 @@ def main():
         if a.one_worker:
             runs.append(run_once(inp, 1, kw))
     print()
-    print("| workers | greedy plan | plan >= greedy | gap <= 2 % | gap at 180 s | final gap | plan / greedy "
-          "| peak memory | wall |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| workers | greedy plan | plan > greedy | plan at 60 s / greedy | gap <= 2 % | gap at 180 s | final gap "
+          "| plan / greedy | peak memory | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         g180 = "-" if r["gap_at_180s"] is None else f"{r['gap_at_180s']:.2%}"
-        print(f"| {r['workers']} | {_fmt(r['greedy_s'])} | {_fmt(r['plan_ge_greedy_s'])} | {_fmt(r['gap2_s'])} | "
+        a60 = "-" if r["at60"] is None else f"{r['at60'] / r['greedy']:.4f}"
+        print(f"| {r['workers']} | {_fmt(r['greedy_s'])} | {_fmt(r['plan_ge_greedy_s'])} | {a60} | "
+              f"{_fmt(r['gap2_s'])} | "
               f"{g180} | {r['gap']:.2%} | {r['value'] / r['greedy']:.4f} | {r['peak_mb']:,.0f} MB | "
               f"{r['wall_s']:,.0f} s |")
     for r in runs:

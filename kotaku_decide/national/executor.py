@@ -167,14 +167,15 @@ class CityRunner:
             pickle.dump((tag, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, p)
 
-    def map(self, fn, tasks: list, desc: str = "cities", resume: bool = True) -> dict:
+    def map(self, fn, tasks: list, desc: str = "cities", resume: bool = True, on_result=None) -> dict:
         """Run ``fn(*args)`` for every ``(key, tag, args)`` in ``tasks``; return ``{key: result}``.
 
         ``tag`` names the task's content (stage, city, the numbers it was given): a result kept under
         the same tag is reused. A task that fails is retried once; then its key maps to ``None`` and
-        :attr:`failures` holds the error.
+        :attr:`failures` holds the error. ``on_result(key, result)`` is called in this process as each
+        result arrives (reused ones first), in the order they finish.
         """
-        out: dict = {}
+        out = _Results(on_result)
         todo = []
         for key, tag, args in tasks:
             ok, val = self._load(tag) if resume else (False, None)
@@ -225,7 +226,7 @@ class CityRunner:
                     bar.update(1)
         finally:
             bar.close()
-        return out
+        return dict(out)
 
     def _finish(self, key, tag, desc, res, retry):
         if res[0] != "ok" and retry is not None:  # serial: retry once here
@@ -255,6 +256,19 @@ class CityRunner:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _Results(dict):
+    """A dict that tells a callback of every value set (the results of :meth:`CityRunner.map`)."""
+
+    def __init__(self, cb):
+        super().__init__()
+        self._cb = cb
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if self._cb is not None:
+            self._cb(key, value)
 
 
 def _result(fu):

@@ -52,7 +52,7 @@ from ..allocate.inputs import AllocationInput
 from ..allocate.results import evaluate_plan, works_from_plan
 from .executor import CityRunner
 from .split import NationalSplit, split_by_city
-from .work import greedy_mip_task, greedy_task, lp_task, mip_bound_task, mip_task
+from .work import engine_task, greedy_task, lp_task, mip_bound_task, mip_task
 
 __all__ = ["NationalOptions", "NationalResult", "solve_national"]
 
@@ -350,15 +350,9 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         # ---- 1. greedy per city with proportional shares ------------------------------------
         t1 = time.perf_counter()
         shares0 = _initial_shares(split)
-        g_inputs = {c: split.city_input(c, shares0[c]) for c in cities}
-        if opts.greedy_mips:
-            res = runner.map(greedy_mip_task, [(c, f"greedymip|{c}|{opts.greedy_mip_time_s}|{_digest(shares0[c])}",
-                                                (g_inputs[c], env_src[c], opts.greedy_mip_time_s, opts.city_gap))
-                                               for c in cities], desc="greedy + city MIPs")
-        else:
-            res = runner.map(greedy_task, [(c, f"greedy|{c}|{_digest(shares0[c])}", (g_inputs[c], env_src[c]))
-                                           for c in cities], desc="greedy")
-        del g_inputs
+        g_inputs = runner.scatter({c: split.city_input(c, shares0[c]) for c in cities})
+        res = runner.map(greedy_task, [(c, f"greedy|{c}|{_digest(shares0[c])}", (g_inputs[c], env_src[c]))
+                                       for c in cities], desc="greedy")
         cols = {c: [] for c in cities}
         for c in cities:
             r = res[c]
@@ -373,15 +367,36 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         best_value = greedy_value  # the best national plan so far (each mark reports it)
         if opts.greedy_mips:
             # each city's engine on the same shares, started from its greedy plan: the cities' plans fit the
-            # envelopes together (the shares add up to them), so their sum is a national plan above greedy
+            # envelopes together (the shares add up to them), so greedy's plan with every city improved so far
+            # is a national plan above greedy - reported as the cities finish (the first, then every 10 s)
+            t1 = time.perf_counter()
+            run_ = {"value": greedy_value, "done": 0, "last": -np.inf}
+
+            def improved(c, r):
+                run_["done"] += 1
+                if r is None or r.get("mip") is None:
+                    return
+                run_["value"] += r["mip"]["value"] - cols[c][0]["value"]
+                now = time.perf_counter()
+                if now - run_["last"] >= 10.0:
+                    run_["last"] = now
+                    mark(f"city engine at the greedy shares, greedy elsewhere ({run_['done']} of {len(cities)} "
+                         "cities done)", run_["value"], None)
+
+            tasks = [(c, f"engine|{c}|{opts.greedy_mip_time_s}|{opts.city_gap}|{_digest(shares0[c])}",
+                      (g_inputs[c], env_src[c], opts.greedy_mip_time_s, opts.city_gap, res[c].get("works") or [],
+                       res[c]["value"])) for c in cities]
+            res = runner.map(engine_task, tasks, desc="city engine at the greedy shares", on_result=improved)
             for c in cities:
-                r = res[c].get("mip")
+                r = (res[c] or {}).get("mip")
                 if r is not None:
                     cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
                                     "stage": "city MIP at the greedy shares", "bound": r["bound"],
                                     "status": r["status"]})
             best_value = sum(cols[c][-1]["value"] for c in cities)
+            times["greedy_engine_s"] = time.perf_counter() - t1
             mark("city MIPs at the greedy shares", best_value, None)
+        del g_inputs
         # ---- 2. prices: column generation with the cities' priced LPs -------------------------
         t1 = time.perf_counter()
         token = uuid.uuid4().hex[:8]

@@ -19,7 +19,7 @@ from ..allocate.model import build_model
 from ..allocate.results import plan_from_model
 from ..allocate.solve import SolverOptions, solve_model
 
-__all__ = ["greedy_task", "greedy_mip_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
+__all__ = ["greedy_task", "engine_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
 
 _LP_CACHE: dict = {}
 _LP_CACHE_MAX = 400
@@ -49,30 +49,26 @@ def env_columns(model, env_sources) -> list:
 
 
 def greedy_task(city_inp, env_sources) -> dict:
-    """The greedy rule on one city (its envelopes' shares as budgets)."""
+    """The greedy rule on one city (its envelopes' shares as budgets); ``works`` lists its (option row,
+    year) pairs, a start for the city engine."""
     t0 = time.perf_counter()
     plan, rep = greedy_plan(city_inp)
+    works = [(int(o), int(y)) for o, y in zip(plan["option_row"], plan["year"])] if len(plan) else []
     plan = plan.drop(columns=["option_row"], errors="ignore")
     return {"plan": plan, "value": float(rep.objective or 0.0), "usage": _usage(plan, env_sources, city_inp.years),
-            "time": time.perf_counter() - t0, "status": "greedy"}
+            "works": works, "time": time.perf_counter() - t0, "status": "greedy"}
 
 
-def greedy_mip_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: float = 1e-4, seed: int = 20160) -> dict:
-    """The greedy rule on one city, then the city engine started from that plan, on the same budgets.
+def engine_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: float, works: list, floor: float,
+                seed: int = 20160) -> dict:
+    """The city engine on the same budgets as a known plan (its ``works``, value ``floor``), started from it.
 
-    Returns the greedy result (as :func:`greedy_task`) with the engine's plan under ``"mip"`` (None if
-    it is no better): started from the greedy plan, it is never worse than it.
+    Returns ``{"mip": column or None, "time": s}``; the column only when its plan is better than ``floor``
+    (started from the known plan, the engine is never worse than it).
     """
     t0 = time.perf_counter()
-    plan, rep = greedy_plan(city_inp)
-    out = {"plan": plan.drop(columns=["option_row"], errors="ignore"), "value": float(rep.objective or 0.0),
-           "status": "greedy"}
-    out["usage"] = _usage(out["plan"], env_sources, city_inp.years)
-    _, mip = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed,
-                          works=zip(plan["option_row"], plan["year"]) if len(plan) else None)
-    out["mip"] = mip if mip is not None and mip["value"] > out["value"] + 1e-9 else None
-    out["time"] = time.perf_counter() - t0
-    return out
+    _, mip = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, works=works or None)
+    return {"mip": mip if mip is not None and mip["value"] > floor + 1e-9 else None, "time": time.perf_counter() - t0}
 
 
 def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> dict:

@@ -91,6 +91,12 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     # later master, over a superset of its columns, is never worse
     first = [e for e in res.timeline if e["stage"] == "city MIPs at the greedy shares"]
     assert len(first) == 1 and first[0]["value"] >= res.greedy_value - 1e-6
+    # while the city engine runs, greedy's plan with the cities improved so far is reported as they finish:
+    # values between greedy and the stage's end, never falling
+    streamed = [e["value"] for e in res.timeline if e["stage"].startswith("city engine at the greedy shares")]
+    assert all(res.greedy_value < v <= first[0]["value"] + 1e-6 for v in streamed)
+    assert streamed == sorted(streamed)
+    assert (len(streamed) > 0) == (first[0]["value"] > res.greedy_value + 1e-6)
     masters = [e for e in res.timeline if e["stage"].startswith("restricted master MIP")]
     assert [e["stage"] for e in masters] == ["restricted master MIP (city MIPs)", "restricted master MIP"]
     assert masters[0]["value"] >= res.greedy_value - 1e-6
@@ -150,14 +156,22 @@ def _always_fails(x):
 def test_failed_city_is_retried_once_then_reported_and_results_resume(tmp_path):
     state = tmp_path / "state"
     r = CityRunner(kind="serial", state_dir=state, progress=False)
-    out = r.map(_flaky, [(k, f"t|{k}", (k, str(tmp_path / f"m{k}"))) for k in range(3)], desc="flaky")
+    seen = []
+    out = r.map(_flaky, [(k, f"t|{k}", (k, str(tmp_path / f"m{k}"))) for k in range(3)], desc="flaky",
+                on_result=lambda k, v: seen.append((k, v)))
     assert out == {0: 0, 1: 2, 2: 4} and len(r.retried) == 3 and not r.failures
-    bad = r.map(_always_fails, [("C9", "bad|C9", ("C9",))], desc="stage")
+    assert sorted(seen) == [(0, 0), (1, 2), (2, 4)]  # each result told once, after its retry
+    seen.clear()
+    bad = r.map(_always_fails, [("C9", "bad|C9", ("C9",))], desc="stage", on_result=lambda k, v: seen.append((k, v)))
     assert bad == {"C9": None} and "cannot be solved" in r.failures[("stage", "C9")]
+    assert seen == [("C9", None)]  # a failed city is told too (as None)
     # a new run with the same state folder reuses every finished result (the function is not called)
     r2 = CityRunner(kind="serial", state_dir=state, progress=False)
-    again = r2.map(_always_fails, [(k, f"t|{k}", (k,)) for k in range(3)], desc="flaky")
+    seen.clear()
+    again = r2.map(_always_fails, [(k, f"t|{k}", (k,)) for k in range(3)], desc="flaky",
+                   on_result=lambda k, v: seen.append((k, v)))
     assert again == {0: 0, 1: 2, 2: 4} and r2.reused == 3 and not r2.failures
+    assert sorted(seen) == [(0, 0), (1, 2), (2, 4)]
 
 
 def _free_port() -> int:
