@@ -86,13 +86,32 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
     if not free.has_plan:
         return False, info
     if lid in free.cleared_by(last):
+        info["entering"] = free
         return True, info
     forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
     info["solves"] = 2
     info["forced_objective"] = forced.objective
     if not forced.has_plan:
         return False, info
-    return bool(forced.objective >= free.objective - _tol(free.objective)), info
+    ok = bool(forced.objective >= free.objective - _tol(free.objective))
+    if ok:
+        info["entering"] = forced
+    return ok, info
+
+
+def _extra_needed(inp: AllocationInput, plan: Outcome, si: int, yi: int, base_rp: np.ndarray) -> float | None:
+    """Least extra money of source ``si`` in year ``yi`` (over ``base_rp``) with which ``plan`` still fits
+    that source's budget rows (with carry-over: every later year's running total); None if unknown."""
+    if plan is None or plan.spend is None:
+        return None
+    s = inp.funding.sources[si]
+    sp = plan.spend[plan.spend["source"] == s].groupby("year")["cost_rp"].sum()
+    used = np.array([float(sp.get(y, 0.0)) for y in inp.years])
+    b = base_rp[si]
+    if inp.funding.carry_over[s]:
+        over = np.cumsum(used)[yi:] - np.cumsum(b)[yi:]
+        return max(0.0, float(over.max()))
+    return max(0.0, float(used[yi] - b[yi]))
 
 
 def _sources_of(inp: AllocationInput, i: int) -> list:
@@ -143,23 +162,31 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     hi0 = float(hi_rp) if hi_rp is not None else (1.5 * k if np.isfinite(k) and k > 0 else 1e9)
     rows = []
     best = None  # (extra_rp, row) of the least amount found so far (best_only)
+    zero = {0.0: (False, None)} if known_out else {}  # no extra money: the same question for every source
     for s in srcs:
         si = inp.funding.sources.index(s)
-        cache = {0.0: False} if known_out else {}
+        cache = {}
 
         cnt = {"solves": 0}
 
         def ent(d, si=si, cache=cache, cnt=cnt):  # bound now: the rows keep their own source's search
+            """Does it enter with ``d`` more of this source? ``ent.need``: the extra the entering plan
+            found really uses (it enters with that much too: the plan still fits, and with less money
+            no plan does better), so a search can lower its upper end to it."""
             d = float(round(d, 2))
-            if d not in cache:
+            c = zero if d == 0.0 else cache
+            if d not in c:
                 b = base_b.copy()
                 b[si, yi] += d
                 ok, info = enters(inp, i, b, solver)
                 cnt["solves"] += info["solves"]
-                cache[d] = ok
-            return cache[d]
+                need = _extra_needed(inp, info.get("entering"), si, yi, base_b) if ok else None
+                c[d] = (ok, None if need is None else min(d, need))
+            ok, ent.need = c[d]
+            return ok
 
         ent.cnt = cnt
+        ent.need = None
 
         found, monotone, lo, hi = False, True, 0.0, hi0
         if ent(0.0):
@@ -176,7 +203,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                              "searched": False, "_ent": ent})
                 continue
             # enters with less than the best so far: bisect below it, then check two points above
-            lo, hi = _bisect(ent, 0.0, probe, tol_rp)
+            lo, hi = _bisect(ent, 0.0, _snap(ent, 0.0, probe), tol_rp)
             monotone = all(ent(hi + (b_hi - hi) * k / 3) for k in (1, 2))
             rows.append({"source": s, "year": year, "extra_rp": hi, "lower_rp": lo, "found": True,
                          "monotone": monotone, "bisected": True, "_ent": ent})
@@ -188,9 +215,9 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
             # answer are the slowest solves - large sums in one pool - and say nothing about the answer)
             j = next((j for j, p in enumerate(pts) if ent(p)), None)
             if j is not None:
-                monotone = ent(pts[j + 1]) if j + 1 < grid else ent(2.0 * pts[j] - (pts[j - 1] if j else 0.0))
                 lo = pts[j - 1] if j > 0 else 0.0
-                hi = pts[j]
+                hi = _snap(ent, lo, pts[j])
+                monotone = ent(pts[j + 1]) if j + 1 < grid else ent(2.0 * pts[j] - (pts[j - 1] if j else 0.0))
                 found = True
                 break
             lo, hi = hi, hi * 2
@@ -220,12 +247,20 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def _snap(ent, lo: float, hi: float) -> float:
+    """After ``ent(hi)`` said yes: the upper end lowered to the extra its plan really uses (kept above
+    ``lo``, which said no; a plan using less than ``lo`` would be a non-monotone case: not used)."""
+    need = ent.need
+    return need if need is not None and lo < need < hi else hi
+
+
 def _bisect(ent, lo: float, hi: float, tol_rp: float) -> tuple[float, float]:
-    """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to less than ``tol_rp``."""
+    """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to less than ``tol_rp``; each
+    entering point lowers ``hi`` to the extra its plan uses (see ``ent``)."""
     while hi - lo > tol_rp:
         mid = 0.5 * (lo + hi)
         if ent(mid):
-            hi = mid
+            hi = _snap(ent, lo, mid)
         else:
             lo = mid
     return lo, hi

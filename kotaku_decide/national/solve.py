@@ -485,7 +485,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         # ---- 4. restricted master MIP -----------------------------------------------------------
         pick = _master_mip(cols, rows, cities) or {c: 0 for c in cities}
         value = sum(cols[c][pick[c]]["value"] for c in cities)
-        mark("restricted master MIP", value, best_lp)
+        best_bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp  # the best valid bound so far
+        mark("restricted master MIP", value, best_bound)
         # ---- 5. hand-out of unused envelope money ----------------------------------------------
         t1 = time.perf_counter()
         n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
@@ -519,7 +520,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     used = trial
                     accepted += 1
             value = sum(cols[c][pick[c]]["value"] for c in cities)
-            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, best_lp)
+            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, best_bound)
             if not accepted:
                 break
         times["handout_s"] = time.perf_counter() - t1

@@ -44,6 +44,8 @@ def test_extra_budget_to_enter_really_brings_it_in(tmp_path):
     assert row["found"] and row["monotone"] and row["source"] == "kota"
     # hand value: both packages together cost ka + kb, so B needs exactly the 10 M that is short
     assert row["lower_rp"] < 10e6 <= row["extra_rp"] <= 10e6 + TOL
+    # the search lowers its upper end to what the entering plan really uses: here exactly the 10 M short
+    assert row["extra_rp"] == pytest.approx(10e6, abs=1.0)
     # independent solves from freshly written budget files
     def factory(b):
         write_budget(tmp_path, b)
