@@ -74,22 +74,33 @@ def _tol(obj: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------
-def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, solver=None) -> tuple[bool, dict]:
+def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, solver=None,
+           free_lower: float | None = None) -> tuple[bool, dict]:
     """Does location position ``i`` enter (cleared by the last year in some optimal plan) at these budgets?
+
+    ``free_lower``: a value the free optimum at these budgets is known to reach (a plan found with less
+    money). Then the forced solve goes first, and when even its plan falls short of that value the
+    location does not enter (one solve instead of two).
 
     Returns (entered, info) with the objective values of the free and the forced solves.
     """
     last = inp.years[-1]
     lid = inp.locations.at[i, "location_id"]
+    forced = None
+    if free_lower is not None:
+        forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
+        if forced.has_plan and forced.objective < free_lower - _tol(free_lower):
+            return False, {"objective": None, "status": None, "solves": 1, "forced_objective": forced.objective}
     free = solve_variant(inp, budget_rp=budget_rp, solver=solver)
-    info = {"objective": free.objective, "status": free.status, "solves": 1}
+    info = {"objective": free.objective, "status": free.status, "solves": 1 if forced is None else 2}
     if not free.has_plan:
         return False, info
     if lid in free.cleared_by(last):
         info["entering"] = free
         return True, info
-    forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
-    info["solves"] = 2
+    if forced is None:
+        forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
+        info["solves"] = 2
     info["forced_objective"] = forced.objective
     if not forced.has_plan:
         return False, info
@@ -162,27 +173,34 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     hi0 = float(hi_rp) if hi_rp is not None else (1.5 * k if np.isfinite(k) and k > 0 else 1e9)
     rows = []
     best = None  # (extra_rp, row) of the least amount found so far (best_only)
-    zero = {0.0: (False, None)} if known_out else {}  # no extra money: the same question for every source
+    zero = {0.0: (False, None, None)} if known_out else {}  # no extra money: the same question for every source
     for s in srcs:
         si = inp.funding.sources.index(s)
         cache = {}
 
         cnt = {"solves": 0}
 
-        def ent(d, si=si, cache=cache, cnt=cnt):  # bound now: the rows keep their own source's search
+        def ent(d, inside=False, si=si, cache=cache, cnt=cnt):  # bound now: each source keeps its own search
             """Does it enter with ``d`` more of this source? ``ent.need``: the extra the entering plan
             found really uses (it enters with that much too: the plan still fits, and with less money
-            no plan does better), so a search can lower its upper end to it."""
+            no plan does better), so a search can lower its upper end to it. ``inside`` (a bisection
+            step): the best free plan found with less money bounds the free optimum here from below
+            (see :func:`enters`)."""
             d = float(round(d, 2))
             c = zero if d == 0.0 else cache
             if d not in c:
                 b = base_b.copy()
                 b[si, yi] += d
-                ok, info = enters(inp, i, b, solver)
+                low = None
+                if inside:
+                    known = [v[2] for k, v in list(zero.items()) + list(cache.items())
+                             if k < d and v[2] is not None]
+                    low = max(known) if known else None
+                ok, info = enters(inp, i, b, solver, free_lower=low)
                 cnt["solves"] += info["solves"]
                 need = _extra_needed(inp, info.get("entering"), si, yi, base_b) if ok else None
-                c[d] = (ok, None if need is None else min(d, need))
-            ok, ent.need = c[d]
+                c[d] = (ok, None if need is None else min(d, need), info.get("objective"))
+            ok, ent.need = c[d][:2]
             return ok
 
         ent.cnt = cnt
@@ -256,10 +274,11 @@ def _snap(ent, lo: float, hi: float) -> float:
 
 def _bisect(ent, lo: float, hi: float, tol_rp: float) -> tuple[float, float]:
     """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to less than ``tol_rp``; each
-    entering point lowers ``hi`` to the extra its plan uses (see ``ent``)."""
+    entering point lowers ``hi`` to the extra its plan uses, and each step first asks whether even the
+    forced plan falls short of the free plans found below it (see ``ent``)."""
     while hi - lo > tol_rp:
         mid = 0.5 * (lo + hi)
-        if ent(mid):
+        if ent(mid, True):
             hi = _snap(ent, lo, mid)
         else:
             lo = mid

@@ -172,3 +172,29 @@ def test_best_only_finds_the_same_least_amount_with_fewer_solves(tmp_path):
     assert not prov["found"] and not prov["searched"]
     assert prov["lower_rp"] == pytest.approx(best.iloc[0]["extra_rp"] - TOL)
     assert best["solves"].sum() < full["solves"].sum()
+
+
+def test_forced_first_step_gives_the_same_verdicts(tmp_path):
+    """``enters`` with ``free_lower`` (a free optimum found with less money) asks the forced solve first
+    and stops when even it falls short of that value: the verdict must be the one of the plain two-solve
+    question, at extras below, at and above the 10 M B is short (an independent evaluation each)."""
+    from kotaku_decide.evidence.core import budget_matrix
+    from kotaku_decide.evidence.why import enters
+
+    inp, locs, ka, kb, budget = _ab(tmp_path, short=10e6)
+    i = list(inp.locations["location_id"]).index("B")
+    b0 = budget_matrix(inp)
+    low = solve_variant(inp, solver=EXACT).objective  # the free optimum with no extra money
+    seen = {True: 0, False: 0}
+    for extra in (2e6, 9e6, 10e6, 12e6, 40e6):
+        b = b0.copy()
+        b[0, 0] += extra
+        plain, _ = enters(inp, i, b, EXACT)
+        quick, info = enters(inp, i, b, EXACT, free_lower=low)
+        assert quick == plain, extra
+        assert plain == (extra >= 10e6 - 1.0)
+        seen[plain] += 1
+        if not plain:
+            assert info["solves"] == 1  # the forced plan alone settles it
+    assert seen[True] and seen[False]
+
