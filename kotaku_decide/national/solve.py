@@ -427,8 +427,9 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     lp_cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": None,
                                        "stage": "lp"})
                     new += 1
-            say(f"  price round {rnd + 1}: master LP {lp_value:,.2f}, LP-Lagrangian bound "
-                f"{best_lp:,.2f}, new columns {new}")
+            # every round's bound is valid: marked, so the gap at any moment uses the best bound known by then
+            mark(f"price round {rnd + 1} (master LP {lp_value:,.2f}, new columns {new})", best_value,
+                 best_lp if np.isfinite(best_lp) else None)
             if np.isfinite(best_lp) and (best_lp - lp_value) <= opts.lp_tol * max(abs(lp_value), 1e-9):
                 break
             if new == 0 or time.perf_counter() - t0 > opts.time_limit_s:

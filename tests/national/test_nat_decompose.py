@@ -97,6 +97,12 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert all(res.greedy_value < v <= first[0]["value"] + 1e-6 for v in streamed)
     assert streamed == sorted(streamed)
     assert (len(streamed) > 0) == (first[0]["value"] > res.greedy_value + 1e-6)
+    # every mark's bound is valid (each price round's LP-Lagrangian bound included), and the marks come in
+    # time order
+    assert all(e["bound"] is None or e["bound"] >= opt - tol for e in res.timeline)
+    rounds = [e for e in res.timeline if e["stage"].startswith("price round")]
+    assert rounds and all(e["bound"] is not None for e in rounds)
+    assert [e["time_s"] for e in res.timeline] == sorted(e["time_s"] for e in res.timeline)
     masters = [e for e in res.timeline if e["stage"].startswith("restricted master MIP")]
     assert [e["stage"] for e in masters] == ["restricted master MIP (city MIPs)", "restricted master MIP"]
     assert masters[0]["value"] >= res.greedy_value - 1e-6
