@@ -482,14 +482,14 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 if r is not None and r.get("plan") is not None:
                     cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
                                     "stage": "priced city MIP", "status": r["status"]})
+        bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp  # the best valid bound from here on
+        if opts.mip_bound:
             times["mip_bound_s"] = time.perf_counter() - t1
-            mark("priced city MIPs (MIP-Lagrangian bound)", best_value,
-                 min(best_lp, bound_mip if bound_mip is not None else np.inf))
+            mark("priced city MIPs (MIP-Lagrangian bound)", best_value, bound)
         # ---- 4. restricted master MIP -----------------------------------------------------------
         pick = _master_mip(cols, rows, cities) or {c: 0 for c in cities}
         value = sum(cols[c][pick[c]]["value"] for c in cities)
-        best_bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp  # the best valid bound so far
-        mark("restricted master MIP", value, best_bound)
+        mark("restricted master MIP", value, bound)
         # ---- 5. hand-out of unused envelope money ----------------------------------------------
         t1 = time.perf_counter()
         n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
@@ -523,11 +523,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     used = trial
                     accepted += 1
             value = sum(cols[c][pick[c]]["value"] for c in cities)
-            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, best_bound)
+            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, bound)
             if not accepted:
                 break
         times["handout_s"] = time.perf_counter() - t1
-        bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp
         # ---- 6. top-up with what is left (tie-break) --------------------------------------------
         final_stage = {c: cols[c][pick[c]]["stage"] for c in cities}
         plans = {c: cols[c][pick[c]]["plan"] for c in cities}
