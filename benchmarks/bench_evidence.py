@@ -64,6 +64,9 @@ def _explain(inp, a, explain):
     print(f"  marginal re-solves: {ex.marginal['status'].value_counts().to_dict()}, "
           f"gain found {ex.marginal['gain_ha_years'].min():.2f}..{ex.marginal['gain_ha_years'].max():.2f}, "
           f"upper bound up to {ex.marginal['gain_upper_ha_years'].max():.2f} ha-yr per Rp 100 M")
+    rc = ex.details["resolves"]
+    print("  unfunded locations' re-solves: " + "; ".join(
+        f"{k} {v['solves']} ({v['limit_stops']} stopped by a time limit)" for k, v in rc.items()))
     print("  cuts: " + "; ".join(f"x{r.factor:.1f}: {r.cleared_ha:.1f} ha ({r.status}, gap {r.gap:.3f})"
                                  for r in ex.cuts.itertuples()))
     s = ex.sentences.set_index("location_id")

@@ -74,6 +74,11 @@ def _tol(obj: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------
+def _stopped(o: Outcome) -> bool:
+    """The re-solve was stopped by a limit (a plan not proven optimal, or none found in time)."""
+    return o.status in ("feasible_not_proven", "time_limit_no_solution")
+
+
 def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, solver=None,
            free_lower: float | None = None) -> tuple[bool, dict]:
     """Does location position ``i`` enter (cleared by the last year in some optimal plan) at these budgets?
@@ -82,7 +87,8 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
     money). Then the forced solve goes first, and when even its plan falls short of that value the
     location does not enter (one solve instead of two).
 
-    Returns (entered, info) with the objective values of the free and the forced solves.
+    Returns (entered, info) with the objective values of the free and the forced solves, ``solves``
+    and ``limit_stops`` (how many of them a time limit stopped before proof).
     """
     last = inp.years[-1]
     lid = inp.locations.at[i, "location_id"]
@@ -90,9 +96,11 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
     if free_lower is not None:
         forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
         if forced.has_plan and forced.objective < free_lower - _tol(free_lower):
-            return False, {"objective": None, "status": None, "solves": 1, "forced_objective": forced.objective}
+            return False, {"objective": None, "status": None, "solves": 1, "forced_objective": forced.objective,
+                           "forced_status": forced.status, "limit_stops": int(_stopped(forced))}
     free = solve_variant(inp, budget_rp=budget_rp, solver=solver)
-    info = {"objective": free.objective, "status": free.status, "solves": 1 if forced is None else 2}
+    info = {"objective": free.objective, "status": free.status, "solves": 1 if forced is None else 2,
+            "limit_stops": int(_stopped(free)) + (0 if forced is None else int(_stopped(forced)))}
     if not free.has_plan:
         return False, info
     if lid in free.cleared_by(last):
@@ -101,7 +109,9 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
     if forced is None:
         forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver)
         info["solves"] = 2
+        info["limit_stops"] += int(_stopped(forced))
     info["forced_objective"] = forced.objective
+    info["forced_status"] = forced.status
     if not forced.has_plan:
         return False, info
     ok = bool(forced.objective >= free.objective - _tol(free.objective))
@@ -160,8 +170,9 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
 
     Returns
     -------
-    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves, bisected,
-    searched`` sorted by ``extra_rp`` (not found last).
+    DataFrame per source: ``source, year, extra_rp, lower_rp, found, monotone, solves, limit_stops,
+    bisected, searched`` sorted by ``extra_rp`` (not found last); ``limit_stops``: re-solves a time limit
+    stopped before proof (their verdict rests on an unproven plan).
     """
     inp = _inp(inp)
     i = _pos(inp, location_id)
@@ -178,7 +189,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
         si = inp.funding.sources.index(s)
         cache = {}
 
-        cnt = {"solves": 0}
+        cnt = {"solves": 0, "limit_stops": 0}
 
         def ent(d, inside=False, si=si, cache=cache, cnt=cnt):  # bound now: each source keeps its own search
             """Does it enter with ``d`` more of this source? ``ent.need``: the extra the entering plan
@@ -198,6 +209,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                     low = max(known) if known else None
                 ok, info = enters(inp, i, b, solver, free_lower=low)
                 cnt["solves"] += info["solves"]
+                cnt["limit_stops"] += info["limit_stops"]
                 need = _extra_needed(inp, info.get("entering"), si, yi, base_b) if ok else None
                 c[d] = (ok, None if need is None else min(d, need), info.get("objective"))
             ok, ent.need = c[d][:2]
@@ -258,9 +270,11 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
             lo, hi = _bisect(r["_ent"], r["lower_rp"], r["extra_rp"], tol_rp)
             r.update(extra_rp=hi, lower_rp=lo, bisected=True)
     for r in rows:
-        r["solves"] = r.pop("_ent").cnt["solves"]
+        c = r.pop("_ent").cnt
+        r["solves"], r["limit_stops"] = c["solves"], c["limit_stops"]
         r.setdefault("searched", True)
-    cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "bisected", "searched"]
+    cols = ["source", "year", "extra_rp", "lower_rp", "found", "monotone", "solves", "limit_stops", "bisected",
+            "searched"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["found", "extra_rp"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -273,15 +287,24 @@ def _snap(ent, lo: float, hi: float) -> float:
 
 
 def _bisect(ent, lo: float, hi: float, tol_rp: float) -> tuple[float, float]:
-    """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to less than ``tol_rp``; each
+    """Narrow (lo, hi] - not entering at ``lo``, entering at ``hi`` - to at most ``tol_rp``; each
     entering point lowers ``hi`` to the extra its plan uses, and each step first asks whether even the
-    forced plan falls short of the free plans found below it (see ``ent``)."""
+    forced plan falls short of the free plans found below it (see ``ent``).
+
+    When an entering plan used less than the step offered, the money that plan needs is where the
+    location most often starts to enter (the plan just fits there), so the next step asks just below
+    it (``hi - 0.999 tol_rp``): a "no" there ends the search at once. The step after such a probe is a
+    plain halving again, so a run of probes that enter cannot take more than twice the halvings."""
+    probe = False
     while hi - lo > tol_rp:
-        mid = 0.5 * (lo + hi)
+        mid = hi - 0.999 * tol_rp if probe else 0.5 * (lo + hi)
         if ent(mid, True):
-            hi = _snap(ent, lo, mid)
+            new_hi = _snap(ent, lo, mid)
+            probe = not probe and new_hi < mid
+            hi = new_hi
         else:
             lo = mid
+            probe = False
     return lo, hi
 
 
@@ -312,7 +335,8 @@ def binding_constraint(inp, location_id, base: Outcome | None = None, *, familie
     ``forced_loss`` (hectare-years lost against the plan; None if forcing is infeasible),
     ``losses`` (family -> loss or None if still infeasible), ``binding`` (list of families with
     the least loss, rules before ``budget``), ``displaced`` (location_ids cleared in the plan but
-    not in the forced plan) and ``displaced_ha``.
+    not in the forced plan), ``displaced_ha``, ``solves`` and ``limit_stops`` (re-solves a time limit
+    stopped before proof).
     """
     inp = _inp(inp)
     i = _pos(inp, location_id)
@@ -321,7 +345,7 @@ def binding_constraint(inp, location_id, base: Outcome | None = None, *, familie
     area = dict(zip(inp.locations["location_id"], inp.locations["area_ha"].astype(float)))
     forced = solve_variant(inp, force_in=[i], solver=solver, start=None)
     res = {"forced_status": forced.status, "forced_loss": None, "losses": {}, "binding": [], "displaced": [],
-           "displaced_ha": 0.0, "solves": 1}
+           "displaced_ha": 0.0, "solves": 1, "limit_stops": int(_stopped(forced))}
     if forced.has_plan:
         res["forced_loss"] = max(0.0, base.objective - forced.objective)
         disp = sorted(base.cleared_by(last) - forced.cleared_by(last))
@@ -337,6 +361,7 @@ def binding_constraint(inp, location_id, base: Outcome | None = None, *, familie
     for fam in fams:
         o = solve_variant(inp, force_in=[i], relax={fam}, relax_loc=i, solver=solver, start=start)
         res["solves"] += 1
+        res["limit_stops"] += int(_stopped(o))
         res["losses"][fam] = max(0.0, base.objective - o.objective) if o.has_plan else None
     ok = {f: v for f, v in res["losses"].items() if v is not None}
     ref = res["forced_loss"] if res["forced_loss"] is not None else np.inf
@@ -438,6 +463,8 @@ class Explanation:
     cuts : plans under proportional budget cuts
     base : the plan's :class:`~.core.Outcome`
     timings : seconds per part
+    details : ``unfunded`` (per unfunded location its binding-rule and enter-search results) and
+        ``resolves`` (the number of exact re-solves of those searches and how many a time limit stopped)
     """
 
     table: pd.DataFrame
@@ -511,8 +538,13 @@ def explain(scenario_or_input=None, *, cut_factors=(0.8, 0.6, 0.4, 0.2), delta_r
     table = _table(inp, base, cuts, unf_res)
     sent = sentences(inp, table)
     T["total_s"] = time.perf_counter() - t0
+    # how many exact re-solves the unfunded locations' answers rest on, and how many a time limit stopped
+    counts = {"binding": {"solves": sum(r["solves"] for r in bind.values()),
+                          "limit_stops": sum(r["limit_stops"] for r in bind.values())},
+              "enter": {"solves": int(sum(r["solves"].sum() for r in ent.values())),
+                        "limit_stops": int(sum(r["limit_stops"].sum() for r in ent.values()))}}
     return Explanation(table=table, sentences=sent, marginal=marg, cuts=cuts, base=base, timings=T,
-                       details={"unfunded": unf_res})
+                       details={"unfunded": unf_res, "resolves": counts})
 
 
 def _task_mixed(ctx, item):

@@ -198,3 +198,35 @@ def test_forced_first_step_gives_the_same_verdicts(tmp_path):
             assert info["solves"] == 1  # the forced plan alone settles it
     assert seen[True] and seen[False]
 
+
+
+def _fake_ent(threshold, need_of):
+    """A monotone ``ent`` for the bisection: enters from ``threshold`` on, its plan using ``need_of(d)``."""
+    calls = []
+
+    def ent(d, inside=False):
+        calls.append(d)
+        ok = d >= threshold
+        ent.need = min(d, need_of(d)) if ok else None
+        return ok
+
+    ent.need = None
+    return ent, calls
+
+
+@pytest.mark.parametrize("need_of, max_calls", [
+    (lambda d: 7.3e8, 2),             # the entering plan uses exactly the threshold: one probe below ends it
+    (lambda d: d, 30),                # the plan uses all it is offered: plain halving (2^30 > 1e9 / 1e6)
+    (lambda d: 0.5 * (d + 7.3e8), 2 * 30),  # uses more than the threshold: probes alternate with halvings
+])
+def test_bisection_probe_below_what_the_plan_uses(need_of, max_calls):
+    """Hand cases of ``_bisect``: the bracket is always (lo, hi] around the threshold, no wider than the
+    tolerance, and probing just below what an entering plan uses never more than doubles the steps."""
+    from kotaku_decide.evidence.why import _bisect
+
+    ent, calls = _fake_ent(7.3e8, need_of)
+    lo, hi = _bisect(ent, 0.0, 1.5e9, TOL)
+    assert lo < 7.3e8 <= hi and hi - lo <= TOL
+    assert len(calls) <= max_calls, calls
+    if need_of(1e9) == 7.3e8:
+        assert hi == 7.3e8 and len(calls) == 2  # the first step enters (snaps to 7.3e8), the probe below does not
