@@ -224,7 +224,10 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
         d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start)
         raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
                "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
-        if d["termination"] == "optimal" or (d["termination"] == "infeasible" and d["values"] is None):
+        # a plan found when the time limit stops the decomposition is reported as it stands (plan, bound, gap):
+        # the whole MIP gets no time beyond the limit to improve it (it used to get at least a second)
+        stopped = d["termination"] == "time_limit" and d["values"] is not None
+        if d["termination"] == "optimal" or stopped or (d["termination"] == "infeasible" and d["values"] is None):
             gap = d["gap"]
             proven = d["termination"] == "optimal" and gap is not None and gap <= opts.mip_rel_gap + 1e-12
             raw.update(model_status="kOptimal" if proven else ("kInfeasible" if d["termination"] == "infeasible"
