@@ -31,6 +31,16 @@ from kotaku_decide.allocate import SolverOptions, allocate, prepare
 from kotaku_decide.data.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def screenshot_dir() -> Path:
+    """Where the browser tests save their screenshots: the folder named by ``KOTAKU_SCREENSHOTS`` (set it
+    to ``docs/screenshots`` to refresh the README's images), else a temporary folder, so that a test
+    run never rewrites tracked files."""
+    import tempfile
+
+    env = os.environ.get("KOTAKU_SCREENSHOTS")
+    return Path(env).resolve() if env else Path(tempfile.gettempdir()) / "kotaku-decide-screenshots"
 DATA = REPO / "data"
 
 # ----------------------------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import OVERFLOW_JS, REPO
+from helpers import OVERFLOW_JS, screenshot_dir
 
 from kotaku_decide.data.labels import label
 from kotaku_decide.hearing.tables import format_number
 
-SHOTS = REPO / "docs" / "screenshots"
+SHOTS = screenshot_dir()
 pytestmark = pytest.mark.slow
 
 

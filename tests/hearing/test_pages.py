@@ -1,5 +1,6 @@
 """The report and comparison pages as a council member opens them: headless Chromium (Playwright) at
-1280 pixels, the DOM read back, screenshots kept under docs/screenshots/, and the A4 PDF checked page 1.
+1280 pixels, the DOM read back, screenshots saved (``KOTAKU_SCREENSHOTS=docs/screenshots`` refreshes the
+README's), and the A4 PDF checked page 1.
 
 The numbers the pages state are recomputed here from the CSV files beside them (not from summary.json,
 which the page is rendered from).
@@ -11,13 +12,13 @@ import subprocess
 
 import pandas as pd
 import pytest
-from helpers import OVERFLOW_JS, REPO
+from helpers import OVERFLOW_JS, screenshot_dir
 
 from kotaku_decide.data.labels import label
 from kotaku_decide.evidence.text import money
 from kotaku_decide.hearing.tables import format_number
 
-SHOTS = REPO / "docs" / "screenshots"
+SHOTS = screenshot_dir()
 pytestmark = pytest.mark.slow
 
 
