@@ -36,7 +36,7 @@ from ..allocate.solve import start_from_works
 
 __all__ = ["FAMILIES", "Outcome", "with_budget", "with_costs", "solve_variant", "works_table", "cheapest_cost",
            "parallel_map", "default_solver", "budget_matrix", "package_input", "package_start",
-           "greedy_start", "best_start", "plan_objective"]
+           "greedy_start", "best_start", "plan_objective", "plan_value_at"]
 
 #: Rule families that can bind a location, in the order they are tried (see docs/evidence.md).
 FAMILIES = EXPLAINED  # the rule families an explanation relaxes (allocate.rules)
@@ -378,6 +378,23 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
         out.plan = plan_from_model(model)
     out.input = v
     return out
+
+
+def plan_value_at(inp: AllocationInput, budget_rp: np.ndarray, keys) -> float | None:
+    """The objective of a known plan (its works: ``(option_row, year)`` pairs) at other budgets, or None
+    when its works cannot all be paid there.
+
+    The works stay as they are; the money (which source pays what, within every rule) is found again
+    by a small exact solve (:func:`~kotaku_decide.allocate.decompose.plan_from_works`), checked against
+    every row. A value returned is that of a plan feasible at ``budget_rp``: a lower bound of the
+    optimum there (main objective, no forced or relaxed locations).
+    """
+    from ..allocate.decompose import plan_from_works
+
+    v = with_budget(inp, budget_rp)
+    model = _model_for(inp, v, ModelSpec(), reuse=True)
+    vals = plan_from_works(model, start_from_works(model, keys))
+    return None if vals is None else float(model.col_cost @ vals)
 
 
 _MODELS: list = []  # (base input, spec, model): a small cache of models re-solved with other budgets

@@ -38,6 +38,7 @@ from .core import (
     cheapest_cost,
     default_solver,
     parallel_map,
+    plan_value_at,
     solve_variant,
     with_budget,
 )
@@ -88,7 +89,8 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
     location does not enter (one solve instead of two).
 
     Returns (entered, info) with the objective values of the free and the forced solves, ``solves``
-    and ``limit_stops`` (how many of them a time limit stopped before proof).
+    and ``limit_stops`` (how many of them a time limit stopped before proof), and ``free_plan``
+    (objective, works) when the free solve ran.
     """
     last = inp.years[-1]
     lid = inp.locations.at[i, "location_id"]
@@ -103,6 +105,7 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
             "limit_stops": int(_stopped(free)) + (0 if forced is None else int(_stopped(forced)))}
     if not free.has_plan:
         return False, info
+    info["free_plan"] = (float(free.objective), free.start_keys())
     if lid in free.cleared_by(last):
         info["entering"] = free
         return True, info
@@ -185,18 +188,21 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
     rows = []
     best = None  # (extra_rp, row) of the least amount found so far (best_only)
     zero = {0.0: (False, None, None)} if known_out else {}  # no extra money: the same question for every source
+    plans = {}  # works -> (objective, works): every free plan found, for any source (re-paid, they bound)
     for s in srcs:
         si = inp.funding.sources.index(s)
         cache = {}
 
         cnt = {"solves": 0, "limit_stops": 0}
 
-        def ent(d, inside=False, si=si, cache=cache, cnt=cnt):  # bound now: each source keeps its own search
+        def ent(d, inside=False, probe=False, si=si, cache=cache, cnt=cnt):  # bound now: one search per source
             """Does it enter with ``d`` more of this source? ``ent.need``: the extra the entering plan
             found really uses (it enters with that much too: the plan still fits, and with less money
             no plan does better), so a search can lower its upper end to it. ``inside`` (a bisection
-            step): the best free plan found with less money bounds the free optimum here from below
-            (see :func:`enters`)."""
+            step) or ``probe`` (a question expected to be answered "no"): the free optimum here is
+            bounded from below by the best free plan found with less of this source, and by the best
+            free plan found anywhere in this search whose works can still be paid here (re-paid by
+            :func:`~.core.plan_value_at`), so the forced solve goes first (see :func:`enters`)."""
             d = float(round(d, 2))
             c = zero if d == 0.0 else cache
             if d not in c:
@@ -207,7 +213,16 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
                     known = [v[2] for k, v in list(zero.items()) + list(cache.items())
                              if k < d and v[2] is not None]
                     low = max(known) if known else None
+                if inside or probe:  # the best plan found that still fits (a few hundredths of a second each)
+                    for obj, works in sorted(plans.values(), key=lambda p: -p[0]):
+                        if low is not None and obj <= low:
+                            break
+                        if plan_value_at(inp, b, works) is not None:
+                            low = obj
+                            break
                 ok, info = enters(inp, i, b, solver, free_lower=low)
+                if info.get("free_plan") is not None:
+                    plans.setdefault(frozenset(info["free_plan"][1]), info["free_plan"])
                 cnt["solves"] += info["solves"]
                 cnt["limit_stops"] += info["limit_stops"]
                 need = _extra_needed(inp, info.get("entering"), si, yi, base_b) if ok else None
@@ -227,7 +242,7 @@ def enter_budget(inp, location_id, *, sources=None, year: int | None = None, tol
         if best_only and best is not None:
             b_hi = best[0]
             probe = b_hi - tol_rp
-            if probe <= 0 or not ent(probe):
+            if probe <= 0 or not ent(probe, probe=True):
                 rows.append({"source": s, "year": year, "extra_rp": np.nan, "lower_rp": max(probe, 0.0),
                              "found": False, "monotone": True, "bisected": False,
                              "searched": False, "_ent": ent})

@@ -230,3 +230,18 @@ def test_bisection_probe_below_what_the_plan_uses(need_of, max_calls):
     assert len(calls) <= max_calls, calls
     if need_of(1e9) == 7.3e8:
         assert hi == 7.3e8 and len(calls) == 2  # the first step enters (snaps to 7.3e8), the probe below does not
+
+
+def test_plan_value_at_repays_a_known_plan_or_says_it_does_not_fit(tmp_path):
+    """A's package alone costs ka (brute force): the plan clearing A keeps its value with any budget of
+    at least ka, and does not fit Rp 1 M below it; re-paid, never re-chosen (B stays out with more money)."""
+    from kotaku_decide.evidence.core import budget_matrix, plan_value_at
+
+    inp, locs, ka, kb, budget = _ab(tmp_path, short=10e6)
+    base = solve_variant(inp, solver=EXACT)
+    keys = base.start_keys()
+    b0 = budget_matrix(inp)
+    assert plan_value_at(inp, b0, keys) == pytest.approx(base.objective)
+    assert plan_value_at(inp, b0 * 0 + ka, keys) == pytest.approx(base.objective)
+    assert plan_value_at(inp, b0 * 0 + ka - 1e6, keys) is None
+    assert plan_value_at(inp, b0 * 0 + ka + kb + 1e9, keys) == pytest.approx(base.objective)
