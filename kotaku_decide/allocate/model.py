@@ -70,6 +70,8 @@ class ModelSpec:
     loc_weight : per-location multiplier of the area in the hectares objective (None = 1)
     same_year : groups of option rows done together: for each group and year, all or none
     fixed : ``(option_row, year_index)`` pairs fixed to 1 (works already decided)
+    only_options : option rows the plan may use (None: all): a restriction, e.g. another plan's works
+        with their years left free
     tie_break : keep the tie-break expression (the second, lexicographic stage)
     """
 
@@ -80,6 +82,7 @@ class ModelSpec:
     loc_weight: tuple | None = None
     same_year: tuple = ()
     fixed: tuple = ()
+    only_options: tuple | None = None
     tie_break: bool = True
 
     def __post_init__(self):
@@ -371,7 +374,9 @@ def define_variables(ctx: _Ctx) -> None:
     """
     c, Y = ctx.cols, ctx.Y
     out = {int(i) for i in ctx.spec.force_out}
-    ub = [0.0 if int(i) in out else 1.0 for i in ctx.o_loc.tolist() for _y in range(Y)]
+    only = None if ctx.spec.only_options is None else {int(o) for o in ctx.spec.only_options}
+    ub = [0.0 if int(i) in out or (only is not None and o not in only) else 1.0
+          for o, i in enumerate(ctx.o_loc.tolist()) for _y in range(Y)]
     first = c.add_many([f"x_{o}_{y}" for o in range(ctx.O) for y in range(Y)], 0.0, ub, True)
     ctx.xcol = np.arange(first, first + ctx.O * Y, dtype=np.int64).reshape(ctx.O, Y)  # option-major
     ctx.xcol_lists = ctx.xcol.tolist()  # the same, as lists (fast look-ups in the row loops)

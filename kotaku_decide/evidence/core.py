@@ -310,7 +310,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                   loc_weight: np.ndarray | None = None, start=None, objective: str | None = None,
                   target_ha: float | None = None, target_year: int | None = None,
                   solver: SolverOptions | None = None, want_plan: bool = False,
-                  tie_break: bool = False, same_year=()) -> Outcome:
+                  tie_break: bool = False, same_year=(), only_options=None) -> Outcome:
     """Solve one variant of the allocation (main objective only) and re-score its result.
 
     Parameters
@@ -330,6 +330,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
     tie_break : keep the scenario's tie-break stage (only for the plan shown to the planner)
     same_year : groups of option rows (of the variant's options) that are done together: for each
         group and year, all or none of its options (a restriction, e.g. whole packages)
+    only_options : option rows the plan may use (a restriction; None: all)
     """
     t0 = time.perf_counter()
     solver = solver or default_solver()
@@ -363,7 +364,8 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
     spec = ModelSpec(force_in=tuple(int(i) for i in force_in), force_out=tuple(int(i) for i in force_out),
                      relax_loc=None if relax_loc is None or not (relax & set(RELAXABLE)) else int(relax_loc),
                      relax=frozenset(relax & set(RELAXABLE)), loc_weight=w,
-                     same_year=tuple(tuple(int(o) for o in g) for g in same_year), tie_break=bool(tie_break))
+                     same_year=tuple(tuple(int(o) for o in g) for g in same_year), tie_break=bool(tie_break),
+                     only_options=None if only_options is None else tuple(sorted(int(o) for o in only_options)))
     model = _model_for(inp, v, spec, reuse=same_options and objective is None and target_ha is None)
     st = start_from_works(model, start) if start is not None and same_options else None
     rep = solve_model(model, solver, start=st)

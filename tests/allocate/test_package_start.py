@@ -102,3 +102,36 @@ def test_embedded_no_slum_goal_is_proven_at_the_sum_of_cheapest_packages():
 def test_no_start_for_the_hectares_objective():
     model = build_model(prepare(load_scenario(DEFAULT_SCENARIO_FILE)))
     assert _package_start(model, SolverOptions(), deadline=float("inf")) is None
+
+
+@pytest.mark.parametrize("seed,share,per_loc,equity", [(7, 0.75, 0.12e9, 0.0), (7, 1.0, 0.3e9, 0.5),
+                                                       (11, 0.75, 0.06e9, 0.5), (11, 0.5, 0.12e9, 0.0),
+                                                       (3, 0.75, 0.09e9, 0.5)])
+def test_least_cost_within_the_budgets_after_the_unlimited_one_is_the_whole_mips_optimum(tmp_path, seed, share,
+                                                                                           per_loc, equity):
+    """evidence.targets solves the least cost without money limits first, seeks the cost within the budgets
+    among that plan's works (years free) and calls it proven when it is within mip_rel_gap of the unlimited
+    bound. Its answer must be the whole MIP's optimum within the budgets (HiGHS, no start, to proof), or
+    infeasible exactly when that MIP is; with an equity minimum too (money must go where it is dearer)."""
+    from kotaku_decide.evidence.targets import least_cost_targets
+
+    over = make_instance(10, tmp_path / "c", seed=seed, budget_per_location_rp=per_loc)
+    over["rules"] = {"equity_min_share": equity}
+    base = prepare(load_scenario(over))
+    lc = least_cost_targets(base, shares=(share,), years=(base.years[-1],), mip_rel_gap=1e-9, processes=1)
+    got = lc.set_index("mode").loc["given"]
+    sc = _scenario_with(base.scenario, {"objective.kind": "least_cost", "objective.target_hectares": got["target_ha"],
+                                        "objective.target_year": int(base.years[-1])})
+    inp = dataclasses.replace(base, scenario=sc)
+    h = new_highs(threads=1, seed=1, time_limit=120, mip_rel_gap=1e-9)
+    model = build_model(inp)
+    pass_arrays(h, model.col_cost, model.col_lb, model.col_ub, model.A, model.row_lo, model.row_up,
+                model.col_integer, maximize=False)
+    r = run(h, mip=True)
+    if r.model_status == "kInfeasible":
+        assert got["status"] == "infeasible"
+        return
+    assert r.model_status == "kOptimal"
+    assert got["status"] == "optimal"
+    assert got["cost_rp"] / 1e6 == pytest.approx(float(r.objective), rel=1e-7, abs=1e-6)
+    assert got["works_cost_rp"] == pytest.approx(got["cost_rp"], rel=1e-9)
