@@ -23,11 +23,18 @@ def test_slider_reads_the_nearest_swept_point(ex):
 
 
 @pytest.mark.slow
-def test_apply_equals_the_same_budget_as_a_scenario(ex):
+def test_apply_equals_the_same_budget_as_a_scenario(ex, record_property):
+    import time
+
     from kotaku_decide.allocate import allocate
     from kotaku_decide.data.scenario import load_scenario
 
+    t0 = time.perf_counter()
     a = ex.solve(ex.budgets * 0.8)
+    # how long Apply takes is reported (pytest -s, or the junit property), not asserted: a timing is no test
+    apply_s = time.perf_counter() - t0
+    record_property("apply_s", round(apply_s, 3))
+    print(f"\n[explorer] Apply at 0.8 of the budgets: {apply_s:.2f} s ({a.report.status.value})")
     b = allocate(load_scenario(DATA / "scenarios" / "balikpapan.yaml", funding={"budget_factor": 0.8}))
     assert a.evaluation["cleared_ha"] == pytest.approx(b.evaluation["cleared_ha"])
     assert a.report.status.value == b.report.status.value == "optimal"
