@@ -517,6 +517,26 @@ def _kill_tree(proc: subprocess.Popen, grace_s: float = 3.0) -> None:
         proc.kill()
 
 
+def previous_seconds(out: Path) -> dict:
+    """Seconds each scenario took in the last run into ``out`` (from its ``batch.json``; kept ones excluded)."""
+    try:
+        previous = json.loads((Path(out) / "batch.json").read_text(encoding="utf-8"))
+        rows = previous.get("scenarios", []) if isinstance(previous, dict) else []
+        return {r["name"]: float(r["seconds"]) for r in rows
+                if isinstance(r, dict) and r.get("status") in ("ok", "failed") and not r.get("kept_from_earlier_run")
+                and isinstance(r.get("seconds"), (int, float)) and r["seconds"] > 0}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def schedule_order(specs: list, seconds: dict) -> list:
+    """The order the scenarios start in: those without a previous time in the set's order, then the rest
+    by their previous time, longest first (stable: equal times keep the set's order)."""
+    new = [s for s in specs if s.name not in seconds]
+    known = sorted((s for s in specs if s.name in seconds), key=lambda s: -seconds[s.name])
+    return new + known
+
+
 def resumable(out: Path, prints: dict) -> list[str]:
     """Scenarios an earlier, unfinished run into ``out`` finished with the same fingerprint (kept, not rerun).
 
@@ -597,6 +617,7 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     res = BatchResult(out=out)
     started = time.time()
     prints = {s.name: fingerprint(s, notebook, lang) for s in specs}
+    before = previous_seconds(out)  # read before this run's manifest replaces it
     kept = set(resumable(out, prints)) if resume else set()
     todo = []
     for s in specs:
@@ -629,6 +650,10 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
         bar = tqdm(total=len(specs), initial=len(res.kept), desc="scenarios", unit="scenario", file=sys.stderr)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the worker sees the same modules
+    # a re-run into the same folder starts the scenarios that took longest last time first (longest
+    # processing time first), so that the slowest is not the last to start; new ones keep the set's order
+    # ahead of them. The results and the comparison keep the set's order either way.
+    todo = schedule_order(todo, before)
     pending, running = deque(todo), {}
 
     def start(spec: ScenarioSpec) -> None:

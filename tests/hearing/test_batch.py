@@ -267,3 +267,29 @@ def test_kernels_started_together_have_sockets_of_their_own(tmp_path, monkeypatc
         outs = list(pool.map(run, range(2)))
     assert [o.cells[0].outputs[0]["text"].strip() for o in outs] == ["7", "1007"]
     assert list(work.iterdir()) == []  # no socket or connection files left in the user's folder
+
+
+def test_a_rerun_starts_the_longest_scenarios_first(tmp_path):
+    """The order a re-run into the same folder starts its scenarios in: the last run's seconds (from its
+    batch.json), longest first; scenarios with no time of their own (new, kept, or never started) go
+    first in the set's order. Hand-written manifest; the results keep the set's order regardless."""
+    import json
+
+    from kotaku_decide.hearing.batch import ScenarioSpec, previous_seconds, schedule_order
+
+    (tmp_path / "batch.json").write_text(json.dumps({"status": "finished", "scenarios": [
+        {"name": "baseline", "status": "ok", "seconds": 23.5, "kept_from_earlier_run": False},
+        {"name": "cut20", "status": "ok", "seconds": 44.7, "kept_from_earlier_run": False},
+        {"name": "kept", "status": "ok", "seconds": 0.0, "kept_from_earlier_run": True},
+        {"name": "p02", "status": "ok", "seconds": 75.7, "kept_from_earlier_run": False},
+        {"name": "broken", "status": "failed", "seconds": 3.0, "kept_from_earlier_run": False},
+        {"name": "later", "status": "not started", "seconds": 0.0, "kept_from_earlier_run": False}]}))
+    secs = previous_seconds(tmp_path)
+    assert secs == {"baseline": 23.5, "cut20": 44.7, "p02": 75.7, "broken": 3.0}
+    specs = [ScenarioSpec(n, {}, n) for n in ("baseline", "cut20", "new", "kept", "p02", "broken", "later")]
+    assert [s.name for s in schedule_order(specs, secs)] == ["new", "kept", "later", "p02", "cut20", "baseline",
+                                                             "broken"]
+    assert previous_seconds(tmp_path / "nothing") == {}
+    (tmp_path / "batch.json").write_text("{not json")
+    assert previous_seconds(tmp_path) == {}
+    assert [s.name for s in schedule_order(specs, {})] == [s.name for s in specs]
