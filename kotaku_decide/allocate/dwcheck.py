@@ -37,7 +37,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .highs import INF, new_highs, pass_arrays, run
+from .highs import INF, new_highs, pass_arrays, run, small_mip
 
 __all__ = ["DWCheck"]
 
@@ -57,16 +57,11 @@ class _Pricing:
         self.lb, self.ub = model.col_lb[cols].copy(), model.col_ub[cols].copy()
         pass_arrays(self.h, np.zeros(len(cols)), self.lb, self.ub, A, model.row_lo[rows], model.row_up[rows],
                     model.col_integer[cols], maximize=False)
-        self.h.setOptionValue("presolve", "off")  # tiny: presolve costs more than it saves
-        # nor do the primal heuristics, reliability branching, symmetry detection and restarts: each pricing
-        # MIP is still solved to proof (gap 1e-9). Measured on the embedded city: the check's time at 0.075
-        # of the budgets 2.24 -> 1.48 s, at 0.825 4.07 -> 1.95 s, in a marginal re-solve 3.0 -> 1.34 s
-        self.h.setOptionValue("mip_heuristic_effort", 0.0)
-        for heuristic in ("rens", "rins", "root_reduced_cost", "shifting", "zi_round", "feasibility_jump"):
-            self.h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
-        self.h.setOptionValue("mip_pscost_minreliable", 0)
-        self.h.setOptionValue("mip_detect_symmetry", False)
-        self.h.setOptionValue("mip_allow_restart", False)
+        # tiny: presolve costs more than it saves, nor do the primal heuristics, reliability branching, symmetry
+        # detection and restarts; each pricing MIP is still solved to proof (gap 1e-9). Measured on the embedded
+        # city: the check's time at 0.075 of the budgets 2.24 -> 1.48 s, at 0.825 4.07 -> 1.95 s, in a marginal
+        # re-solve 3.0 -> 1.34 s
+        small_mip(self.h)
 
     def clear_by(self, t) -> None:
         """Fix the location's z: cleared from year index ``t`` on (None: never required)."""
