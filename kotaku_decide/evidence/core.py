@@ -394,7 +394,8 @@ def plan_value_at(inp: AllocationInput, budget_rp: np.ndarray, keys) -> float | 
     from ..allocate.decompose import plan_from_works
 
     v = with_budget(inp, budget_rp)
-    model = _model_for(inp, v, ModelSpec(), reuse=True)
+    # the spec of a plain solve_variant (no tie-break stage): the free re-solves' cached model is shared
+    model = _model_for(inp, v, ModelSpec(tie_break=False), reuse=True)
     vals = plan_from_works(model, start_from_works(model, keys))
     return None if vals is None else float(model.col_cost @ vals)
 
