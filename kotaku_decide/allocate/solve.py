@@ -235,24 +235,29 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
                        primal_solution_status=2 if d["values"] is not None else 0, objective=d["objective"],
                        bound=d["bound"], gap=gap, values=d["values"])
         else:  # fall back on the whole MIP for the time left, from the best plan found (or the greedy plan)
-            st = None
+            st, st_obj = None, d["objective"]
             if d["values"] is not None:
                 st = {int(k): float(v) for k, v in enumerate(d["values"])}
             elif not model.edited:
                 st = _greedy_start(model)
+            if d.get("last_z") is not None and not model.edited:
+                # first the best plan within the master's last answer (a restriction, solved to proof or to a node
+                # limit): on 02/2016 far better than what the whole MIP finds from the greedy plan in the same time
+                from .decompose import best_within
+
+                within = best_within(model, opts, d["z_keys"], d["last_z"], deadline, st, d.get("cut_rows"))
+                raw["decomposition"]["within_status"] = within.model_status
+                raw["decomposition"]["within_objective"] = within.objective
+                if within.values is not None and (st_obj is None or within.objective > st_obj + 1e-9):
+                    st, st_obj = {int(k): float(v) for k, v in enumerate(within.values)}, within.objective
+                    cb(within.values, within.objective, d["bound"])
             left = deadline - time.perf_counter()
             cuts = d.get("cut_rows") or []
             if cuts and not model.edited:  # the decomposition's cuts hold for every integer plan: keep them
-                import scipy.sparse as sp
+                from .decompose import with_cuts
 
-                rr = np.concatenate([np.full(len(c), k) for k, (c, _, _, _) in enumerate(cuts)])
-                cc = np.concatenate([c for c, _, _, _ in cuts])
-                vv = np.concatenate([v for _, v, _, _ in cuts])
-                C = sp.csr_matrix((vv, (rr, cc)), shape=(len(cuts), model.n_cols))
                 cost, lb, ub, integer, A, lo, up, tie, sense, variables = arr
-                arr = (cost, lb, ub, integer, sp.vstack([A, C], format="csr"),
-                       np.concatenate([lo, [c[2] for c in cuts]]), np.concatenate([up, [c[3] for c in cuts]]),
-                       tie, sense, variables)
+                arr = (cost, lb, ub, integer, *with_cuts(A, lo, up, cuts, model.n_cols), tie, sense, variables)
             mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, 1.0))
             raw.update(mono)
             raw["method"] = "decomposed+monolithic"
@@ -412,7 +417,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             if raw.get("decomposition"):
                 dd = raw["decomposition"]
                 for k in ("iterations", "cuts", "no_good", "time_master", "time_check", "time_completion",
-                          "termination", "fallback"):
+                          "termination", "fallback", "within_status", "within_objective"):
                     if k in dd:
                         rep.extra[f"decomposition_{k}"] = dd[k]
             if rep.status.has_solution:

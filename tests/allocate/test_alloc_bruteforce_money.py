@@ -11,12 +11,16 @@ it can reach. Nothing here uses the package's model, solver or checker.
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
 from helpers import band_score, remaining_max, three_random_sites
 
 from kotaku_decide.allocate import allocate, check_plan
+from kotaku_decide.allocate.decompose import best_within
+from kotaku_decide.allocate.model import build_model
+from kotaku_decide.allocate.status import SolverOptions
 
 YEARS = (2017, 2018, 2019)
 DEN = {"2b": 1000, "4b": 1000, "5a": 100}
@@ -44,8 +48,11 @@ def _options(L):
     return out, s0
 
 
-def _plans(L):
-    """Every plan of one location: (demand per (set, year) [Rp], hectare-years)."""
+def _plans(L, clear_from: int | None = 0):
+    """Every plan of one location: (demand per (set, year) [Rp], hectare-years).
+
+    ``clear_from``: the location counts as cleared only from this year index on (None: never), as when its
+    clearing indicator may be 1 only from there (``decompose.best_within``'s z <= z*)."""
     opts, s0 = _options(L)
     fixed = band_score(L["vol_1a"]) + band_score(L["vol_1c"])
     total0 = fixed + sum(s0.values())
@@ -63,6 +70,12 @@ def _plans(L):
                 demand[o[3], o[0]] += o[1]
                 red[o[0]:] += o[2]
         cleared = (total0 - red) < 16 if total0 >= 16 else np.zeros(Y, bool)
+        if clear_from is None:
+            if demand.any():
+                continue  # the works of a location the restriction leaves on the list are not offered
+            cleared[:] = False
+        else:
+            cleared[:clear_from] = False
         plans.append((demand.ravel(), L["area_ha"] * cleared.sum()))
     return plans
 
@@ -85,11 +98,12 @@ def _payable(demand: np.ndarray, budget: dict) -> np.ndarray:
     return ok
 
 
-def brute_force(locs, budget) -> float:
-    """Best hectare-years over every payable combination of the locations' plans."""
+def brute_force(locs, budget, clear_from: list | None = None) -> float:
+    """Best hectare-years over every payable combination of the locations' plans (``clear_from``: per
+    location the first year index it may count as cleared, None = never; default: no restriction)."""
     keys, vals = np.zeros((1, 6)), np.zeros(1)
-    for L in locs:
-        plans = _plans(L)
+    for k, L in enumerate(locs):
+        plans = _plans(L, 0 if clear_from is None else clear_from[k])
         d = np.array([p[0] for p in plans])
         v = np.array([p[1] for p in plans])
         keys = (keys[:, None, :] + d[None, :, :]).reshape(-1, 6)
@@ -125,6 +139,35 @@ def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed
     assert check_plan(inp, res.plan) == []
     # the money binds: with unlimited money the brute force clears more
     assert brute_force(locs, {s: [1e12] * len(YEARS) for s in SOURCES}) > expected + 1e-6
+
+
+@pytest.mark.parametrize("seed", [66, 96, 146, 154, 155, 173])
+def test_best_within_a_set_of_clearings_equals_the_restricted_brute_force(case, seed):
+    # the fall-back's restricted stage: the best plan that clears only what z* clears, each location from its
+    # year in z* on (z <= z*); the brute force counts a location as cleared only from that year, and offers no
+    # works at the locations z* leaves on the list
+    rng = np.random.default_rng(seed)
+    locs = three_random_sites(rng)
+    budget = {s: [float(rng.choice([0, 30e6, 60e6, 120e6])) for _ in YEARS] for s in SOURCES}
+    rules = {"pu": {"eligible": "2b;4b"}, "dak": {"eligible": "5a"}, "kota": {"eligible": "2b;4b;5a",
+                                                                               "carry_over": "yes"}}
+    inp = case(locs, {(s, y): budget[s][k] for s in SOURCES for k, y in enumerate(YEARS)}, frules=rules,
+               unit_cost=UC, years=YEARS, options={"targets": ["lt25"]}, objective={"tie_break": False})
+    model = build_model(inp)
+    keys = list(model.zcol)
+    ids = list(inp.locations["location_id"])
+    pick = np.random.default_rng(1000 + seed)
+    differ = 0
+    for _ in range(4):
+        clear_from = [None if t < 0 else int(t) for t in pick.integers(-1, len(YEARS), size=len(locs))]
+        by_id = dict(zip((L["location_id"] for L in locs), clear_from))
+        zval = np.array([1.0 if by_id[ids[i]] is not None and y >= by_id[ids[i]] else 0.0 for i, y in keys])
+        r = best_within(model, SolverOptions(mip_rel_gap=0.0), keys, zval, time.perf_counter() + 30)
+        expected = brute_force(locs, budget, clear_from)
+        assert r.model_status == "kOptimal"
+        assert r.objective == pytest.approx(expected, abs=1e-6), clear_from
+        differ += expected < brute_force(locs, budget) - 1e-6
+    assert differ  # the restriction binds in at least one draw (the test can tell a wrong restriction)
 
 
 def test_brute_force_payability_is_gale_exact():
