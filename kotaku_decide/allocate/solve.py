@@ -235,7 +235,7 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
                        primal_solution_status=2 if d["values"] is not None else 0, objective=d["objective"],
                        bound=d["bound"], gap=gap, values=d["values"])
         else:  # fall back on the whole MIP for the time left, from the best plan found (or the greedy plan)
-            st, st_obj = None, d["objective"]
+            st, st_obj, best_vals = None, d["objective"], d["values"]  # best_vals: a whole plan worth st_obj
             if d["values"] is not None:
                 st = {int(k): float(v) for k, v in enumerate(d["values"])}
             elif not model.edited:
@@ -250,6 +250,7 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
                 raw["decomposition"]["within_objective"] = within.objective
                 if within.values is not None and (st_obj is None or within.objective > st_obj + 1e-9):
                     st, st_obj = {int(k): float(v) for k, v in enumerate(within.values)}, within.objective
+                    best_vals = within.values
                     cb(within.values, within.objective, d["bound"])
             left = deadline - time.perf_counter()
             cuts = d.get("cut_rows") or []
@@ -261,10 +262,15 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
             mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, 1.0))
             raw.update(mono)
             raw["method"] = "decomposed+monolithic"
+            if best_vals is not None and (mono.get("objective") is None or mono.get("values") is None
+                                          or mono["objective"] < st_obj - 1e-9):
+                # the whole MIP ended below its start (a start HiGHS did not take): the plan in hand stands
+                raw.update(values=np.asarray(best_vals, dtype=float), objective=st_obj, primal_solution_status=2)
             if d["bound"] is not None and mono.get("bound") is not None:
                 raw["bound"] = min(mono["bound"], d["bound"])
-                if mono.get("objective") is not None:
-                    raw["gap"] = (raw["bound"] - mono["objective"]) / max(abs(mono["objective"]), 1e-9)
+                if raw.get("objective") is not None:
+                    raw["bound"] = max(raw["bound"], raw["objective"])
+                    raw["gap"] = (raw["bound"] - raw["objective"]) / max(abs(raw["objective"]), 1e-9)
         raw["decomposition"]["fallback"] = method != raw["method"]
     _tie_break(model, opts, raw)
     raw["time"] = time.perf_counter() - t0
