@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_evidence.py [--draws 200] [--processes 2]``
 
 Prints, each with its wall-clock time: explanations for all locations (targets: under 30 s),
-a 20-point total-budget sweep (30 s) and the robust-funding draws (60 s), plus the least cost
+a 20-point total-budget sweep (10 s) and 200 robust-funding draws (20 s; the allocation-engine
+issue's targets, which replaced the evidence issue's 30 s and 60 s), plus the least cost
 of the 2016 workshop's goal (no slum hectares by 2019). Nothing is asserted: the numbers are
 reported as measured, with the solver status / gap of the re-solves.
 """
@@ -79,7 +80,7 @@ def _sweep(inp, a, budget_sweep):
     t = time.perf_counter()
     sw = budget_sweep(inp, n_points=20, processes=a.processes)
     t_sw = time.perf_counter() - t
-    print(f"\n[sweep] 20 points in {t_sw:.1f} s (target < 30 s); statuses {sw['status'].value_counts().to_dict()}, "
+    print(f"\n[sweep] 20 points in {t_sw:.1f} s (target < 10 s); statuses {sw['status'].value_counts().to_dict()}, "
           f"max gap {sw['gap'].max():.3f}, points carried from a cheaper plan: {int(sw['carried_from'].notna().sum())}")
     print(sw[["factor", "total_budget_rp", "cleared_ha", "objective", "gap", "knee", "main_knee", "entered"]]
           .to_string(index=False))
@@ -90,7 +91,7 @@ def _robust(inp, a, robust_funding):
     t = time.perf_counter()
     per, draws = robust_funding(inp, draws=a.draws, seed=a.seed, weights="simplex", processes=a.processes)
     t_rb = time.perf_counter() - t
-    print(f"\n[robust] {a.draws} draws in {t_rb:.1f} s (target < 60 s); method {per.attrs['method']} "
+    print(f"\n[robust] {a.draws} draws in {t_rb:.1f} s (target for 200 draws < 20 s); method {per.attrs['method']} "
           f"(draws solved by: {draws['method'].value_counts().to_dict()}; notes: "
           f"{draws['note'].value_counts().to_dict()}), statuses {draws['status'].value_counts().to_dict()} "
           f"(package draws stop within {per.attrs['mip_rel_gap']:.0%} of the restricted optimum), "
