@@ -119,11 +119,8 @@ def brute_force(locs, budget, clear_from: list | None = None) -> float:
     return float(vals.max())
 
 
-#: seeds where both the carry-over and the eligibility of the sources change the brute-force optimum
-#: (found by scanning seeds 0-299 with the brute force alone: without kota's carry-over, and with dak
-#: paying roads too, each of these instances has another optimum)
-@pytest.mark.parametrize("seed", [66, 96, 146, 154, 155, 173])
-def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed):
+def _instance(case, seed: int):
+    """Three random sites, budgets per source and year drawn from ``seed``, and the prepared case."""
     rng = np.random.default_rng(seed)
     locs = three_random_sites(rng)
     budget = {s: [float(rng.choice([0, 30e6, 60e6, 120e6])) for _ in YEARS] for s in SOURCES}
@@ -131,6 +128,15 @@ def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed
                                                                                "carry_over": "yes"}}
     inp = case(locs, {(s, y): budget[s][k] for s in SOURCES for k, y in enumerate(YEARS)}, frules=rules,
                unit_cost=UC, years=YEARS, options={"targets": ["lt25"]}, objective={"tie_break": False})
+    return locs, budget, inp
+
+
+#: seeds where both the carry-over and the eligibility of the sources change the brute-force optimum
+#: (found by scanning seeds 0-299 with the brute force alone: without kota's carry-over, and with dak
+#: paying roads too, each of these instances has another optimum)
+@pytest.mark.parametrize("seed", [66, 96, 146, 154, 155, 173])
+def test_optimum_equals_brute_force_with_sources_years_and_carry_over(case, seed):
+    locs, budget, inp = _instance(case, seed)
     res = allocate(inp=inp)
     expected = brute_force(locs, budget)
     assert res.report.proven_optimal
@@ -146,13 +152,7 @@ def test_best_within_a_set_of_clearings_equals_the_restricted_brute_force(case, 
     # the fall-back's restricted stage: the best plan that clears only what z* clears, each location from its
     # year in z* on (z <= z*); the brute force counts a location as cleared only from that year, and offers no
     # works at the locations z* leaves on the list
-    rng = np.random.default_rng(seed)
-    locs = three_random_sites(rng)
-    budget = {s: [float(rng.choice([0, 30e6, 60e6, 120e6])) for _ in YEARS] for s in SOURCES}
-    rules = {"pu": {"eligible": "2b;4b"}, "dak": {"eligible": "5a"}, "kota": {"eligible": "2b;4b;5a",
-                                                                               "carry_over": "yes"}}
-    inp = case(locs, {(s, y): budget[s][k] for s in SOURCES for k, y in enumerate(YEARS)}, frules=rules,
-               unit_cost=UC, years=YEARS, options={"targets": ["lt25"]}, objective={"tie_break": False})
+    locs, budget, inp = _instance(case, seed)
     model = build_model(inp)
     keys = list(model.zcol)
     ids = list(inp.locations["location_id"])
