@@ -424,6 +424,11 @@ def render_report(folder, baseline: dict | str | Path | None = None) -> str:
                                      proven=value_label("boolean", bool(kf.get("proven_optimal")), lang),
                                      gap="-" if gap is None else f"{_num(100 * gap, 4, lang)} %",
                                      checks=R("checks_ok") if not checks else R("checks_failed").format(n=checks))
+    value, bound, kind = kf.get("objective_value"), kf.get("best_bound"), kf.get("objective")
+    if value is not None and bound is not None and kind in ("hectares", "households", "least_cost"):
+        scale = 1e-3 if kind == "least_cost" else 1.0  # the least-cost model counts million Rp
+        solver += " " + R("solver_value_min" if kind == "least_cost" else "solver_value_max").format(
+            value=_num(scale * value, 2, lang), bound=_num(scale * bound, 2, lang), unit=R(f"unit_{kind}"))
     out += [f"<section id='solver'><h2>{esc(R('sec_solver'))}</h2><p>{esc(solver)}</p>"]
     over = run.get("scenario_overrides")
     if over:

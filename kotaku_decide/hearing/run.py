@@ -173,6 +173,7 @@ def key_figures(name: str, scenario, scored: pd.DataFrame, alloc, greedy=None) -
         "proven_optimal": bool(rep.proven_optimal),
         "gap": None if rep.gap is None else float(rep.gap),
         "objective_value": None if rep.objective is None else float(rep.objective),
+        "best_bound": None if rep.best_bound is None else float(rep.best_bound),
         "slum_ha_baseline": float(base["slum_ha"]),
         "slum_locations_baseline": int(base["slum_locations"]),
         "slum_ha_left_by_year": {int(r.year): float(r.slum_ha) for r in yearly.iloc[1:].itertuples()},

@@ -112,6 +112,25 @@ def test_evidence_section_states_the_value_of_optimisation_and_the_goal(hearing_
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
+def test_solver_section_states_the_plan_value_and_its_bound(hearing_set, browser, lang):
+    # the plan's hectare-years recomputed from before_after.csv (area x years on or after the clearing year,
+    # no discount in this scenario); the bound as the solver reported it (solve_report.csv)
+    folder = hearing_set[lang] / "cut20"
+    kf = json.loads((folder / "summary.json").read_text())
+    ba = pd.read_csv(folder / "before_after.csv")
+    last = max(kf["years"])
+    done = ba[ba["cleared_year"].notna()]
+    hy = float((done["area_ha"] * (last - done["cleared_year"] + 1)).sum())
+    bound = float(pd.read_csv(folder / "solve_report.csv")["best_bound"].iloc[0])
+    assert bound >= hy - 1e-6
+    page = _open(browser, folder / "report.html")
+    text = page.locator("#solver").inner_text()
+    assert format_number(hy, 2, lang) in text and format_number(bound, 2, lang) in text
+    assert label("report", "unit_hectares", lang) in text
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
 def test_comparison_page_leads_with_charts(hearing_set, browser, lang):
     out = hearing_set[lang]
     page = _open(browser, out / "comparison.html")
