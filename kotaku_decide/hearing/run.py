@@ -517,6 +517,8 @@ def _summary_sheet(hr: HearingResult) -> pd.DataFrame:
             (L("solver_status"), value_label("status", kf["status"], hr.lang)),
             (L("proven_optimal"), value_label("boolean", bool(kf["proven_optimal"]), hr.lang)),
             (L("gap"), "" if kf["gap"] is None else pct(kf["gap"], 4)),
+            (L("plan_value"), "" if kf.get("objective_value") is None else num(kf["objective_value"], 2)),
+            (L("best_bound"), "" if kf.get("best_bound") is None else num(kf["best_bound"], 2)),
             (L("slum_ha_baseline"), num(kf["slum_ha_baseline"], 2))]
     for y, v in kf["slum_ha_left_by_year"].items():
         rows.append((f"{L('slum_ha_left')} {y}", num(v, 2)))
