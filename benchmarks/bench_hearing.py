@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from kotaku_decide.data.scenario import load_scenario
 from kotaku_decide.hearing.batch import read_scenario_set, run_batch
 from kotaku_decide.hearing.run import run_scenario
@@ -41,7 +43,7 @@ def main() -> None:
             plan = ""
             if comp is not None and n in comp.index:
                 r = comp.loc[n]
-                gap = "" if r["gap"] != r["gap"] or r["gap"] is None else f", gap {float(r['gap']):.2%}"
+                gap = "" if pd.isna(r["gap"]) else f", gap {float(r['gap']):.2%}"
                 left = [c for c in comp.columns if c.startswith("slum_ha_left_")]
                 ha = f", slum ha left in {left[-1][-4:]}: {float(r[left[-1]]):.2f}" if left else ""
                 plan = f"  {r['status']}{gap}{ha}"

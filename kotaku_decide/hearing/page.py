@@ -425,10 +425,11 @@ def render_report(folder, baseline: dict | str | Path | None = None) -> str:
                                      gap="-" if gap is None else f"{_num(100 * gap, 4, lang)} %",
                                      checks=R("checks_ok") if not checks else R("checks_failed").format(n=checks))
     value, bound, kind = kf.get("objective_value"), kf.get("best_bound"), kf.get("objective")
-    if value is not None and bound is not None and kind in ("hectares", "households", "least_cost"):
-        scale = 1e-3 if kind == "least_cost" else 1.0  # the least-cost model counts million Rp
-        solver += " " + R("solver_value_min" if kind == "least_cost" else "solver_value_max").format(
-            value=_num(scale * value, 2, lang), bound=_num(scale * bound, 2, lang), unit=R(f"unit_{kind}"))
+    if value is not None and bound is not None and kind == "least_cost":  # the model counts million Rp
+        solver += " " + R("solver_value_min").format(value=money(1e6 * value, lang), bound=money(1e6 * bound, lang))
+    elif value is not None and bound is not None and kind in ("hectares", "households"):
+        solver += " " + R("solver_value_max").format(value=_num(value, 2, lang), bound=_num(bound, 2, lang),
+                                                     unit=R(f"unit_{kind}"))
     out += [f"<section id='solver'><h2>{esc(R('sec_solver'))}</h2><p>{esc(solver)}</p>"]
     over = run.get("scenario_overrides")
     if over:
