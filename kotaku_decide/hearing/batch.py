@@ -73,6 +73,7 @@ class ScenarioSpec:
     name: str
     overrides: dict
     title: str = ""  # becomes the scenario's description unless it has one
+    expected_s: float | None = None  # a scheduling hint (seconds a run is expected to take); not part of the result
 
 
 @dataclass
@@ -180,6 +181,7 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
             title: Baseline budget
           - name: cut20
             funding: {budget_factor: 0.8}
+            expected_s: 45    # optional: seconds a run took (a scheduling hint, see schedule_order)
         grid:                 # optional: every combination, added to the list above
           funding.budget_factor: [0.8, 1.0, 1.2]
           profile: [permen-14-2018, permen-02-2016]
@@ -230,13 +232,17 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
         if not isinstance(entry, dict) or "name" not in entry:
             raise BatchError(f"{path}: scenarios[{i}] must be a mapping with a 'name'")
         entry = dict(entry)
-        name, title = entry.pop("name"), entry.pop("title", "")
+        name, title, hint = entry.pop("name"), entry.pop("title", ""), entry.pop("expected_s", None)
         if isinstance(name, bool) or not isinstance(name, (str, int)):
             raise BatchError(f"{path}: scenarios[{i}].name: expected a text (it names a folder), got {name!r}")
         if title is not None and not isinstance(title, (str, int, float)):
             raise BatchError(f"{path}: scenarios[{i}].title: expected a text, got {title!r}")
+        if hint is not None and (isinstance(hint, bool) or not isinstance(hint, (int, float))
+                                 or not math.isfinite(hint) or hint <= 0):
+            raise BatchError(f"{path}: scenarios[{i}] ({name}).expected_s: expected a number of seconds above 0 "
+                             f"(a scheduling hint), got {hint!r}")
         name, title = str(name), str(title or "")
-        specs.append(ScenarioSpec(name, _merge(base, entry), title))
+        specs.append(ScenarioSpec(name, _merge(base, entry), title, None if hint is None else float(hint)))
     specs += grid(base, axes)
     if not specs:
         raise BatchError(f"{path}: no scenarios (give 'scenarios' or 'grid')")
@@ -530,10 +536,15 @@ def previous_seconds(out: Path) -> dict:
 
 
 def schedule_order(specs: list, seconds: dict) -> list:
-    """The order the scenarios start in: those without a previous time in the set's order, then the rest
-    by their previous time, longest first (stable: equal times keep the set's order)."""
-    new = [s for s in specs if s.name not in seconds]
-    known = sorted((s for s in specs if s.name in seconds), key=lambda s: -seconds[s.name])
+    """The order the scenarios start in (longest processing time first): those with no time in the set's
+    order, then the rest by their time, longest first (stable: equal times keep the set's order). A
+    scenario's time is its previous run's seconds into the same folder (``seconds``), else its set's
+    ``expected_s`` hint (a fresh run of a set that carries its measured times packs as a re-run does)."""
+    def t(s):
+        return seconds.get(s.name, getattr(s, "expected_s", None))
+
+    new = [s for s in specs if t(s) is None]
+    known = sorted((s for s in specs if t(s) is not None), key=lambda s: -t(s))
     return new + known
 
 
@@ -651,8 +662,9 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the worker sees the same modules
     # a re-run into the same folder starts the scenarios that took longest last time first (longest
-    # processing time first), so that the slowest is not the last to start; new ones keep the set's order
-    # ahead of them. The results and the comparison keep the set's order either way.
+    # processing time first), so that the slowest is not the last to start; a fresh run uses the set's
+    # expected_s hints; scenarios with neither keep the set's order ahead of them. The results and the
+    # comparison keep the set's order either way.
     todo = schedule_order(todo, before)
     pending, running = deque(todo), {}
 

@@ -46,6 +46,24 @@ def test_scenario_names_must_be_unique_and_safe(tmp_path):
         read_scenario_set(_set(tmp_path, [{"name": "../evil"}]))
 
 
+def test_expected_seconds_is_a_checked_scheduling_hint_outside_the_result(tmp_path):
+    """``expected_s`` is read as a number of seconds, refused with the file, the scenario and the value
+    when it is not one, and stays out of the overrides and the fingerprint (it changes no result)."""
+    from kotaku_decide.hearing.batch import fingerprint
+
+    specs = read_scenario_set(_set(tmp_path, [{"name": "a", "expected_s": 77}, {"name": "b"}]))
+    assert [s.expected_s for s in specs] == [77.0, None]
+    assert "expected_s" not in specs[0].overrides
+    plain = read_scenario_set(_set(tmp_path, [{"name": "a"}]))[0]
+    assert fingerprint(specs[0], SCENARIO_NOTEBOOK, "en") == fingerprint(plain, SCENARIO_NOTEBOOK, "en")
+    for bad in (0, -5, "long", True, float("nan")):
+        with pytest.raises(BatchError) as ei:
+            read_scenario_set(_set(tmp_path, [{"name": "ok"}, {"name": "b", "expected_s": bad}]))
+        msg = str(ei.value)
+        assert "set.yaml" in msg and "scenarios[1] (b).expected_s" in msg and repr(bad) in msg, msg
+        assert "seconds above 0" in msg
+
+
 def test_grid_expands_every_combination(tmp_path):
     import yaml
 
@@ -293,3 +311,9 @@ def test_a_rerun_starts_the_longest_scenarios_first(tmp_path):
     (tmp_path / "batch.json").write_text("{not json")
     assert previous_seconds(tmp_path) == {}
     assert [s.name for s in schedule_order(specs, {})] == [s.name for s in specs]
+    # a fresh run uses the set's expected_s hints; a re-run's own seconds come before them
+    hinted = [ScenarioSpec("baseline", {}, "", 20.0), ScenarioSpec("cut20", {}, "", 42.0),
+              ScenarioSpec("new", {}, ""), ScenarioSpec("p02", {}, "", 77.0), ScenarioSpec("eq", {}, "", 39.0)]
+    assert [s.name for s in schedule_order(hinted, {})] == ["new", "p02", "cut20", "eq", "baseline"]
+    assert [s.name for s in schedule_order(hinted, {"baseline": 90.0, "p02": 10.0})] == [
+        "new", "baseline", "cut20", "eq", "p02"]
