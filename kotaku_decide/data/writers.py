@@ -804,7 +804,12 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path, index: dic
     return path
 
 
+#: zlib level of the PNG figures (Pillow's default is 6): the seven hearing figures save in about 2.0 s
+#: instead of 2.6-2.9 s, in files about 10 % larger (measured 30 Nov 2026); the pixels are the same
+PNG_COMPRESS_LEVEL = 3
+
+
 def save_figure(fig, path, dpi: int = 150) -> None:
     """Save a matplotlib figure as PNG atomically (a failed save leaves no partial file)."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})

@@ -191,19 +191,26 @@ def place_labels(ax, anchors, texts, *, fontsize: float = 8.5, obstacles=(), rad
     for i in (range(n) if priority is None else priority):
         placed = False
         half = (np.array([boxes[i].width, boxes[i].height]) / 2) / px_per_pt  # own half-size [pt]
+        # the label's size is measured once; each candidate's box is that size moved to the candidate's
+        # offset and alignment (text boxes do not change size with position: measuring each of the 60
+        # candidates by drawing it took most of a map's time)
+        t = ax.annotate(texts[i], anchors[i], xytext=(0, 0), ha="left", va="bottom", **style)
+        size = t.get_window_extent(r)
+        t.remove()
+        w, h = size.width, size.height
         for rad in radii:
             for dx, dy in dirs:
                 norm = np.hypot(dx, dy)
                 off = (dx * (half[0] + rad / norm), dy * (half[1] + rad / norm))
                 ha = "left" if dx > 0 else "right" if dx < 0 else "center"
                 va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
-                t = ax.annotate(texts[i], anchors[i], xytext=off, ha=ha, va=va, **style)
-                bb = t.get_window_extent(r).padded(1.5)
+                x0 = pix[i, 0] + off[0] * px_per_pt - w * {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+                y0 = pix[i, 1] + off[1] * px_per_pt - h * {"bottom": 0.0, "center": 0.5, "top": 1.0}[va]
+                bb = Bbox([[x0, y0], [x0 + w, y0 + h]]).padded(1.5)
                 inside = (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1)
                 hit = (not inside or any(bb.overlaps(o) for o in taken) or bb.overlaps(boxes[i])
                        or any(bb.overlaps(c) for k, c in enumerate(cores) if k != i)
                        or any(bb.contains(px, py) for px, py in pix))
-                t.remove()
                 if hit:
                     continue
                 arrow = ({"arrowprops": {"arrowstyle": "-", "color": "#444444", "lw": 0.6, "shrinkA": 0,
