@@ -535,16 +535,43 @@ def previous_seconds(out: Path) -> dict:
         return {}
 
 
-def schedule_order(specs: list, seconds: dict) -> list:
-    """The order the scenarios start in (longest processing time first): those with no time in the set's
-    order, then the rest by their time, longest first (stable: equal times keep the set's order). A
-    scenario's time is its previous run's seconds into the same folder (``seconds``), else its set's
-    ``expected_s`` hint (a fresh run of a set that carries its measured times packs as a re-run does)."""
+#: up to this many scenarios with known times, :func:`schedule_order` tries every order (8! = 40,320)
+EXACT_SCHEDULE_MAX = 8
+
+
+def list_makespan(times, workers: int) -> float:
+    """When the last of ``times`` ends if each starts, in this order, on the first of ``workers`` to be free."""
+    free = [0.0] * max(1, int(workers))
+    for t in times:
+        k = min(range(len(free)), key=free.__getitem__)
+        free[k] += t
+    return max(free)
+
+
+def schedule_order(specs: list, seconds: dict, workers: int = 2) -> list:
+    """The order the scenarios start in. A scenario's time is its previous run's seconds into the same
+    folder (``seconds``), else its set's ``expected_s`` hint (a fresh run of a set that carries its
+    measured times packs as a re-run does). Those with no time go first, in the set's order; the rest
+    longest first (LPT; stable: equal times keep the set's order) - or, when every scenario has a time
+    and there are at most :data:`EXACT_SCHEDULE_MAX`, the order whose list schedule on ``workers`` ends
+    first (LPT's order unless another ends earlier: LPT can leave a worker idle at the end, e.g. 77, 42,
+    39, 27, 20 and 15 s on two workers end at 116 s by LPT and at 112 s started as 77, 42, 39, 20, 27,
+    15)."""
+    from itertools import permutations
+
     def t(s):
         return seconds.get(s.name, getattr(s, "expected_s", None))
 
     new = [s for s in specs if t(s) is None]
     known = sorted((s for s in specs if t(s) is not None), key=lambda s: -t(s))
+    if not new and 2 < len(known) <= EXACT_SCHEDULE_MAX and workers > 1:
+        times = [t(s) for s in known]
+        best, best_end = tuple(range(len(known))), list_makespan(times, workers)
+        for order in permutations(range(len(known))):  # in lexicographic order: LPT's order comes first
+            end = list_makespan([times[k] for k in order], workers)
+            if end < best_end - 1e-9:
+                best, best_end = order, end
+        known = [known[k] for k in best]
     return new + known
 
 
@@ -665,7 +692,7 @@ def run_batch(specs: list[ScenarioSpec], out: str | Path, workers: int = 2, note
     # processing time first), so that the slowest is not the last to start; a fresh run uses the set's
     # expected_s hints; scenarios with neither keep the set's order ahead of them. The results and the
     # comparison keep the set's order either way.
-    todo = schedule_order(todo, before)
+    todo = schedule_order(todo, before, workers)
     pending, running = deque(todo), {}
 
     def start(spec: ScenarioSpec) -> None:

@@ -64,6 +64,31 @@ def test_expected_seconds_is_a_checked_scheduling_hint_outside_the_result(tmp_pa
         assert "seconds above 0" in msg
 
 
+def test_a_set_with_every_time_known_starts_in_the_order_that_ends_first():
+    """Hand case: 77, 42, 39, 27, 20 and 15 s on two workers. Longest first (LPT) ends at 116 s (by hand,
+    each on the first free worker: 77 | 42; 42+39=81; 77+27=104; 81+20=101; 101+15=116); the best split
+    of the six over two workers, by enumerating every subset, ends at 112 s (77+20+15 | 42+39+27), and
+    the order chosen reaches it. With a time unknown, the known ones keep LPT."""
+    from itertools import combinations
+
+    from kotaku_decide.hearing.batch import ScenarioSpec, list_makespan, schedule_order
+
+    times = {"baseline": 20.0, "cut20": 42.0, "csr": 27.0, "no_slum": 15.0, "equity": 39.0, "p02": 77.0}
+    specs = [ScenarioSpec(n, {}, "", t) for n, t in times.items()]
+    lpt = sorted(times.values(), reverse=True)
+    assert list_makespan(lpt, 2) == 116.0
+    total = sum(times.values())
+    best_split = min(max(sum(c), total - sum(c)) for k in range(7) for c in combinations(times.values(), k))
+    assert best_split == 112.0
+    order = schedule_order(specs, {}, workers=2)
+    assert list_makespan([times[s.name] for s in order], 2) == best_split
+    assert order[0].name == "p02"
+    assert list_makespan(lpt, 3) == list_makespan([times[s.name] for s in schedule_order(specs, {}, 3)], 3) == 77.0
+    unknown = specs + [ScenarioSpec("new", {}, "")]
+    assert [s.name for s in schedule_order(unknown, {}, 2)] == ["new", "p02", "cut20", "equity", "csr", "baseline",
+                                                                 "no_slum"]
+
+
 def test_grid_expands_every_combination(tmp_path):
     import yaml
 
