@@ -469,7 +469,7 @@ class Decomposition:
         return True
 
     # --- the loop ---------------------------------------------------------------------------
-    def run(self, deadline: float, incumbent_cb=None, start=None) -> dict:
+    def run(self, deadline: float, incumbent_cb=None, start=None, cutoff: float | None = None) -> dict:
         """Solve (see :func:`solve_decomposed` for what is returned)."""
         model, opts = self.model, self.opts
         check, comp = self.check, self.comp
@@ -543,6 +543,9 @@ class Decomposition:
             out["bound"] = mr.bound if mr.model_status == "kOptimal" else max(mr.bound, mr.objective)
             if proven(out["bound"]):  # the best plan found reaches the master's bound
                 out["termination"] = "optimal"
+                break
+            if cutoff is not None and out["bound"] < cutoff:  # no plan reaches the cutoff: the question is answered
+                out["termination"] = "cutoff"
                 break
             zval = np.round(mr.values)
             out["last_z"] = zval  # the master's latest answer (the fall-back's restricted stage starts there)
@@ -687,7 +690,8 @@ def plan_from_works(model, start: dict) -> np.ndarray | None:
     return r.values
 
 
-def solve_decomposed(model, opts, deadline: float, incumbent_cb=None, start: dict | None = None) -> dict:
+def solve_decomposed(model, opts, deadline: float, incumbent_cb=None, start: dict | None = None,
+                     cutoff: float | None = None) -> dict:
     """Run the clearing-year decomposition on a built model (hectares objective).
 
     The :class:`Decomposition` is kept on the model (``model._engine``), so a second solve after a
@@ -702,19 +706,22 @@ def solve_decomposed(model, opts, deadline: float, incumbent_cb=None, start: dic
     start : works of a plan known to be feasible (column -> value, as a MIP start): its whole
         solution (:func:`plan_from_works`) is the first incumbent - a re-solve with more money
         then stops as soon as the master proves that the money buys nothing more
+    cutoff : stop as soon as the master's bound is below this value (termination ``cutoff``): the
+        question "does any plan reach it?" is then answered no; the plan found so far, if any, and
+        the bound are returned
 
     Returns
     -------
     dict with ``values`` (column values of the model or None), ``objective``, ``bound``, ``gap``,
     ``termination`` (``optimal``, ``infeasible``, ``time_limit``, ``iteration_limit``,
-    ``no_good_limit``), ``iterations``, ``cuts``, ``cut_rows`` (the master's cuts over the model's
+    ``no_good_limit``, ``cutoff``), ``iterations``, ``cuts``, ``cut_rows`` (the master's cuts over the model's
     columns) and timings.
     """
     eng = getattr(model, "_engine", None)
     if eng is None or eng.key != (opts.threads, opts.seed, opts.mip_rel_gap, opts.msg):
         eng = Decomposition(model, opts)
         model._engine = eng
-    return eng.run(deadline, incumbent_cb, start)
+    return eng.run(deadline, incumbent_cb, start, cutoff)
 
 
 #: HiGHS's primal heuristic effort in :func:`best_within` (default 0.05). Measured on the 02/2016 hearing

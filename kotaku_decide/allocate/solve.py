@@ -202,7 +202,7 @@ def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:
     raw["tie_info"] = info
 
 
-def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> dict:
+def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir, cutoff: float | None = None) -> dict:
     """Solve in this process; return the raw result (values over the solver's columns)."""
     from .decompose import solve_decomposed
 
@@ -221,16 +221,18 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
             if inc:
                 _save(inc, sol=values, obj=obj, bound=bound if bound is not None else obj, gap=0.0)
 
-        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start)
+        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start, cutoff=cutoff)
         raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
                "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
         # a plan found when the time limit stops the decomposition is reported as it stands (plan, bound, gap):
         # the whole MIP gets no time beyond the limit to improve it (it used to get at least a second)
         stopped = d["termination"] == "time_limit" and d["values"] is not None
-        if d["termination"] == "optimal" or stopped or (d["termination"] == "infeasible" and d["values"] is None):
+        if (d["termination"] in ("optimal", "cutoff") or stopped
+                or (d["termination"] == "infeasible" and d["values"] is None)):
             gap = d["gap"]
             proven = d["termination"] == "optimal" and gap is not None and gap <= opts.mip_rel_gap + 1e-12
             raw.update(model_status="kOptimal" if proven else ("kInfeasible" if d["termination"] == "infeasible"
+                                                               else "kObjectiveBound" if d["termination"] == "cutoff"
                                                                else "kTimeLimit"),
                        primal_solution_status=2 if d["values"] is not None else 0, objective=d["objective"],
                        bound=d["bound"], gap=gap, values=d["values"])
@@ -282,9 +284,9 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir) -> d
     return raw
 
 
-def _child(model, opts, conn, workdir, start):
+def _child(model, opts, conn, workdir, start, cutoff=None):
     try:
-        res = _solve_raw(model, opts, start, workdir)
+        res = _solve_raw(model, opts, start, workdir, cutoff)
     except BaseException as e:  # report, never hang the parent
         res = {"error": f"{type(e).__name__}: {e}"}
     try:
@@ -315,6 +317,9 @@ def _normalise(raw: dict, tol: float) -> tuple[SolveStatus, str]:
         return SolveStatus.INFEASIBLE, "HiGHS: unbounded or infeasible (an allocation cannot be unbounded)"
     if ms == "kUnbounded":
         return SolveStatus.UNBOUNDED, ""
+    if ms == "kObjectiveBound":  # a question answered (solve_model's cutoff), not a plan stopped short
+        return ((SolveStatus.FEASIBLE_NOT_PROVEN if has_sol else SolveStatus.TIME_LIMIT_NO_SOLUTION),
+                "stopped once a bound proved that no plan reaches the cutoff")
     if ms in _TERM:
         if has_sol:
             return SolveStatus.FEASIBLE_NOT_PROVEN, f"stopped by {_TERM[ms]}; not proven optimal"
@@ -322,7 +327,8 @@ def _normalise(raw: dict, tol: float) -> tuple[SolveStatus, str]:
     return SolveStatus.ERROR, f"HiGHS model status {ms}"
 
 
-def solve_model(model: AllocationModel, options: SolverOptions | None = None, start: dict | None = None) -> SolveReport:
+def solve_model(model: AllocationModel, options: SolverOptions | None = None, start: dict | None = None,
+                cutoff: float | None = None) -> SolveReport:
     """Solve a built model and keep the solution on it (``model.values``; ``varValue`` in its PuLP view).
 
     Parameters
@@ -333,6 +339,10 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
         known feasible plan), or dict ``LpVariable -> value`` of the model's PuLP view; the whole MIP
         hands it to HiGHS (which completes or ignores it), the decomposition completes its works and,
         if they keep every rule, starts from that plan
+    cutoff : a question, not a plan (hectares objective, decomposed solve only; ignored otherwise): stop
+        as soon as a valid bound proves that no plan reaches this value. The report then has
+        ``termination == "objective_bound"`` and ``extra["cutoff_bound"]`` (the bound), and the plan
+        found so far if any (status ``feasible_not_proven``; else ``time_limit_no_solution``)
 
     Returns
     -------
@@ -353,7 +363,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
         if opts.subprocess and hasattr(os, "fork"):
             ctx = mp.get_context("fork")
             rconn, wconn = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(model, opts, wconn, tmpdir, start), daemon=True)
+            p = ctx.Process(target=_child, args=(model, opts, wconn, tmpdir, start, cutoff), daemon=True)
             p.start()
             wconn.close()
             if rconn.poll(opts.guard):
@@ -371,7 +381,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             rconn.close()
         else:
             try:
-                raw = _solve_raw(model, opts, start, tmpdir)
+                raw = _solve_raw(model, opts, start, tmpdir, cutoff)
             except Exception as e:
                 raw = {"error": f"{type(e).__name__}: {e}"}
         elapsed = time.perf_counter() - t0
@@ -417,6 +427,8 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             if raw.get("tie_info"):
                 rep.extra["tie_break_works_added"] = raw["tie_info"]["added"]
             rep.highs_model_status = raw["model_status"]
+            if raw["model_status"] == "kObjectiveBound" and raw.get("bound") is not None:
+                rep.extra["cutoff_bound"] = float(raw["bound"]) + model.objective_constant
             rep.primal_solution_status = raw.get("primal_solution_status")
             rep.peak_rss_mb = raw.get("peak_rss_mb")
             rep.extra["highs_time_s"] = raw.get("time")

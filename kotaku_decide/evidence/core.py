@@ -79,6 +79,9 @@ class Outcome:
     loc_sources: dict = field(default_factory=dict)
     loc_spend_rp: dict = field(default_factory=dict)
     message: str = ""
+    #: the solve stopped once a bound proved that no plan reaches its ``cutoff`` (``best_bound`` is that
+    #: bound; a plan found before, if any, is kept): an answer, not a limit
+    cut_off: bool = False
     plan: pd.DataFrame | None = None  #: plan table (only with ``want_plan``)
     input: object = None  #: the variant's AllocationInput (options may differ from the base's)
 
@@ -310,7 +313,7 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                   loc_weight: np.ndarray | None = None, start=None, objective: str | None = None,
                   target_ha: float | None = None, target_year: int | None = None,
                   solver: SolverOptions | None = None, want_plan: bool = False,
-                  tie_break: bool = False, same_year=(), only_options=None) -> Outcome:
+                  tie_break: bool = False, same_year=(), only_options=None, cutoff: float | None = None) -> Outcome:
     """Solve one variant of the allocation (main objective only) and re-score its result.
 
     Parameters
@@ -331,6 +334,8 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
     same_year : groups of option rows (of the variant's options) that are done together: for each
         group and year, all or none of its options (a restriction, e.g. whole packages)
     only_options : option rows the plan may use (a restriction; None: all)
+    cutoff : ask only whether a plan reaches this objective: the solve may stop as soon as a bound proves
+        that none does (``outcome.cut_off``; see :func:`~kotaku_decide.allocate.solve.solve_model`)
     """
     t0 = time.perf_counter()
     solver = solver or default_solver()
@@ -368,13 +373,19 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
                      only_options=None if only_options is None else tuple(sorted(int(o) for o in only_options)))
     model = _model_for(inp, v, spec, reuse=same_options and objective is None and target_ha is None)
     st = start_from_works(model, start) if start is not None and same_options else None
-    rep = solve_model(model, solver, start=st)
+    rep = solve_model(model, solver, start=st, cutoff=cutoff)
     status = rep.status.value
+    cut_off = rep.termination == "objective_bound" and "cutoff_bound" in rep.extra
     if not rep.status.has_solution:
-        return _no_plan(v, t0, status, rep.message)
+        out = _no_plan(v, t0, status, rep.message)
+        if cut_off:
+            out.cut_off, out.best_bound = True, float(rep.extra["cutoff_bound"])
+        return out
     chosen = np.argwhere(model.values[model.xcol] > 0.5)
     keys = [(int(o), v.years[int(y)]) for o, y in chosen]
     out = _outcome_from(v, keys, model, rep, t0)
+    if cut_off:
+        out.cut_off, out.best_bound = True, float(rep.extra["cutoff_bound"])
     if want_plan:
         from ..allocate import plan_from_model
         out.plan = plan_from_model(model)

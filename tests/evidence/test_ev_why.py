@@ -200,6 +200,28 @@ def test_forced_first_step_gives_the_same_verdicts(tmp_path):
 
 
 
+def test_a_cutoff_answers_whether_a_plan_reaches_it_with_a_valid_bound(tmp_path):
+    """``solve_variant(..., cutoff=c)``: with B forced in, the optimum is 5 hectare-years below the free one
+    (hand value: A's 10 ha leave, B's 5 ha enter, one year). A cutoff above that optimum is answered "no"
+    with a bound that lies between the optimum (found by the solve without a cutoff) and the cutoff; a
+    cutoff at or below it changes nothing (the same proven optimum, not cut off)."""
+    inp, locs, ka, kb, budget = _ab(tmp_path, short=10e6)
+    i = list(inp.locations["location_id"]).index("B")
+    free = solve_variant(inp, solver=EXACT).objective
+    forced = solve_variant(inp, force_in=[i], solver=EXACT)
+    assert forced.status == "optimal" and not forced.cut_off
+    assert forced.objective == pytest.approx(free - 5.0)
+    for c in (free - 1e-3, free - 2.5, forced.objective + 0.01):
+        o = solve_variant(inp, force_in=[i], solver=EXACT, cutoff=c)
+        assert o.cut_off, c
+        assert forced.objective - 1e-6 <= o.best_bound < c
+        assert not o.has_plan or o.objective <= o.best_bound + 1e-9
+    for c in (forced.objective - 1e-3, forced.objective - 3.0):
+        o = solve_variant(inp, force_in=[i], solver=EXACT, cutoff=c)
+        assert not o.cut_off and o.status == "optimal"
+        assert o.objective == pytest.approx(forced.objective)
+
+
 def _fake_ent(threshold, need_of):
     """A monotone ``ent`` for the bisection: enters from ``threshold`` on, its plan using ``need_of(d)``."""
     calls = []
