@@ -196,6 +196,9 @@ def _tie_break(model: AllocationModel, opts: SolverOptions, raw: dict) -> None:
     if raw.get("values") is None or raw.get("primal_solution_status") != 2:
         raw["tie_status"], raw["tie_applied"] = "not run (no plan)", False
         return
+    if raw.get("model_status") == "kObjectiveBound":
+        raw["tie_status"], raw["tie_applied"] = "not run (cut off: an answer, not a plan to show)", False
+        return
     vals, info = top_up(model, raw["values"])
     raw["values"] = vals
     raw["tie_status"], raw["tie_applied"] = "greedy top-up", True
@@ -221,7 +224,9 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir, cuto
             if inc:
                 _save(inc, sol=values, obj=obj, bound=bound if bound is not None else obj, gap=0.0)
 
-        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start, cutoff=cutoff)
+        # the master works without the objective's constant (zero for hectares, the one objective decomposed)
+        cut = None if cutoff is None else float(cutoff) - model.objective_constant
+        d = solve_decomposed(model, opts, deadline, incumbent_cb=cb, start=start, cutoff=cut)
         raw = {"method": "decomposed", "decomposition": {k: v for k, v in d.items() if k not in ("values", "cut_rows")},
                "has_int": True, "nodes": None, "time": d.get("time", 0.0)}
         # a plan found when the time limit stops the decomposition is reported as it stands (plan, bound, gap):
@@ -339,8 +344,9 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
         known feasible plan), or dict ``LpVariable -> value`` of the model's PuLP view; the whole MIP
         hands it to HiGHS (which completes or ignores it), the decomposition completes its works and,
         if they keep every rule, starts from that plan
-    cutoff : a question, not a plan (hectares objective, decomposed solve only; ignored otherwise): stop
-        as soon as a valid bound proves that no plan reaches this value. The report then has
+    cutoff : a question, not a plan (hectares objective; honoured by the decomposition's loop only: a
+        monolithic solve, or the whole MIP a loop falls back on, ignores it and answers exactly): the loop
+        stops as soon as its master's bound proves that no plan reaches this value. The report then has
         ``termination == "objective_bound"`` and ``extra["cutoff_bound"]`` (the bound), and the plan
         found so far if any (status ``feasible_not_proven``; else ``time_limit_no_solution``)
 

@@ -56,7 +56,7 @@ class Outcome:
     ----------
     status : str, normalised solver status (``optimal`` = proven within ``mip_rel_gap``)
     objective, best_bound, gap : model units (hectare-years for ``hectares``; million Rp for
-        ``least_cost``); None without a plan
+        ``least_cost``); None without a plan (``best_bound`` is set on a cut-off solve, see ``cut_off``)
     time_s : wall-clock seconds (build + solve)
     works : DataFrame ``option_row, location_id, criterion, quantity, year, cost_rp`` (one row per work)
     cleared_year : dict location_id -> first year the location is below the slum threshold (re-scored),

@@ -76,8 +76,9 @@ def _tol(obj: float) -> float:
 
 # ------------------------------------------------------------------------------------------------
 def _stopped(o: Outcome) -> bool:
-    """The re-solve was stopped by a limit (a plan not proven optimal, or none found in time)."""
-    return o.status in ("feasible_not_proven", "time_limit_no_solution")
+    """The re-solve was stopped by a limit (a plan not proven optimal, or none found in time); a solve cut off
+    by its ``cutoff`` answered its question (a bound proves it) and is not a limit stop."""
+    return not o.cut_off and o.status in ("feasible_not_proven", "time_limit_no_solution")
 
 
 def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, solver=None,
@@ -103,7 +104,7 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
         if forced.cut_off or (forced.has_plan and forced.objective < below):
             return False, {"objective": None, "status": None, "solves": 1, "forced_objective": forced.objective,
                            "forced_status": forced.status,
-                           "limit_stops": 0 if forced.cut_off else int(_stopped(forced))}
+                           "limit_stops": int(_stopped(forced))}
     free = solve_variant(inp, budget_rp=budget_rp, solver=solver)
     info = {"objective": free.objective, "status": free.status, "solves": 1 if forced is None else 2,
             "limit_stops": int(_stopped(free)) + (0 if forced is None else int(_stopped(forced)))}

@@ -238,7 +238,7 @@ def read_scenario_set(path: str | Path, lift_limits: bool = False) -> list[Scena
         if title is not None and not isinstance(title, (str, int, float)):
             raise BatchError(f"{path}: scenarios[{i}].title: expected a text, got {title!r}")
         if hint is not None and (isinstance(hint, bool) or not isinstance(hint, (int, float))
-                                 or not math.isfinite(hint) or hint <= 0):
+                                 or not (0 < hint < 1e9)):  # NaN fails both; a huge YAML integer too
             raise BatchError(f"{path}: scenarios[{i}] ({name}).expected_s: expected a number of seconds above 0 "
                              f"(a scheduling hint), got {hint!r}")
         name, title = str(name), str(title or "")
@@ -564,7 +564,7 @@ def schedule_order(specs: list, seconds: dict, workers: int = 2) -> list:
 
     new = [s for s in specs if t(s) is None]
     known = sorted((s for s in specs if t(s) is not None), key=lambda s: -t(s))
-    if not new and 2 < len(known) <= EXACT_SCHEDULE_MAX and workers > 1:
+    if not new and 2 < len(known) <= EXACT_SCHEDULE_MAX and 1 < workers < len(known):
         times = [t(s) for s in known]
         best, best_end = tuple(range(len(known))), list_makespan(times, workers)
         for order in permutations(range(len(known))):  # in lexicographic order: LPT's order comes first

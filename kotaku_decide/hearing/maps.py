@@ -173,6 +173,7 @@ def place_labels(ax, anchors, texts, *, fontsize: float = 8.5, obstacles=(), rad
     ext = np.asarray(extents, float)
     lo = ax.transData.transform(ext[:, :2]) if n else np.zeros((0, 2))
     hi = ax.transData.transform(ext[:, 2:]) if n else np.zeros((0, 2))
+    from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
     boxes = [Bbox([[a[0] - 1, a[1] - 1], [b[0] + 1, b[1] + 1]]) for a, b in zip(lo, hi)]
@@ -194,8 +195,11 @@ def place_labels(ax, anchors, texts, *, fontsize: float = 8.5, obstacles=(), rad
         # the label's size is measured once; each candidate's box is that size moved to the candidate's
         # offset and alignment (text boxes do not change size with position: measuring each of the 60
         # candidates by drawing it took most of a map's time)
+        if not axbox.contains(*pix[i]):  # matplotlib does not draw a label whose point is outside the axes
+            failed.append(int(i))
+            continue
         t = ax.annotate(texts[i], anchors[i], xytext=(0, 0), ha="left", va="bottom", **style)
-        size = t.get_window_extent(r)
+        size = Text.get_window_extent(t, r)  # the text's own box (an annotation's is empty when clipped)
         t.remove()
         w, h = size.width, size.height
         for rad in radii:

@@ -205,6 +205,8 @@ def test_a_cutoff_answers_whether_a_plan_reaches_it_with_a_valid_bound(tmp_path)
     (hand value: A's 10 ha leave, B's 5 ha enter, one year). A cutoff above that optimum is answered "no"
     with a bound that lies between the optimum (found by the solve without a cutoff) and the cutoff; a
     cutoff at or below it changes nothing (the same proven optimum, not cut off)."""
+    from kotaku_decide.evidence.why import _stopped
+
     inp, locs, ka, kb, budget = _ab(tmp_path, short=10e6)
     i = list(inp.locations["location_id"]).index("B")
     free = solve_variant(inp, solver=EXACT).objective
@@ -214,6 +216,7 @@ def test_a_cutoff_answers_whether_a_plan_reaches_it_with_a_valid_bound(tmp_path)
     for c in (free - 1e-3, free - 2.5, forced.objective + 0.01):
         o = solve_variant(inp, force_in=[i], solver=EXACT, cutoff=c)
         assert o.cut_off, c
+        assert not _stopped(o)  # an answer, not a limit stop
         assert forced.objective - 1e-6 <= o.best_bound < c
         assert not o.has_plan or o.objective <= o.best_bound + 1e-9
     for c in (forced.objective - 1e-3, forced.objective - 3.0):

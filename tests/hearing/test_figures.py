@@ -53,7 +53,7 @@ def test_placed_labels_as_drawn_keep_clear_of_each_other_the_points_and_the_obst
     from kotaku_decide.hearing.maps import place_labels
 
     rng = np.random.default_rng(7)
-    pts = rng.uniform(0, 10, size=(40, 2))
+    pts = np.vstack([rng.uniform(0, 10, size=(40, 2)), [[12.5, 5.0]]])  # the last point lies outside the axes
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ax.scatter(pts[:, 0], pts[:, 1], s=4)
     ax.set_xlim(-1, 11)
@@ -61,6 +61,7 @@ def test_placed_labels_as_drawn_keep_clear_of_each_other_the_points_and_the_obst
     obstacle = ax.text(5, 5, "KECAMATAN", fontsize=11, ha="center", va="center")
     texts = [f"BPN-{k:03d}" for k in range(len(pts))]
     failed = place_labels(ax, pts, texts, obstacles=[obstacle])
+    assert len(pts) - 1 in failed  # matplotlib would not draw it: it is reported as not placed
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     anns = [a for a in ax.texts if isinstance(a, Annotation)]
@@ -70,6 +71,15 @@ def test_placed_labels_as_drawn_keep_clear_of_each_other_the_points_and_the_obst
     pix = ax.transData.transform(pts)
     drawn = [Text.get_window_extent(a, r) for a in anns]  # the text's box (a leader line reaches its point)
     obst = obstacle.get_window_extent(r)
+    # the box place_labels computed for each label (measured once, moved by its offset and alignment) is
+    # where matplotlib draws it
+    ppt = fig.dpi / 72.0
+    at = {t: k for k, t in enumerate(texts)}
+    for a, b in zip(anns, drawn):
+        x, y = pix[at[a.get_text()]] + np.asarray(a.xyann) * ppt
+        fx = {"left": 0.0, "center": 0.5, "right": 1.0}[a.get_ha()]
+        fy = {"bottom": 0.0, "center": 0.5, "top": 1.0}[a.get_va()]
+        assert abs(b.x0 - (x - fx * b.width)) < 0.5 and abs(b.y0 - (y - fy * b.height)) < 0.5, a.get_text()
     for k, b in enumerate(drawn):
         assert box.x0 - 0.5 <= b.x0 and b.x1 <= box.x1 + 0.5 and box.y0 - 0.5 <= b.y0 and b.y1 <= box.y1 + 0.5
         assert not b.overlaps(obst), anns[k].get_text()
