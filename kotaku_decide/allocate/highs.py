@@ -107,6 +107,14 @@ def pass_arrays(h, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray, A: sp.csr_m
     h.passModel(lp)
 
 
+def set_start(h, start: dict | None) -> None:
+    """Hand HiGHS a MIP start: ``start`` maps column index -> value (may be partial; HiGHS completes or
+    ignores it)."""
+    if start:
+        idx = np.array(sorted(start), dtype=np.int32)
+        h.setSolution(len(idx), idx, np.array([float(start[k]) for k in idx], dtype=float))
+
+
 def status_name(st) -> str:
     return str(st).split(".")[-1]
 

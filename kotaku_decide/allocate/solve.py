@@ -85,7 +85,7 @@ def _monolithic(arr, opts: SolverOptions, start, workdir, deadline) -> dict:
     """The whole MIP in HiGHS (the main objective)."""
     import highspy
 
-    from .highs import new_highs, pass_arrays, run
+    from .highs import new_highs, pass_arrays, run, set_start
 
     cost, lb, ub, integer, A, lo, up, tie, sense, _ = arr
     maximize = sense == "max"
@@ -106,9 +106,7 @@ def _monolithic(arr, opts: SolverOptions, start, workdir, deadline) -> dict:
 
         h.setCallback(_cb, None)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
-    if start:
-        idx = np.array(sorted(start), dtype=np.int32)
-        h.setSolution(len(idx), idx, np.array([float(start[k]) for k in idx], dtype=float))
+    set_start(h, start)
     r = run(h, mip=has_int)
     out = {"model_status": r.model_status, "primal_solution_status": r.primal_solution_status,
            "objective": r.objective, "bound": r.bound if has_int else r.objective, "gap": r.gap if has_int else 0.0,

@@ -374,18 +374,15 @@ def solve_variant(inp: AllocationInput, *, budget_rp: np.ndarray | None = None, 
     model = _model_for(inp, v, spec, reuse=same_options and objective is None and target_ha is None)
     st = start_from_works(model, start) if start is not None and same_options else None
     rep = solve_model(model, solver, start=st, cutoff=cutoff)
-    status = rep.status.value
-    cut_off = rep.termination == "objective_bound" and "cutoff_bound" in rep.extra
-    if not rep.status.has_solution:
-        out = _no_plan(v, t0, status, rep.message)
-        if cut_off:
-            out.cut_off, out.best_bound = True, float(rep.extra["cutoff_bound"])
-        return out
-    chosen = np.argwhere(model.values[model.xcol] > 0.5)
-    keys = [(int(o), v.years[int(y)]) for o, y in chosen]
-    out = _outcome_from(v, keys, model, rep, t0)
-    if cut_off:
+    if rep.status.has_solution:
+        chosen = np.argwhere(model.values[model.xcol] > 0.5)
+        out = _outcome_from(v, [(int(o), v.years[int(y)]) for o, y in chosen], model, rep, t0)
+    else:
+        out = _no_plan(v, t0, rep.status.value, rep.message)
+    if rep.termination == "objective_bound" and "cutoff_bound" in rep.extra:
         out.cut_off, out.best_bound = True, float(rep.extra["cutoff_bound"])
+    if not rep.status.has_solution:
+        return out
     if want_plan:
         from ..allocate import plan_from_model
         out.plan = plan_from_model(model)

@@ -103,8 +103,7 @@ def enters(inp: AllocationInput, i: int, budget_rp: np.ndarray | None = None, so
         forced = solve_variant(inp, budget_rp=budget_rp, force_in=[i], solver=solver, cutoff=below)
         if forced.cut_off or (forced.has_plan and forced.objective < below):
             return False, {"objective": None, "status": None, "solves": 1, "forced_objective": forced.objective,
-                           "forced_status": forced.status,
-                           "limit_stops": int(_stopped(forced))}
+                           "forced_status": forced.status, "limit_stops": int(_stopped(forced))}
     free = solve_variant(inp, budget_rp=budget_rp, solver=solver)
     info = {"objective": free.objective, "status": free.status, "solves": 1 if forced is None else 2,
             "limit_stops": int(_stopped(free)) + (0 if forced is None else int(_stopped(forced)))}

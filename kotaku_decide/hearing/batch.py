@@ -560,7 +560,7 @@ def schedule_order(specs: list, seconds: dict, workers: int = 2) -> list:
     from itertools import permutations
 
     def t(s):
-        return seconds.get(s.name, getattr(s, "expected_s", None))
+        return seconds.get(s.name, s.expected_s)
 
     new = [s for s in specs if t(s) is None]
     known = sorted((s for s in specs if t(s) is not None), key=lambda s: -t(s))

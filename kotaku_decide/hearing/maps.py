@@ -208,8 +208,9 @@ def place_labels(ax, anchors, texts, *, fontsize: float = 8.5, obstacles=(), rad
                 off = (dx * (half[0] + rad / norm), dy * (half[1] + rad / norm))
                 ha = "left" if dx > 0 else "right" if dx < 0 else "center"
                 va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
-                x0 = pix[i, 0] + off[0] * px_per_pt - w * {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
-                y0 = pix[i, 1] + off[1] * px_per_pt - h * {"bottom": 0.0, "center": 0.5, "top": 1.0}[va]
+                # the aligned edge: left/bottom at the point (0), centred (0.5), right/top at it (1)
+                x0 = pix[i, 0] + off[0] * px_per_pt - w * (1 - np.sign(dx)) / 2
+                y0 = pix[i, 1] + off[1] * px_per_pt - h * (1 - np.sign(dy)) / 2
                 bb = Bbox([[x0, y0], [x0 + w, y0 + h]]).padded(1.5)
                 inside = (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1)
                 hit = (not inside or any(bb.overlaps(o) for o in taken) or bb.overlaps(boxes[i])
