@@ -397,7 +397,8 @@ class Decomposition:
         if np.array_equal(lo, self.bounds[0]) and np.array_equal(up, self.bounds[1]):
             return False
         rows = self.budget_rows.astype(np.int32)
-        for h in (self.check.h, self.comp.h) + ((self._whole.h,) if self._whole else ()):
+        extra_h = (self._whole.h,) if self._whole is not None and self._whole is not self.comp else ()
+        for h in (self.check.h, self.comp.h) + extra_h:
             h.changeRowsBounds(len(rows), rows, lo.astype(float), up.astype(float))
         extra = _money_knapsacks(m)  # the completion's knapsack rows follow the budgets too
         if extra is not None and self.comp.n_extra == len(extra[2]):
@@ -421,7 +422,8 @@ class Decomposition:
         stay as measured with them), and so does the whole completion under an equity minimum, where it is
         the plan-finder (the hearing's equity scenario was 2-3 s slower without them)."""
         if self._whole is None:
-            self._whole = _Completion(self.model, self.opts, knapsacks=False)
+            # (a variant whose budgets are relaxed for one location has no knapsack rows: one object serves)
+            self._whole = self.comp if self.comp.n_extra == 0 else _Completion(self.model, self.opts, knapsacks=False)
         return self._whole
 
     def _rhs(self, u: np.ndarray) -> float:
@@ -514,16 +516,19 @@ class Decomposition:
         # clearings in this solve, and from the start under a clearance rule with services (their big-M
         # rows make the LP check weak: measured, 02/2016 at 60 s: 395 hectare-years against 381 without)
         hard = bool(model.rows.get("services"))
-        # packing: the cheapest-package restriction failed only after branching (not at its root) in this solve.
-        # Then what binds is which year each work takes under the yearly pools and kelurahan caps (see Known
-        # limits in docs/allocation.md): the LP-support restriction fails too, the per-location check (which
-        # mixes plans of different years) lets the sets through, and once the whole MIP has refuted a set the
-        # package restriction keeps failing. Seen on the embedded city (the sweep's points, a 30-level scan of
-        # its budget, cut20's explanations): the package restriction branched in two solves (0.825 and 0.85 of
-        # the budget), and there every one of these failed (11 attempts, 0.2-1.7 s each); where it failed at
-        # its root they found plans or refuted sets. A heuristic on the search order only: the whole MIP still
-        # decides every set. With ``packing`` the loop goes straight to it (0.825: 8.2 -> 5.5 s; 0.85:
-        # 24.5 -> 21.9 s; the hearing set's plans and cut20's explanations unchanged).
+        # packing: the cheapest-package restriction was proven infeasible only after branching (not at its
+        # root) in this solve. Then what binds is which year each work takes under the yearly pools and
+        # kelurahan caps (see Known limits in docs/allocation.md): the LP-support restriction fails too, the
+        # per-location check (which mixes plans of different years) lets the sets through, and once a set has
+        # been cut off the package restriction keeps failing. Seen on the embedded city (the sweep's points, a
+        # 30-level scan of its budget, cut20's explanations): the package restriction branched in two solves
+        # (0.825 and 0.85 of the budget), and there every one of these failed (11 attempts, 0.2-1.7 s each);
+        # where it failed at its root they found plans or refuted sets. So with ``packing`` the LP-support
+        # restriction is skipped, the first refutation does not switch the per-location check on (under a
+        # clearance rule with services it is on from the start and stays on), and once a set has been cut off
+        # the package restriction is skipped too: the loop goes straight to the whole MIP, which decides every
+        # set as before (search order only; 0.825: 8.2 -> 5.5 s; 0.85: 24.5 -> 21.9 s; the hearing set's plans
+        # and cut20's explanations unchanged).
         packing = False
         max_iter = 200
         gap_tol = opts.mip_rel_gap
@@ -610,10 +615,10 @@ class Decomposition:
             allowed = _package_options(model, master.keys, zval)
             comp_r = _NOT_RUN
             if not (packing and out["no_good"]):
-                # (skipped once the cheapest packages needed branching to fail and the whole MIP has refuted a
-                # set: see ``packing`` above)
+                # (skipped once the cheapest packages needed branching to fail and a set has been cut off: see
+                # ``packing`` above)
                 comp_r = comp.solve(zc, zval, master.keys, deadline - time.perf_counter(), allowed)
-                packing = packing or (comp_r.values is None and comp_r.nodes > 1)
+                packing = packing or (comp_r.model_status == "kInfeasible" and comp_r.nodes > 1)
             stage = "package"
             if _DEBUG:
                 print(f"   package {comp_r.model_status} {comp_r.nodes} nodes {time.perf_counter() - t1:.2f}s",
@@ -693,6 +698,7 @@ class Decomposition:
             out["gap"] = (out["bound"] - best[1]) / max(abs(best[1]), 1e-9) if best[1] else (
                 0.0 if out["bound"] <= 1e-9 else np.inf)
         out.setdefault("last_z", None)
+        out["packing"] = packing
         out["z_keys"] = master.keys
         out["cuts"] = master.n_cuts
         # the cuts as rows over the model's columns (for the whole MIP if it takes over)

@@ -439,7 +439,7 @@ def solve_model(model: AllocationModel, options: SolverOptions | None = None, st
             if raw.get("decomposition"):
                 dd = raw["decomposition"]
                 for k in ("iterations", "cuts", "no_good", "time_master", "time_check", "time_completion",
-                          "termination", "fallback", "within_status", "within_objective"):
+                          "termination", "fallback", "within_status", "within_objective", "packing"):
                     if k in dd:
                         rep.extra[f"decomposition_{k}"] = dd[k]
             if rep.status.has_solution:

@@ -29,6 +29,7 @@ def test_packing_point_is_proven_at_the_whole_mips_optimum():
     rep = res.report
     assert rep.method == "decomposed" and rep.proven_optimal
     assert rep.extra["decomposition_no_good"] >= 1  # the refutations this test is about did happen
+    assert rep.extra["decomposition_packing"] is True  # ... on the path that goes straight to the whole MIP
     assert rep.extra["decomposition_termination"] == "optimal"
     assert check_plan(inp, res.plan) == []
     assert res.evaluation["hectare_years"] == pytest.approx(rep.objective, abs=1e-6)

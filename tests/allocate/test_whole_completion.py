@@ -34,9 +34,9 @@ def _random_clearings(model, rng, p_on: float) -> np.ndarray:
     return np.array([1.0 if i in first and y >= first[i] else 0.0 for i, y in keys])
 
 
-def _answer(comp, model, zval):
+def _answer(comp, model, zval, allowed=None):
     zc = np.array([model.zcol[k] for k in model.zcol], dtype=np.int64)
-    r = comp.solve(zc, zval, list(model.zcol), 60.0, None)
+    r = comp.solve(zc, zval, list(model.zcol), 60.0, allowed)
     assert r.model_status in ("kOptimal", "kInfeasible"), r.model_status
     if r.values is not None:  # a plan must keep every row of the model (tolerance as HiGHS's)
         act = model.A @ r.values
@@ -58,6 +58,9 @@ def test_same_answers_with_and_without_the_knapsack_rows(tmp_path, seed):
         zval = _random_clearings(model, rng, p_on=float(rng.uniform(0.2, 0.9)))
         with_rows, without = _answer(eng.comp, model, zval), _answer(eng.whole, model, zval)
         assert with_rows == without, "leaving out implied rows changed whether the clearings have a plan"
+        # as the loop calls it (no equity minimum): only works that can help clear a location by its year
+        useful = _answer(eng.whole, model, zval, np.ones(len(model.inp.options), bool))
+        assert useful == without, "offering only the useful works changed whether the clearings have a plan"
         seen[without] += 1
     assert seen[True] and seen[False], seen  # both answers occur, else the test would prove nothing
 
