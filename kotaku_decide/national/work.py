@@ -5,6 +5,13 @@ Each function takes a city's :class:`~kotaku_decide.allocate.inputs.AllocationIn
 values, the money each envelope pays per year), so that it runs the same in a Dask worker, a
 process pool or this process. The priced LP keeps its HiGHS object per city in the worker process
 (``_LP_CACHE``) and re-solves warm when only the prices change.
+
+With ``rins_time_s`` the priced LP also gives an *integer* column: the priced MIP restricted to the
+neighbourhood of the LP solution (every integer column the LP left at an integer value is fixed
+there, the rest is solved by HiGHS within the time limit; Danna, Rothberg & Le Pape 2005, the
+relaxation-induced neighbourhood). It is a plan of the city under its own rules, so the restricted
+master can pick it; columns found at many prices (one per price round) let the master trade envelope
+money between cities in finer steps.
 """
 
 from __future__ import annotations
@@ -54,7 +61,6 @@ def greedy_task(city_inp, env_sources) -> dict:
     t0 = time.perf_counter()
     plan, rep = greedy_plan(city_inp)
     works = [(int(o), int(y)) for o, y in zip(plan["option_row"], plan["year"])] if len(plan) else []
-    plan = plan.drop(columns=["option_row"], errors="ignore")
     return {"plan": plan, "value": float(rep.objective or 0.0), "usage": _usage(plan, env_sources, city_inp.years),
             "works": works, "time": time.perf_counter() - t0, "status": "greedy"}
 
@@ -71,12 +77,15 @@ def engine_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: float, 
     return {"mip": mip if mip is not None and mip["value"] > floor + 1e-9 else None, "time": time.perf_counter() - t0}
 
 
-def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> dict:
+def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray, rins_time_s: float = 0.0) -> dict:
     """The city's LP relaxation with envelope money priced.
 
     ``price`` (shared sources x years) is what one million rupiah of each shared source spent in each
     year costs in hectare-years. Returns the priced optimum ``phi`` (an upper bound of the city's
     priced problem), the plan's own value ``value`` (hectare-years) and its envelope use ``usage``.
+    With ``rins_time_s`` > 0 also ``int``: an integer plan near the LP solution (:func:`_rins`) as a
+    column (plan table with ``option_row``, value, priced value ``phi``, usage), or None when that
+    neighbourhood has no plan or the LP solution is the one this worker saw last time for the city.
     """
     t0 = time.perf_counter()
     key = (token, city)
@@ -107,7 +116,49 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray) -> 
     usage = np.array([[float(v[cols[k][y]].sum()) if len(cols[k][y]) else 0.0 for y in range(len(model.inp.years))]
                       for k in range(len(env_sources))]).reshape(len(env_sources), len(model.inp.years))
     value = float(model.col_cost @ v)
-    return {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
+    out = {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
+    if rins_time_s > 0:
+        last = ent.get("last_x")
+        ent["last_x"] = v
+        same = last is not None and last.shape == v.shape and np.allclose(last, v, rtol=0.0, atol=1e-9)
+        out["int"] = None if same else _rins(model, cost, v, cols, env_sources, rins_time_s)
+        out["time"] = time.perf_counter() - t0
+    return out
+
+
+def _rins(model, cost, x, cols, env_sources, time_limit_s: float) -> dict | None:
+    """The priced MIP in the neighbourhood of the LP solution ``x``: integer columns at an integer value
+    in ``x`` are fixed there. Returns the column (or None: no plan in the neighbourhood within the limit)."""
+    integ = model.col_integer.astype(bool)
+    rx = np.round(x)
+    fix = integ & (np.abs(x - rx) <= 1e-6)
+    Y = len(model.inp.years)
+    if np.all(fix[integ]):  # the LP solution is integer: it is the column (HiGHS's own tolerance rounded)
+        v = np.where(integ, rx, x)
+    else:
+        lb, ub = model.col_lb.copy(), model.col_ub.copy()
+        lb[fix] = np.maximum(rx[fix], lb[fix])
+        ub[fix] = np.minimum(rx[fix], ub[fix])
+        h = new_highs(threads=1, time_limit=time_limit_s, mip_rel_gap=1e-4)
+        pass_arrays(h, cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer, maximize=True)
+        r = run(h, mip=True)
+        if r.values is None:
+            return None
+        v = np.asarray(r.values, float)
+    # the plan must hold every row of the city's model (an integer LP solution is re-checked here)
+    act = model.A @ v
+    tol = 1e-6 * (1.0 + np.abs(act))
+    if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
+        return None
+    usage = np.array([[float(v[cols[k][y]].sum()) if len(cols[k][y]) else 0.0 for y in range(Y)]
+                      for k in range(len(env_sources))]).reshape(len(env_sources), Y)
+    saved = model.values
+    model.values = v
+    try:
+        plan = plan_from_model(model)
+    finally:
+        model.values = saved
+    return {"plan": plan, "value": float(model.col_cost @ v), "phi": float(cost @ v), "usage": usage}
 
 
 def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break=False, works=None):
@@ -121,17 +172,18 @@ def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_bre
     rep = solve_model(model, opts, start=None if works is None else start_from_works(model, works))
     if not rep.status.has_solution:
         return rep, None
-    plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+    plan = plan_from_model(model)  # with option_row: its works start a later solve (dropped in the national plan)
     bound = rep.best_bound if rep.best_bound is not None else rep.objective
     return rep, {"plan": plan, "value": float(rep.objective), "bound": float(bound), "status": rep.status.value,
                  "method": rep.method, "usage": _usage(plan, env_sources, city_inp.years)}
 
 
 def mip_task(city_inp, env_sources, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, tie_break: bool = False,
-             seed: int = 20160) -> dict:
-    """The city's own MIP (the fast engine) with its envelope shares as budgets: a plan that fits."""
+             seed: int = 20160, works: list | None = None) -> dict:
+    """The city's own MIP (the fast engine) with its envelope shares as budgets: a plan that fits.
+    ``works`` (option row, year) of a plan that fits these budgets starts the engine (never worse than it)."""
     t0 = time.perf_counter()
-    rep, out = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break)
+    rep, out = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break, works=works or None)
     if out is None:
         raise RuntimeError(f"city MIP: {rep.status.value} {rep.message}")
     out["time"] = time.perf_counter() - t0
@@ -160,7 +212,7 @@ def mip_bound_task(city_inp, env_sources, price: np.ndarray, time_limit_s: float
     out = {"bound": float(bound), "status": r.model_status, "time": time.perf_counter() - t0, "plan": None}
     if r.values is not None:  # the incumbent is an integer plan priced right: a column for the master
         model.values = np.asarray(r.values, float)
-        plan = plan_from_model(model).drop(columns=["option_row"], errors="ignore")
+        plan = plan_from_model(model)
         out.update(plan=plan, value=float(model.col_cost @ model.values),
                    usage=_usage(plan, env_sources, city_inp.years))
     return out
