@@ -99,6 +99,10 @@ def main():
     ap.add_argument("--mip-bound-time", type=float, default=2.0)
     ap.add_argument("--handout-rounds", type=int, default=1)
     ap.add_argument("--no-top-up", action="store_true")
+    ap.add_argument("--greedy-engine", choices=["on", "off"], default=None,
+                    help="the city engine at the greedy shares (default: the solver's)")
+    ap.add_argument("--lp-tol", type=float, default=None, help="price rounds' stop (default: the solver's)")
+    ap.add_argument("--rins-time", type=float, default=None, help="integer columns near each priced LP [s]; 0 = off")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     from kotaku_decide.allocate import prepare
@@ -114,6 +118,12 @@ def main():
               f"{len(inp.options)} options; generate + prepare {t_prep:.1f} s", flush=True)
         kw = dict(city_time_limit_s=a.city_time_limit, mip_bound_time_s=a.mip_bound_time,
                   handout_rounds=a.handout_rounds, top_up=not a.no_top_up)
+        if a.greedy_engine is not None:
+            kw["greedy_mips"] = a.greedy_engine == "on"
+        if a.lp_tol is not None:
+            kw["lp_tol"] = a.lp_tol
+        if a.rins_time is not None:
+            kw["rins_time_s"] = a.rins_time
         print(f"settings: {kw}", flush=True)
         runs = [run_once(inp, a.workers, kw)]
         if a.one_worker:

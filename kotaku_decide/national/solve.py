@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ..allocate.checker import check_plan
-from ..allocate.highs import INF, new_highs, pass_arrays, run
+from ..allocate.highs import INF, new_highs, pass_arrays, run, set_start
 from ..allocate.inputs import AllocationInput
 from ..allocate.results import evaluate_plan, works_from_plan
 from .executor import CityRunner
@@ -69,12 +69,29 @@ class NationalOptions:
     city_time_limit_s, city_gap : each city MIP's time limit [s] and gap tolerance
     greedy_mips, greedy_mip_time_s : after each city's greedy plan, the city engine on the same shares
         started from it (time limit per city [s]): a first national plan above greedy, and more columns
+        (off by default since the price rounds give integer columns: on the 11,000-location benchmark
+        its 43 s are better spent there)
     city_mips : city MIPs with the master LP's split of each envelope as caps (the first integer
         columns besides greedy; off: only the priced MIPs give them - measured on 30 SYNTHETIC cities,
         a final plan 2.3 % lower in a third of the time)
     mip_bound : priced city MIPs at the best prices (one per city): the MIP-Lagrangian bound, and
         their incumbents as more columns for the restricted master
     mip_bound_time_s : time limit of each of those priced MIPs [s] (their dual bound counts either way)
+    rins_time_s : each priced LP of the price rounds also gives an integer column, the priced MIP near
+        the LP solution (its integral values fixed) within this time limit [s] (0 = off: integer
+        columns only from the stages after the price rounds)
+    rins_from_gap : the integer columns start with the first round whose master LP is within this
+        fraction of the best bound (the rounds before it only price: their prices are far off)
+    int_rounds : after the price rounds, rounds priced by the master LP over the integer columns only
+        (each city adds the integer plan near its LP solution at those prices when it improves that master)
+    master_every_s, master_round_time_s : during the price rounds, the restricted master MIP over the
+        integer columns at most once per this many seconds, with this time limit [s] (gap 0.1 %)
+    master_time_s : time limit of the restricted master after the price rounds [s] (gap 0.01 %; the final
+        master: at least 30 s, gap 0.001 %); every master starts from the best plan so far
+    split_time_s : after the integer rounds, the cities the master LP over the integer columns mixes solve
+        their MIP at that mix of envelope money within this time limit [s] (0 = off)
+    quick_top_up_time_s : after the price rounds, one top-up (the money left unused split over the cities,
+        each city re-solved from its plan within this time limit [s]; its better plans are columns; 0 = off)
     handout_rounds, handout_cities : rounds of the hand-out and cities offered money per round
         (0 = 4 x workers)
     top_up : spend what is left with the engine's tie-break (score reduction x area)
@@ -88,15 +105,23 @@ class NationalOptions:
     kind: str = "dask"
     processes: bool = True
     lp_rounds: int = 60
-    lp_tol: float = 1e-4
+    lp_tol: float = 3e-4
     city_time_limit_s: float = 20.0
     city_gap: float = 1e-4
-    greedy_mips: bool = True
+    greedy_mips: bool = False
     greedy_mip_time_s: float = 1.0
     city_mips: bool = True
     mip_bound: bool = True
     mip_bound_time_s: float = 5.0
     handout_rounds: int = 3
+    rins_time_s: float = 0.3
+    rins_from_gap: float = 0.05
+    int_rounds: int = 3
+    master_every_s: float = 10.0
+    master_round_time_s: float = 2.0
+    master_time_s: float = 6.0
+    split_time_s: float = 0.3
+    quick_top_up_time_s: float = 0.3
     handout_cities: int = 0
     top_up: bool = True
     time_limit_s: float = 900.0
@@ -246,8 +271,10 @@ def _master_lp(cols: dict, rows: _Rows, cities: list):
     return r.objective, lam, dict(zip(cities, mu)), w
 
 
-def _master_mip(cols: dict, rows: _Rows, cities: list, time_limit: float = 60.0):
-    """One integer column per city under the envelope rows (restricted master MIP)."""
+def _master_mip(cols: dict, rows: _Rows, cities: list, time_limit: float = 60.0, gap: float = 1e-7,
+                start: dict | None = None):
+    """One integer column per city under the envelope rows (restricted master MIP); ``start``: a pick
+    (city -> column index) that fits, handed to HiGHS as its first incumbent. Returns a pick or None."""
     import scipy.sparse as sp
 
     idx = [(c, k) for c in cities for k in range(len(cols[c])) if cols[c][k].get("plan") is not None]
@@ -259,10 +286,12 @@ def _master_mip(cols: dict, rows: _Rows, cities: list, time_limit: float = 60.0)
         cost[j] = cols[c][k]["value"]
         A[:R, j] = rows.act(cols[c][k]["usage"])
         A[R + cities.index(c), j] = 1.0
-    h = new_highs(threads=1, time_limit=time_limit, mip_rel_gap=1e-7)
+    h = new_highs(threads=1, time_limit=time_limit, mip_rel_gap=gap)
     lo = np.concatenate([np.full(R, -INF), np.ones(len(cities))])
     up = np.concatenate([rows.rhs * (1 + 1e-12) + 1e-9, np.ones(len(cities))])
     pass_arrays(h, cost, np.zeros(n), np.ones(n), sp.csr_matrix(A), lo, up, np.ones(n, bool), maximize=True)
+    if start is not None:
+        set_start(h, {j: float(start.get(c) == k) for j, (c, k) in enumerate(idx)})
     r = run(h, mip=True)
     if r.values is None:
         return None
@@ -270,7 +299,15 @@ def _master_mip(cols: dict, rows: _Rows, cities: list, time_limit: float = 60.0)
     for j, (c, k) in enumerate(idx):
         if r.values[j] > 0.5:
             pick[c] = k
-    return pick
+    return pick if len(pick) == len(cities) else None
+
+
+def _works(col: dict) -> list:
+    """The (option row, year) pairs of a column's plan: a start for a later city solve."""
+    p = col.get("plan")
+    if p is None or not len(p) or "option_row" not in p:
+        return []
+    return sorted({(int(o), int(y)) for o, y in zip(p["option_row"], p["year"])})
 
 
 def _initial_shares(split: NationalSplit) -> dict:
@@ -400,25 +437,103 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             mark("city MIPs at the greedy shares", best_value, None)
         del g_inputs
         # ---- 2. prices: column generation with the cities' priced LPs -------------------------
+        # (with rins_time_s, each priced LP also gives an integer column near its solution; the restricted
+        # master over the integer columns gives a national plan as the rounds go)
         t1 = time.perf_counter()
         token = uuid.uuid4().hex[:8]
         lp_inputs = runner.scatter({c: split.city_input(c) for c in cities})
         lp_cols = {c: [dict(col, plan=None) for col in cols[c]] for c in cities}
         best_lp, best_lam, lp_value, weights = np.inf, np.zeros(E * Y), None, None
+        rins = max(float(opts.rins_time_s), 0.0)
+        # the best national plan so far as a pick of one column per city (stage 1's columns fit together)
+        cur = {"pick": {c: len(cols[c]) - 1 for c in cities}, "master_t": -np.inf}
+        cur["value"] = sum(cols[c][cur["pick"][c]]["value"] for c in cities)
+
+        def add_int(c, r, stage, mu_c=None) -> bool:
+            ic = (r or {}).get("int")
+            if ic is None or (mu_c is not None and ic["phi"] - mu_c <= 1e-7 * (1 + abs(ic["phi"]))):
+                return False
+            col = {"value": ic["value"], "usage": _full_usage(split, c, ic["usage"]), "plan": ic["plan"],
+                   "stage": stage}
+            cols[c].append(col)
+            lp_cols[c].append(dict(col, plan=None))
+            return True
+
+        def master(label, time_limit, gap, bound_now):
+            """The restricted master over the integer columns, started from the best pick; kept if better."""
+            p = _master_mip(cols, rows, cities, time_limit=time_limit, gap=gap, start=cur["pick"])
+            cur["master_t"] = time.perf_counter()
+            if p is not None:
+                v = sum(cols[c][p[c]]["value"] for c in cities)
+                if v > cur["value"] + 1e-9:
+                    cur["pick"], cur["value"] = p, v
+            mark(label, max(best_value, cur["value"]), bound_now)
+
+        def price_round(tag, lam, rins_s):
+            """One round of priced LPs (and integer columns) at row prices ``lam``: (results, bound or inf)."""
+            price = rows.price(lam)
+            tasks = [(c, f"{tag}|{token}|{c}|{_digest(_city_prices(split, c, price))}",
+                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price), rins_s)) for c in cities]
+            res = runner.map(lp_task, tasks, desc=tag, resume=False)
+            L = np.inf
+            if all(res[c] is not None for c in cities):
+                L = sum(res[c]["phi"] for c in cities) + float(lam @ rows.rhs)
+            return res, L
+
+        def split_repair(time_limit):
+            """The master LP over the integer columns takes one column for most cities and mixes a few for the
+            rest (at most one city per envelope row mixes, in a basic solution). Each mixing city solves its
+            own MIP with the LP's mix of envelope money as caps, started from its best column within them;
+            with the other cities' columns this is a national plan (the caps add up within the rows), kept if
+            better than the best so far. The new plans are columns for the masters after."""
+            _v, _l, _m, w_i = _master_lp(cols, rows, cities)
+            new_pick, share, mixed = {}, {}, []
+            for c in cities:
+                ws = [(k, w) for (cc, k), w in w_i.items() if cc == c and w > 1e-9]
+                share[c] = sum(w * cols[c][k]["usage"] for k, w in ws)
+                top = max(ws, key=lambda kw: kw[1])
+                if top[1] >= 1 - 1e-7:
+                    new_pick[c] = top[0]
+                else:
+                    mixed.append(c)
+            tasks = []
+            for c in mixed:
+                caps = _own(split, c, share[c])
+                fits = [k for k in range(len(cols[c])) if np.all(cols[c][k]["usage"] <= caps + 1e-9)]
+                start = max(fits, key=lambda k: cols[c][k]["value"]) if fits else None
+                if start is not None:
+                    new_pick[c] = start
+                works = _works(cols[c][start]) if start is not None else []
+                tasks.append((c, f"split|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
+                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
+                               works)))
+            res = runner.map(mip_task, tasks, desc="cities mixing columns") if tasks else {}
+            for c in mixed:
+                r = res.get(c)
+                if r is not None and (c not in new_pick or r["value"] > cols[c][new_pick[c]]["value"] + 1e-9):
+                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
+                                    "stage": "city MIP at the integer master's mix", "bound": r["bound"],
+                                    "status": r["status"]})
+                    new_pick[c] = len(cols[c]) - 1
+            kept = False
+            if len(new_pick) == len(cities):
+                used = sum(cols[c][new_pick[c]]["usage"] for c in cities)
+                v = sum(cols[c][new_pick[c]]["value"] for c in cities)
+                if np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))) and v > cur["value"] + 1e-9:
+                    cur["pick"], cur["value"], kept = new_pick, v, True
+            mark(f"cities mixing columns in the integer master LP ({len(mixed)}) solved at its mix"
+                 + ("" if kept else "; not better, not kept"), max(best_value, cur["value"]), best_lp)
+
         rounds = 0
         for rnd in range(opts.lp_rounds):
             rounds = rnd + 1
             lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
-            price = rows.price(lam)
-            tasks = [(c, f"lp|{token}|{c}|{rnd}|{_digest(_city_prices(split, c, price))}",
-                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price))) for c in cities]
-            res = runner.map(lp_task, tasks, desc=f"prices {rnd + 1}", resume=False)
-            ok = all(res[c] is not None for c in cities)
-            new = 0
-            if ok:
-                L = sum(res[c]["phi"] for c in cities) + float(lam @ rows.rhs)
-                if L < best_lp:
-                    best_lp, best_lam = L, lam
+            # integer columns once the prices have settled (the bound within rins_from_gap of the master LP)
+            settled = np.isfinite(best_lp) and best_lp - lp_value <= opts.rins_from_gap * max(abs(lp_value), 1e-9)
+            res, L = price_round(f"prices {rnd + 1}", lam, rins if settled else 0.0)
+            if L < best_lp:
+                best_lp, best_lam = L, lam
+            new = n_int = 0
             for c in cities:
                 r = res[c]
                 if r is None:
@@ -427,22 +542,133 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     lp_cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": None,
                                        "stage": "lp"})
                     new += 1
+                n_int += add_int(c, r, f"integer near the LP, round {rnd + 1}")
             # every round's bound is valid: marked, so the gap at any moment uses the best bound known by then
-            mark(f"price round {rnd + 1} (master LP {lp_value:,.2f}, new columns {new})", best_value,
-                 best_lp if np.isfinite(best_lp) else None)
+            mark(f"price round {rnd + 1} (master LP {lp_value:,.2f}, new columns {new}, integer {n_int})",
+                 max(best_value, cur["value"]), best_lp if np.isfinite(best_lp) else None)
+            if rins and n_int and time.perf_counter() - cur["master_t"] >= opts.master_every_s:
+                master(f"restricted master MIP (after price round {rnd + 1})", opts.master_round_time_s, 1e-3,
+                       best_lp if np.isfinite(best_lp) else None)
             if np.isfinite(best_lp) and (best_lp - lp_value) <= opts.lp_tol * max(abs(lp_value), 1e-9):
                 break
             if new == 0 or time.perf_counter() - t0 > opts.time_limit_s:
                 break
-        lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
         if not np.isfinite(best_lp):
             raise RuntimeError("no round of the price stage had every city's LP: no valid bound; see the failures")
+        # integer rounds: prices from the master LP over the integer columns only, so that the cities add the
+        # integer plans that master lacks (price and branch; each round's Lagrangian bound is valid too)
+        int_rounds = 0
+        for irnd in range(opts.int_rounds if rins else 0):
+            if time.perf_counter() - t0 > opts.time_limit_s:
+                break
+            int_rounds = irnd + 1
+            ival, lam_i, mu_i, _w = _master_lp(cols, rows, cities)
+            res, L = price_round(f"integer prices {irnd + 1}", lam_i, rins)
+            if L < best_lp:
+                best_lp, best_lam = L, lam_i
+            n_int = sum(add_int(c, res[c], f"integer near the LP, integer round {irnd + 1}", mu_i[c])
+                        for c in cities)
+            mark(f"integer price round {irnd + 1} (master LP over integer plans {ival:,.2f}, new integer "
+                 f"columns {n_int})", max(best_value, cur["value"]), best_lp)
+            if not n_int:
+                break
+        lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
         times["prices_s"] = time.perf_counter() - t1
         times["price_rounds"] = rounds
+        times["integer_rounds"] = int_rounds
         lp_share = {c: sum(w * lp_cols[c][k]["usage"] for (cc, k), w in weights.items() if cc == c) for c in cities}
         lp_city_value = {c: sum(w * lp_cols[c][k]["value"] for (cc, k), w in weights.items() if cc == c)
                          for c in cities}
-        mark("prices (LP-Lagrangian)", best_value, best_lp)
+        if rins:
+            t1 = time.perf_counter()
+            if opts.split_time_s > 0:
+                split_repair(opts.split_time_s)
+            times["split_repair_s"] = time.perf_counter() - t1
+            master("restricted master MIP (price-round columns)", opts.master_time_s, 1e-4, best_lp)
+            best_value = max(best_value, cur["value"])
+        else:
+            mark("prices (LP-Lagrangian)", best_value, best_lp)
+        n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
+
+        def handout(h_round, bound_now, time_limit) -> int:
+            """Offer the envelope money the pick leaves unused to the cities with the most to gain (each city
+            solve starts from its plan, so it is never worse); keep improvements while every row holds."""
+            pick = cur["pick"]
+            used = sum(cols[c][pick[c]]["usage"] for c in cities)
+            extra = rows.offer(rows.rhs - rows.act(used))
+            potential = {c: lp_city_value[c] - cols[c][pick[c]]["value"] for c in cities}
+            cand = [c for c in sorted(cities, key=lambda c: (-potential[c], c))
+                    if any(extra[e].sum() > 1e-6 for e in split.city_envs[c]) and potential[c] > 1e-9][:n_offer]
+            if not cand:
+                return 0
+            tasks = []
+            for c in cand:
+                caps = _own(split, c, cols[c][pick[c]]["usage"] + extra)
+                works = _works(cols[c][pick[c]])
+                tasks.append((c, f"handout|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
+                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
+                               works)))
+            res = runner.map(mip_task, tasks, desc=f"hand-out {h_round}")
+            gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
+                           reverse=True)
+            accepted = 0
+            for gain, c in gains:
+                if gain <= 1e-9:
+                    continue
+                new_u = _full_usage(split, c, res[c]["usage"])
+                trial = used - cols[c][pick[c]]["usage"] + new_u
+                if np.all(rows.act(trial) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
+                    cols[c].append({"value": res[c]["value"], "usage": new_u, "plan": res[c]["plan"],
+                                    "stage": "hand-out", "bound": res[c]["bound"], "status": res[c]["status"]})
+                    pick[c] = len(cols[c]) - 1
+                    used = trial
+                    accepted += 1
+            cur["value"] = sum(cols[c][pick[c]]["value"] for c in cities)
+            mark(f"hand-out round {h_round} ({accepted} city plan(s) improved)", max(best_value, cur["value"]),
+                 bound_now)
+            return accepted
+
+        part = _initial_shares(split)  # the proportional rule of step 1 (where the LP gives no guidance)
+
+        def top_up(desc, time_limit, tie_break, offered_only=False):
+            """Split the envelope money the pick leaves unused over the cities (:func:`_top_up_fractions`: where
+            the plan spends less than the LP's share; the fractions add up to one, so the plans fit together)
+            and re-solve every city (``offered_only``: every city offered money) from its plan with it: results
+            per city."""
+            pick = cur["pick"]
+            usage = {c: cols[c][pick[c]]["usage"] for c in cities}
+            extra = rows.offer(rows.rhs - rows.act(sum(usage.values())))
+            fracs = _top_up_fractions(split, part, lp_share, usage)
+            tasks = []
+            for c in cities:
+                if offered_only and not np.any(extra * fracs[c] > 1e-6):
+                    continue
+                caps = _own(split, c, usage[c] + extra * fracs[c] * (1 - 1e-9))
+                works = _works(cols[c][pick[c]])
+                tasks.append((c, f"topup|{c}|{time_limit}|{tie_break}|{_digest(caps)}|"
+                                 f"{_digest(np.asarray(works).ravel())}",
+                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, tie_break, 20160,
+                               works)))
+            return runner.map(mip_task, tasks, desc=desc) if tasks else {}
+
+        t1 = time.perf_counter()
+        if rins and opts.quick_top_up_time_s > 0:
+            # a first, quick top-up of what the price-round plan leaves unused: the better city plans are
+            # columns (they fit together by construction) and the new pick
+            res = top_up("top-up (quick)", opts.quick_top_up_time_s, False, offered_only=True)
+            pick = dict(cur["pick"])
+            for c in cities:
+                r = res.get(c)
+                if r is not None and r["value"] > cols[c][pick[c]]["value"] + 1e-9:
+                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
+                                    "stage": "top-up (quick)", "bound": r["bound"], "status": r["status"]})
+                    pick[c] = len(cols[c]) - 1
+            used = sum(cols[c][pick[c]]["usage"] for c in cities)
+            if np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
+                cur["pick"], cur["value"] = pick, sum(cols[c][pick[c]]["value"] for c in cities)
+            best_value = max(best_value, cur["value"])
+            mark("top-up (quick) of the money left unused", best_value, best_lp)
+        times["quick_top_up_s"] = time.perf_counter() - t1
         # ---- 3. city MIPs at the LP's split ----------------------------------------------------
         t1 = time.perf_counter()
         tasks = []
@@ -459,10 +685,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         times["city_mips_s"] = time.perf_counter() - t1
         if tasks:
             # a first integer plan from the greedy and city-MIP columns (the priced MIPs below add more)
-            pick = _master_mip(cols, rows, cities)
-            if pick is not None:
-                best_value = max(best_value, sum(cols[c][pick[c]]["value"] for c in cities))
-                mark("restricted master MIP (city MIPs)", best_value, best_lp)
+            master("restricted master MIP (city MIPs)", 60.0, 1e-7, best_lp)
+            best_value = max(best_value, cur["value"])
         # ---- 3b. priced city MIPs at the best prices: the MIP-Lagrangian bound and more columns --------
         bound_mip = None
         if opts.mip_bound:
@@ -487,64 +711,22 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             times["mip_bound_s"] = time.perf_counter() - t1
             mark("priced city MIPs (MIP-Lagrangian bound)", best_value, bound)
         # ---- 4. restricted master MIP -----------------------------------------------------------
-        pick = _master_mip(cols, rows, cities) or {c: 0 for c in cities}
-        value = sum(cols[c][pick[c]]["value"] for c in cities)
-        mark("restricted master MIP", value, bound)
+        master("restricted master MIP", max(opts.master_time_s, 30.0), 1e-5, bound)
+        best_value = max(best_value, cur["value"])
+        pick = cur["pick"]
         # ---- 5. hand-out of unused envelope money ----------------------------------------------
         t1 = time.perf_counter()
-        n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
         for h_round in range(opts.handout_rounds):
-            used = sum(cols[c][pick[c]]["usage"] for c in cities)
-            slack = rows.rhs - rows.act(used)
-            extra = rows.offer(slack)
-            potential = {c: lp_city_value[c] - cols[c][pick[c]]["value"] for c in cities}
-            cand = [c for c in sorted(cities, key=lambda c: (-potential[c], c))
-                    if any(extra[e].sum() > 1e-6 for e in split.city_envs[c]) and potential[c] > 1e-9][:n_offer]
-            if not cand:
+            if not handout(h_round + 1, bound, opts.city_time_limit_s):
                 break
-            tasks = []
-            for c in cand:
-                caps = _own(split, c, cols[c][pick[c]]["usage"] + extra)
-                tasks.append((c, f"handout|{c}|{_digest(caps)}", (split.city_input(c, caps), env_src[c],
-                                                                 opts.city_time_limit_s, opts.city_gap)))
-            res = runner.map(mip_task, tasks, desc=f"hand-out {h_round + 1}")
-            gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
-                           reverse=True)
-            accepted = 0
-            for gain, c in gains:
-                if gain <= 1e-9:
-                    continue
-                new_u = _full_usage(split, c, res[c]["usage"])
-                trial = used - cols[c][pick[c]]["usage"] + new_u
-                if np.all(rows.act(trial) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
-                    cols[c].append({"value": res[c]["value"], "usage": new_u, "plan": res[c]["plan"],
-                                    "stage": "hand-out", "bound": res[c]["bound"], "status": res[c]["status"]})
-                    pick[c] = len(cols[c]) - 1
-                    used = trial
-                    accepted += 1
-            value = sum(cols[c][pick[c]]["value"] for c in cities)
-            mark(f"hand-out round {h_round + 1} ({accepted} city plan(s) improved)", value, bound)
-            if not accepted:
-                break
+        pick = cur["pick"]
         times["handout_s"] = time.perf_counter() - t1
         # ---- 6. top-up with what is left (tie-break) --------------------------------------------
         final_stage = {c: cols[c][pick[c]]["stage"] for c in cities}
         plans = {c: cols[c][pick[c]]["plan"] for c in cities}
         if opts.top_up:
             t1 = time.perf_counter()
-            used = sum(cols[c][pick[c]]["usage"] for c in cities)
-            extra = rows.offer(rows.rhs - rows.act(used))
-            part = _initial_shares(split)  # the same proportional rule splits what is left
-            tasks = []
-            for c in cities:
-                frac = np.zeros((E, Y))
-                for e in split.city_envs[c]:
-                    tot = split.env_budget_m[e]
-                    frac[e] = np.divide(part[c][e], tot, out=np.zeros(Y), where=tot > 0)
-                caps = _own(split, c, cols[c][pick[c]]["usage"] + extra * frac * (1 - 1e-9))
-                tasks.append((c, f"topup|{c}|{_digest(caps)}", (split.city_input(c, caps), env_src[c],
-                                                               opts.city_time_limit_s, opts.city_gap, True)))
-            res = runner.map(mip_task, tasks, desc="top-up")
+            res = top_up("top-up", opts.city_time_limit_s, True)
             for c in cities:
                 r = res[c]
                 if r is not None and r["value"] >= cols[c][pick[c]]["value"] - 1e-6 * (1 + abs(r["value"])):
@@ -571,6 +753,32 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                               data_status=inp.data_status)
     finally:
         runner.close()
+
+
+def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: dict) -> dict:
+    """Per city, the fraction (E x Y) of each envelope's unused money it is offered.
+
+    In proportion to what the city's plan spends below its share in the master LP (the LP's split says
+    the money is worth most there); for an envelope and year where no city is below its LP share, in
+    proportion to the step-1 shares ``part``. For each envelope and year the fractions over its cities add up
+    to one (zero elsewhere), so every city may spend its part and the plans still fit together.
+    """
+    E, Y = split.env_budget_m.shape
+    short = {c: np.zeros((E, Y)) for c in split.cities}
+    for c in split.cities:
+        for e in split.city_envs[c]:
+            short[c][e] = np.maximum(lp_share[c][e] - usage[c][e], 0.0)
+    tot_short = sum(short.values())
+    tot_part = sum(_own(split, c, part[c]) for c in split.cities)
+    out = {}
+    for c in split.cities:
+        f = np.zeros((E, Y))
+        for e in split.city_envs[c]:
+            by_lp = tot_short[e] > 1e-9
+            f[e] = np.where(by_lp, np.divide(short[c][e], tot_short[e], out=np.zeros(Y), where=by_lp),
+                            np.divide(part[c][e], tot_part[e], out=np.zeros(Y), where=tot_part[e] > 0))
+        out[c] = f
+    return out
 
 
 def _own(split: NationalSplit, c: str, full: np.ndarray) -> np.ndarray:

@@ -68,8 +68,8 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     sp = split_by_city(inp)
     assert len(sp.cities) == 12 and sorted(set(sp.province.values())) == ["P01", "P02"]
     assert sp.env_label == ["national", "province:P01", "province:P02"]
-    res = solve_national(inp, NationalOptions(progress=False, city_time_limit_s=20, mip_bound_time_s=5),
-                         client=cluster)
+    res = solve_national(inp, NationalOptions(progress=False, city_time_limit_s=20, mip_bound_time_s=5,
+                                              greedy_mips=True), client=cluster)
     assert res.executor.startswith("Dask (2 worker(s)")
     # the plan keeps every rule, every budget per scope included (the independent checker) ...
     assert res.checks == []
@@ -103,10 +103,15 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     rounds = [e for e in res.timeline if e["stage"].startswith("price round")]
     assert rounds and all(e["bound"] is not None for e in rounds)
     assert [e["time_s"] for e in res.timeline] == sorted(e["time_s"] for e in res.timeline)
+    # restricted masters: during the price rounds (integer columns near the LPs), after them, after the city
+    # MIPs and the last one; each starts from the best plan so far, so the plan never falls
     masters = [e for e in res.timeline if e["stage"].startswith("restricted master MIP")]
-    assert [e["stage"] for e in masters] == ["restricted master MIP (city MIPs)", "restricted master MIP"]
-    assert masters[0]["value"] >= res.greedy_value - 1e-6
-    assert masters[1]["value"] >= masters[0]["value"] - 1e-6
+    stages = [e["stage"] for e in masters]
+    assert stages[-3:] == ["restricted master MIP (price-round columns)", "restricted master MIP (city MIPs)",
+                           "restricted master MIP"]
+    assert all(s.startswith("restricted master MIP (after price round ") for s in stages[:-3])
+    values = [e["value"] for e in masters]
+    assert values[0] >= res.greedy_value - 1e-6 and values == sorted(values)
     # the plan rows carry city and province; every city's money is its own or its envelopes'
     assert {"city", "province"} <= set(res.plan.columns)
     assert (res.plan["city"] == res.plan["location_id"].str[:4]).all()
@@ -124,7 +129,15 @@ def test_without_city_mips_the_priced_columns_still_give_a_valid_plan_and_bound(
     assert res.greedy_value - 1e-6 <= res.value <= opt + tol
     assert res.bound >= opt - tol
     masters = [e["stage"] for e in res.timeline if e["stage"].startswith("restricted master MIP")]
-    assert masters == ["restricted master MIP"]
+    assert masters[-2:] == ["restricted master MIP (price-round columns)", "restricted master MIP"]
+    # the stages after the price rounds, in order, each reporting a plan that never falls
+    stages = [e["stage"] for e in res.timeline]
+    i_mix = next(i for i, s in enumerate(stages) if s.startswith("cities mixing columns in the integer master LP"))
+    i_quick = stages.index("top-up (quick) of the money left unused")
+    assert i_mix < stages.index("restricted master MIP (price-round columns)") < i_quick
+    after = [e["value"] for e in res.timeline[i_mix:]]
+    assert after[:-1] == sorted(after[:-1])  # (the last mark is the re-scored final plan)
+    assert res.timeline[-1]["value"] >= after[-2] - 1e-6
     # no plan from the city MIPs at the LP's split ("city MIP"; those at the greedy shares are another stage)
     assert not res.cities["plan_from"].str.match(r"city MIP($| \+)").any()
 
