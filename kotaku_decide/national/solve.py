@@ -11,13 +11,19 @@ pool per year). Steps (each city step runs on the executor, :mod:`.executor`):
    Geoffrion 1974, Fisher 1981) and returns a new column. Every round gives a valid upper bound,
    L(lambda) = sum_c phi_c(lambda) + lambda.B (the *LP-Lagrangian bound*); the loop stops when the
    best bound meets the master LP value.
-3. **City MIPs** with the LP's split of each envelope as caps: each city's own model solved by the
-   engine (:func:`kotaku_decide.allocate.solve_model`); these plans fit together by construction.
-4. **Restricted master MIP** (price and branch: Vanderbeck 2000): one integer plan per city among
-   the columns found (greedy, city MIPs, hand-outs) under the envelope rows.
-5. **Hand-out** of envelope money left unused: cities with the most to gain are offered it and
-   re-solved; an improvement is kept while the envelope rows hold. Then (optional) a **top-up**:
-   what is still left is split over the cities, which spend it with the engine's tie-break.
+3. **Integer columns from the price rounds**: once the prices settle, each priced LP also gives the
+   priced MIP near its solution (:func:`.work.lp_task`, Danna et al. 2005); the **restricted master
+   MIP** (price and branch: Vanderbeck 2000) picks one integer plan per city under the envelope rows
+   as the rounds go; then integer price rounds, priced by the master LP over the integer columns.
+4. **The cities the integer master LP mixes** solve their own MIP at that mix of envelope money; the
+   master again, over every column.
+5. **A quick top-up**: the envelope money left unused is split over the cities by what each plan
+   spends below its LP share; each city re-solves from its plan with its part.
+6. **City MIPs** with the LP's split of each envelope as caps, **priced city MIPs** at the best
+   prices (the MIP-Lagrangian bound and more columns), the master again.
+7. **Hand-out** of envelope money left unused: cities with the most to gain are offered it and
+   re-solved; an improvement is kept while the envelope rows hold. Then (optional) a **top-up** as
+   in 5, spent with the engine's tie-break.
 
 The plan is reported with the best valid upper bound - the LP-Lagrangian bound, and, when asked, the
 *MIP-Lagrangian* bound, in which each city's priced problem is bounded by HiGHS's dual bound of its
@@ -28,6 +34,8 @@ Udell & Boyd 2016): with 270 cities the LP-Lagrangian bound is close to the inte
 References
 ----------
 Dantzig, G. B., Wolfe, P. (1960). Decomposition principle for linear programs. Operations Research 8(1).
+Danna, E., Rothberg, E., Le Pape, C. (2005). Exploring relaxation induced neighborhoods to improve MIP
+solutions. Mathematical Programming 102(1).
 Geoffrion, A. M. (1974). Lagrangean relaxation for integer programming. Math. Programming Study 2.
 Fisher, M. L. (1981). The Lagrangian relaxation method for solving integer programming problems.
 Management Science 27(1). Vanderbeck, F. (2000). On Dantzig-Wolfe decomposition in integer
@@ -89,7 +97,8 @@ class NationalOptions:
     master_time_s : time limit of the restricted master after the price rounds [s] (gap 0.01 %; the final
         master: at least 30 s, gap 0.001 %); every master starts from the best plan so far
     split_time_s : after the integer rounds, the cities the master LP over the integer columns mixes solve
-        their MIP at that mix of envelope money within this time limit [s] (0 = off)
+        their MIP at that mix of envelope money within this time limit [s] (0 = off). This step, the master
+        after the price rounds and the quick top-up run only with ``rins_time_s`` > 0
     quick_top_up_time_s : after the price rounds, one top-up (the money left unused split over the cities,
         each city re-solved from its plan within this time limit [s]; its better plans are columns; 0 = off)
     handout_rounds, handout_cities : rounds of the hand-out and cities offered money per round
@@ -463,9 +472,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             """The restricted master over the integer columns, started from the best pick; kept if better."""
             p = _master_mip(cols, rows, cities, time_limit=time_limit, gap=gap, start=cur["pick"])
             cur["master_t"] = time.perf_counter()
-            if p is not None:
+            if p is not None:  # kept only if every row holds as rounded here (HiGHS's integrality tolerance)
                 v = sum(cols[c][p[c]]["value"] for c in cities)
-                if v > cur["value"] + 1e-9:
+                used = sum(cols[c][p[c]]["usage"] for c in cities)
+                if v > cur["value"] + 1e-9 and np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
                     cur["pick"], cur["value"] = p, v
             mark(label, max(best_value, cur["value"]), bound_now)
 
@@ -482,7 +492,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
 
         def split_repair(time_limit):
             """The master LP over the integer columns takes one column for most cities and mixes a few for the
-            rest (at most one city per envelope row mixes, in a basic solution). Each mixing city solves its
+            rest (in a basic solution no more cities mix than there are envelope rows). Each mixing city solves its
             own MIP with the LP's mix of envelope money as caps, started from its best column within them;
             with the other cities' columns this is a national plan (the caps add up within the rows), kept if
             better than the best so far. The new plans are columns for the masters after."""
@@ -498,7 +508,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     mixed.append(c)
             tasks = []
             for c in mixed:
-                caps = _own(split, c, share[c])
+                caps = _own(split, c, share[c]) * (1 - 1e-9)
                 fits = [k for k in range(len(cols[c])) if np.all(cols[c][k]["usage"] <= caps + 1e-9)]
                 start = max(fits, key=lambda k: cols[c][k]["value"]) if fits else None
                 if start is not None:
@@ -632,7 +642,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
 
         def top_up(desc, time_limit, tie_break, offered_only=False):
             """Split the envelope money the pick leaves unused over the cities (:func:`_top_up_fractions`: where
-            the plan spends less than the LP's share; the fractions add up to one, so the plans fit together)
+            the plan spends less than the LP's share; the fractions add up to at most one, so the plans fit
+            together)
             and re-solve every city (``offered_only``: every city offered money) from its plan with it: results
             per city."""
             pick = cur["pick"]
@@ -761,7 +772,9 @@ def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: d
     In proportion to what the city's plan spends below its share in the master LP (the LP's split says
     the money is worth most there); for an envelope and year where no city is below its LP share, in
     proportion to the step-1 shares ``part``. For each envelope and year the fractions over its cities add up
-    to one (zero elsewhere), so every city may spend its part and the plans still fit together.
+    to one (to zero where that envelope has no money that year and no city is below its LP share; zero for
+    cities outside it), so every city may spend its part and the plans still fit together (with
+    :meth:`_Rows.offer`, cumulative rows of a carry-over envelope included).
     """
     E, Y = split.env_budget_m.shape
     short = {c: np.zeros((E, Y)) for c in split.cities}

@@ -118,21 +118,22 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray, rin
     value = float(model.col_cost @ v)
     out = {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
     if rins_time_s > 0:
+        # the same LP solution as this worker's last one for the city: the same neighbourhood, skipped to save
+        # time (at new prices its best plan may differ; the rounds lose that column)
         last = ent.get("last_x")
-        ent["last_x"] = v
         same = last is not None and last.shape == v.shape and np.allclose(last, v, rtol=0.0, atol=1e-9)
-        out["int"] = None if same else _rins(model, cost, v, cols, env_sources, rins_time_s)
+        out["int"] = None if same else _rins(model, cost, v, env_sources, rins_time_s)
+        ent["last_x"] = v  # only once the neighbourhood was solved (a retry after a failure solves it again)
         out["time"] = time.perf_counter() - t0
     return out
 
 
-def _rins(model, cost, x, cols, env_sources, time_limit_s: float) -> dict | None:
+def _rins(model, cost, x, env_sources, time_limit_s: float) -> dict | None:
     """The priced MIP in the neighbourhood of the LP solution ``x``: integer columns at an integer value
     in ``x`` are fixed there. Returns the column (or None: no plan in the neighbourhood within the limit)."""
     integ = model.col_integer.astype(bool)
     rx = np.round(x)
     fix = integ & (np.abs(x - rx) <= 1e-6)
-    Y = len(model.inp.years)
     if np.all(fix[integ]):  # the LP solution is integer: it is the column (HiGHS's own tolerance rounded)
         v = np.where(integ, rx, x)
     else:
@@ -150,14 +151,13 @@ def _rins(model, cost, x, cols, env_sources, time_limit_s: float) -> dict | None
     tol = 1e-6 * (1.0 + np.abs(act))
     if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
         return None
-    usage = np.array([[float(v[cols[k][y]].sum()) if len(cols[k][y]) else 0.0 for y in range(Y)]
-                      for k in range(len(env_sources))]).reshape(len(env_sources), Y)
     saved = model.values
     model.values = v
     try:
         plan = plan_from_model(model)
     finally:
         model.values = saved
+    usage = _usage(plan, env_sources, model.inp.years)  # what the plan table spends, as for every other column
     return {"plan": plan, "value": float(model.col_cost @ v), "phi": float(cost @ v), "usage": usage}
 
 
@@ -167,8 +167,12 @@ def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_bre
     from ..allocate.solve import start_from_works
 
     model = build_model(city_inp)
-    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=False,
-                         tie_break_time_s=1.0 if tie_break else 0.0)
+    # in a forked child under a wall-clock guard: HiGHS does not always keep its time limit (seen once in a
+    # 0.3 s top-up solve: highspy 1.16.0's MIP presolve looping in rowPresolve for over 6 minutes), and a
+    # worker stuck in one city would stall the whole national run; a fired guard keeps the plan found by then
+    tb = 1.0 if tie_break else 0.0
+    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=True,
+                         tie_break_time_s=tb, guard_s=3.0 * (time_limit_s + tb) + 2.0)
     rep = solve_model(model, opts, start=None if works is None else start_from_works(model, works))
     if not rep.status.has_solution:
         return rep, None

@@ -87,8 +87,7 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert res.bound_mip is None or res.bound_mip >= opt - tol
     assert res.bound_lp >= opt - tol
     assert res.value >= res.greedy_value - 1e-6
-    # the first restricted master (greedy and city-MIP columns) comes before the priced MIPs, and the
-    # later master, over a superset of its columns, is never worse
+    # the city engine at the greedy shares (step 1) ends with a plan at least as good as greedy
     first = [e for e in res.timeline if e["stage"] == "city MIPs at the greedy shares"]
     assert len(first) == 1 and first[0]["value"] >= res.greedy_value - 1e-6
     # while the city engine runs, greedy's plan with the cities improved so far is reported as they finish:
@@ -100,6 +99,7 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     # every mark's bound is valid (each price round's LP-Lagrangian bound included), and the marks come in
     # time order
     assert all(e["bound"] is None or e["bound"] >= opt - tol for e in res.timeline)
+    assert all(e["value"] <= opt + tol for e in res.timeline)  # every plan reported is a plan: never above
     rounds = [e for e in res.timeline if e["stage"].startswith("price round")]
     assert rounds and all(e["bound"] is not None for e in rounds)
     assert [e["time_s"] for e in res.timeline] == sorted(e["time_s"] for e in res.timeline)
@@ -117,6 +117,23 @@ def test_mini_national_decomposed_within_its_gap_of_the_monolithic_optimum(mini,
     assert (res.plan["city"] == res.plan["location_id"].str[:4]).all()
     # prices: one row per envelope and year, never negative
     assert len(res.prices) == 9 and (res.prices["ha_years_per_bn_rp"] >= 0).all()
+
+
+@pytest.mark.slow
+def test_without_integer_columns_from_the_price_rounds_the_older_stages_give_the_plan(mini, mini_optimum):
+    res = solve_national(mini, NationalOptions(kind="serial", progress=False, rins_time_s=0.0, city_time_limit_s=20,
+                                               mip_bound_time_s=5))
+    assert res.checks == []
+    opt = mini_optimum.objective
+    tol = 1e-6 * opt + 1e-6
+    assert res.greedy_value - 1e-6 <= res.value <= opt + tol
+    assert res.bound >= opt - tol
+    stages = [e["stage"] for e in res.timeline]
+    assert [s for s in stages if s.startswith("restricted master MIP")] == ["restricted master MIP (city MIPs)",
+                                                                             "restricted master MIP"]
+    assert not any(s.startswith(("integer price round", "cities mixing", "top-up (quick)")) for s in stages)
+    assert all(s.endswith("integer 0)") for s in stages if s.startswith("price round"))
+    assert not res.cities["plan_from"].str.startswith("integer near the LP").any()
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ import pytest
 
 from kotaku_decide.allocate import prepare
 from kotaku_decide.allocate.checker import check_plan
-from kotaku_decide.allocate.model import build_model
 from kotaku_decide.allocate.results import evaluate_plan, works_from_plan
 from kotaku_decide.data.scenario import load_scenario
 from kotaku_decide.national import work
@@ -87,10 +86,8 @@ def test_integer_columns_near_the_lp_are_city_plans_within_the_priced_optimum(sp
 def test_without_rins_the_priced_lp_returns_no_integer_column(split):
     c = split.cities[0]
     env = [split.env_source[e] for e in split.city_envs[c]]
-    out = work.lp_task("norins", c, split.city_input(c), env, np.zeros((len(env), len(split.years))))
-    assert "int" not in out
-    model = build_model(split.city_input(c))
-    assert model.col_integer.any()
+    out = work.lp_task("norins", c, split.city_input(c), env, np.full((len(env), len(split.years)), 0.02))
+    assert "int" not in out and np.isfinite(out["phi"])
 
 
 def test_top_up_fractions_follow_the_lp_shortfall_and_add_up_to_one(split):
@@ -122,3 +119,31 @@ def test_top_up_fractions_follow_the_lp_shortfall_and_add_up_to_one(split):
                 ptot = sum(part[c][e, y] for c in members)
                 for c in members:
                     assert f[c][e, y] == pytest.approx(part[c][e, y] / ptot)
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_top_up_caps_fit_the_envelope_rows_together(split, carry):
+    """Whatever the plans use, each city's top-up caps (its use plus its fraction of the money offered) add
+    up within every envelope row, the cumulative rows of a carry-over envelope included."""
+    import dataclasses
+
+    from kotaku_decide.national.solve import _initial_shares, _own, _Rows, _top_up_fractions
+
+    sp = dataclasses.replace(split, env_carry=np.full(len(split.envelopes), carry))
+    rows = _Rows(sp)
+    E, Y = sp.env_budget_m.shape
+    rng = np.random.default_rng(11)
+    part = _initial_shares(sp)
+    for trial in range(20):
+        # plans that fit: each city uses a random part of its step-1 share
+        usage = {c: _own(sp, c, part[c] * rng.uniform(0.2, 1.0, (E, Y))) for c in sp.cities}
+        lp_share = {c: _own(sp, c, part[c] * rng.uniform(0.0, 1.2, (E, Y))) for c in sp.cities}
+        used = sum(usage.values())
+        assert np.all(rows.act(used) <= rows.rhs + 1e-6)
+        extra = rows.offer(rows.rhs - rows.act(used))
+        f = _top_up_fractions(sp, part, lp_share, usage)
+        caps = sum(_own(sp, c, usage[c] + extra * f[c]) for c in sp.cities)
+        assert np.all(rows.act(caps) <= rows.rhs + 1e-6 * (1 + np.abs(rows.rhs)))
+        # and the offer is worth having: all of the slack of the last row of each envelope is offered
+        last = [e * Y + Y - 1 for e in range(E)]
+        assert np.allclose(rows.act(caps)[last], rows.rhs[last], atol=1e-6 * (1 + rows.rhs.max()))
