@@ -107,8 +107,13 @@ class CityRunner:
                 else:
                     # worker processes talk over TCP on 127.0.0.1; threads in this process in-process
                     where = {"host": "127.0.0.1"} if processes else {}
-                    cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=processes,
-                                           dashboard_address=None, **where)
+                    import dask
+
+                    # non-daemonic worker processes, so that a city solve can run in a guarded child
+                    # (:func:`.work._engine_plan`); Dask's own setting for workers that start processes
+                    with dask.config.set({"distributed.worker.daemon": False}):
+                        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=processes,
+                                               dashboard_address=None, **where)
                     self._client = Client(cluster)
                     self._own = [self._client, cluster]
         elif kind == "processes":

@@ -169,10 +169,15 @@ def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_bre
     model = build_model(city_inp)
     # in a forked child under a wall-clock guard: HiGHS does not always keep its time limit (seen once in a
     # 0.3 s top-up solve: highspy 1.16.0's MIP presolve looping in rowPresolve for over 6 minutes), and a
-    # worker stuck in one city would stall the whole national run; a fired guard keeps the plan found by then
+    # worker stuck in one city would stall the whole national run; a fired guard keeps the plan found by then.
+    # A daemonic worker process (a Dask cluster started without distributed.worker.daemon: False) may not
+    # have children: there the solve runs in the worker, unguarded.
+    import multiprocessing as mp
+
     tb = 1.0 if tie_break else 0.0
-    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed, subprocess=True,
-                         tie_break_time_s=tb, guard_s=3.0 * (time_limit_s + tb) + 2.0)
+    opts = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=1, seed=seed,
+                         subprocess=not mp.current_process().daemon, tie_break_time_s=tb,
+                         guard_s=3.0 * (time_limit_s + tb) + 2.0)
     rep = solve_model(model, opts, start=None if works is None else start_from_works(model, works))
     if not rep.status.has_solution:
         return rep, None

@@ -29,7 +29,7 @@ from kotaku_decide.national.executor import CityRunner
 from kotaku_decide.national.solve import NationalOptions, solve_national
 from kotaku_decide.national.split import split_by_city
 from kotaku_decide.national.synthetic import make_mini, make_national
-from kotaku_decide.national.work import greedy_task
+from kotaku_decide.national.work import greedy_task, mip_task
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -168,6 +168,16 @@ def test_city_tasks_pickle_to_worker_processes(tmp_path):
         assert runner.kind == "dask" and "2 worker(s)" in runner.description
         env = {c: [sp.env_source[e] for e in sp.city_envs[c]] for c in sp.cities}
         out = runner.map(greedy_task, [(c, f"g|{c}", (sp.city_input(c), env[c])) for c in sp.cities])
+        # the city engine in a worker process runs in a guarded child of it (non-daemonic Dask workers)
+        mips = runner.map(mip_task, [(c, f"m|{c}", (sp.city_input(c), env[c], 10.0, 1e-6)) for c in sp.cities])
+        assert not runner.failures
+        daemonic = runner.map(lambda: __import__("multiprocessing").current_process().daemon,
+                              [(c, f"d|{c}", ()) for c in sp.cities])
+        assert not any(daemonic.values())  # so the engine's guarded child could start there
+    for c in sp.cities:
+        here = mip_task(sp.city_input(c), env[c], 10.0, 1e-6)
+        assert here["status"] == "optimal" and mips[c]["status"] == "optimal"
+        assert mips[c]["value"] == pytest.approx(here["value"], abs=1e-6)
     for c in sp.cities:  # the same greedy plan as in this process
         here = greedy_task(sp.city_input(c), env[c])
         assert out[c]["value"] == pytest.approx(here["value"])
