@@ -20,7 +20,9 @@ import time
 import warnings
 
 
-def _rss_tree_mb(pid: int) -> float:
+def _rss_tree_mb(pid: int, pss: bool = False) -> float:
+    """Resident memory of a process and its children [MB]: the sum of RSS, or (``pss``) of PSS, which
+    splits pages shared between processes (a forked child's copy-on-write pages) among them."""
     import psutil
 
     try:
@@ -31,8 +33,8 @@ def _rss_tree_mb(pid: int) -> float:
     tot = 0
     for q in procs:
         try:
-            tot += q.memory_info().rss
-        except psutil.Error:
+            tot += q.memory_full_info().pss if pss else q.memory_info().rss
+        except (psutil.Error, AttributeError):
             pass
     return tot / 2**20
 
@@ -43,13 +45,14 @@ class _Peak:
     def __init__(self):
         import os
 
-        self.pid, self.peak, self._stop = os.getpid(), 0.0, False
+        self.pid, self.peak, self.peak_pss, self._stop = os.getpid(), 0.0, 0.0, False
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
 
     def _run(self):
         while not self._stop:
             self.peak = max(self.peak, _rss_tree_mb(self.pid))
+            self.peak_pss = max(self.peak_pss, _rss_tree_mb(self.pid, pss=True))
             time.sleep(0.5)
 
     def stop(self) -> float:
@@ -81,7 +84,8 @@ def run_once(inp, workers: int, opts_kw: dict):
             "at60": max(at60) if at60 else None,
             "gap_at_180s": gap180, "value": res.value, "bound": res.bound, "bound_lp": res.bound_lp,
             "bound_mip": res.bound_mip, "gap": res.gap, "greedy": res.greedy_value, "peak_mb": peak,
-            "violations": len(res.checks), "failures": len(res.failures), "times": res.times}
+            "violations": len(res.checks), "failures": len(res.failures), "times": res.times,
+            "peak_pss_mb": mon.peak_pss}
 
 
 def _fmt(x, unit=" s"):
@@ -142,7 +146,9 @@ def main():
     for r in runs:
         print(f"workers {r['workers']}: plan {r['value']:,.1f} ha-years, bound {r['bound']:,.1f} (LP-Lagrangian "
               f"{r['bound_lp']:,.1f}, MIP-Lagrangian {r['bound_mip']}), greedy {r['greedy']:,.1f}; checker "
-              f"violations {r['violations']}; city failures {r['failures']}; stage times {r['times']}")
+              f"violations {r['violations']}; city failures {r['failures']}; peak memory {r['peak_mb']:,.0f} MB as "
+              f"the sum of RSS, {r['peak_pss_mb']:,.0f} MB as the sum of PSS (shared pages split); stage times "
+              f"{r['times']}")
     if len(runs) == 2:
         print(f"speed-up 2 workers vs 1: {runs[1]['wall_s'] / runs[0]['wall_s']:.2f}x (wall clock)")
 
