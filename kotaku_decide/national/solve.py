@@ -237,6 +237,10 @@ class _Rows:
         """Price per million Rp of spend in (e, y) from row prices ``lam``."""
         return np.tensordot(lam, self.M, axes=(0, 0))
 
+    def holds(self, usage: np.ndarray) -> bool:
+        """Whether an (E x Y) usage keeps every envelope row (within a relative 1e-9)."""
+        return bool(np.all(self.act(usage) <= self.rhs + 1e-9 * (1 + np.abs(self.rhs))))
+
     def offer(self, slack: np.ndarray) -> np.ndarray:
         """Extra spend per (e, y) that keeps every row within ``slack`` however it is used."""
         out = np.zeros((self.E, self.Y))
@@ -350,6 +354,15 @@ def _city_prices(split, c, price_ey):
     return np.array([price_ey[e] for e in envs]).reshape(len(envs), len(split.years))
 
 
+def _column(split, c, r: dict, stage: str, status: bool = True) -> dict:
+    """A city's integer plan from a worker's result as a column: value, envelope usage (E x Y), plan table,
+    the stage that gave it and (``status``) the solver's status."""
+    col = {"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"], "stage": stage}
+    if status:
+        col["status"] = r["status"]
+    return col
+
+
 def _full_usage(split, c, u_city):
     """A city's usage over its own envelopes (rows in city_envs order) as an (E x Y) array."""
     out = np.zeros(split.env_budget_m.shape)
@@ -404,8 +417,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             r = res[c]
             if r is None:
                 raise RuntimeError(f"the greedy plan of city {c} failed twice: {runner.failures.get(('greedy', c))}")
-            cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
-                            "stage": "greedy"})
+            cols[c].append(_column(split, c, r, "greedy", status=False))
         greedy_value = sum(cols[c][0]["value"] for c in cities)
         greedy_plan = _national_plan(split, {c: cols[c][0]["plan"] for c in cities})
         times["greedy_s"] = time.perf_counter() - t1
@@ -438,9 +450,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             for c in cities:
                 r = (res[c] or {}).get("mip")
                 if r is not None:
-                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
-                                    "stage": "city MIP at the greedy shares", "bound": r["bound"],
-                                    "status": r["status"]})
+                    cols[c].append(_column(split, c, r, "city MIP at the greedy shares"))
             best_value = sum(cols[c][-1]["value"] for c in cities)
             times["greedy_engine_s"] = time.perf_counter() - t1
             mark("city MIPs at the greedy shares", best_value, None)
@@ -462,8 +472,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             ic = (r or {}).get("int")
             if ic is None or (mu_c is not None and ic["phi"] - mu_c <= 1e-7 * (1 + abs(ic["phi"]))):
                 return False
-            col = {"value": ic["value"], "usage": _full_usage(split, c, ic["usage"]), "plan": ic["plan"],
-                   "stage": stage}
+            col = _column(split, c, ic, stage, status=False)
             cols[c].append(col)
             lp_cols[c].append(dict(col, plan=None))
             return True
@@ -475,7 +484,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             if p is not None:  # kept only if every row holds as rounded here (HiGHS's integrality tolerance)
                 v = sum(cols[c][p[c]]["value"] for c in cities)
                 used = sum(cols[c][p[c]]["usage"] for c in cities)
-                if v > cur["value"] + 1e-9 and np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
+                if v > cur["value"] + 1e-9 and rows.holds(used):
                     cur["pick"], cur["value"] = p, v
             mark(label, max(best_value, cur["value"]), bound_now)
 
@@ -521,15 +530,13 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             for c in mixed:
                 r = res.get(c)
                 if r is not None and (c not in new_pick or r["value"] > cols[c][new_pick[c]]["value"] + 1e-9):
-                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
-                                    "stage": "city MIP at the integer master's mix", "bound": r["bound"],
-                                    "status": r["status"]})
+                    cols[c].append(_column(split, c, r, "city MIP at the integer master's mix"))
                     new_pick[c] = len(cols[c]) - 1
             kept = False
             if len(new_pick) == len(cities):
                 used = sum(cols[c][new_pick[c]]["usage"] for c in cities)
                 v = sum(cols[c][new_pick[c]]["value"] for c in cities)
-                if np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))) and v > cur["value"] + 1e-9:
+                if rows.holds(used) and v > cur["value"] + 1e-9:
                     cur["pick"], cur["value"], kept = new_pick, v, True
             mark(f"cities mixing columns in the integer master LP ({len(mixed)}) solved at its mix"
                  + ("" if kept else "; not better, not kept"), max(best_value, cur["value"]), best_lp)
@@ -625,11 +632,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             for gain, c in gains:
                 if gain <= 1e-9:
                     continue
-                new_u = _full_usage(split, c, res[c]["usage"])
-                trial = used - cols[c][pick[c]]["usage"] + new_u
-                if np.all(rows.act(trial) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
-                    cols[c].append({"value": res[c]["value"], "usage": new_u, "plan": res[c]["plan"],
-                                    "stage": "hand-out", "bound": res[c]["bound"], "status": res[c]["status"]})
+                col = _column(split, c, res[c], "hand-out")
+                trial = used - cols[c][pick[c]]["usage"] + col["usage"]
+                if rows.holds(trial):
+                    cols[c].append(col)
                     pick[c] = len(cols[c]) - 1
                     used = trial
                     accepted += 1
@@ -671,11 +677,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             for c in cities:
                 r = res.get(c)
                 if r is not None and r["value"] > cols[c][pick[c]]["value"] + 1e-9:
-                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
-                                    "stage": "top-up (quick)", "bound": r["bound"], "status": r["status"]})
+                    cols[c].append(_column(split, c, r, "top-up (quick)"))
                     pick[c] = len(cols[c]) - 1
             used = sum(cols[c][pick[c]]["usage"] for c in cities)
-            if np.all(rows.act(used) <= rows.rhs + 1e-9 * (1 + np.abs(rows.rhs))):
+            if rows.holds(used):
                 cur["pick"], cur["value"] = pick, sum(cols[c][pick[c]]["value"] for c in cities)
             best_value = max(best_value, cur["value"])
             mark("top-up (quick) of the money left unused", best_value, best_lp)
@@ -690,9 +695,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         res = runner.map(mip_task, tasks, desc="city MIPs") if tasks else {}
         for c in cities:
             if res.get(c) is not None:
-                cols[c].append({"value": res[c]["value"], "usage": _full_usage(split, c, res[c]["usage"]),
-                                "plan": res[c]["plan"], "stage": "city MIP", "bound": res[c]["bound"],
-                                "status": res[c]["status"]})
+                cols[c].append(_column(split, c, res[c], "city MIP"))
         times["city_mips_s"] = time.perf_counter() - t1
         if tasks:
             # a first integer plan from the greedy and city-MIP columns (the priced MIPs below add more)
@@ -715,8 +718,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             for c in cities:
                 r = res_b[c]
                 if r is not None and r.get("plan") is not None:
-                    cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"],
-                                    "stage": "priced city MIP", "status": r["status"]})
+                    cols[c].append(_column(split, c, r, "priced city MIP"))
         bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp  # the best valid bound from here on
         if opts.mip_bound:
             times["mip_bound_s"] = time.perf_counter() - t1
