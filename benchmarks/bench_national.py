@@ -107,6 +107,14 @@ def main():
                     help="the city engine at the greedy shares (default: the solver's)")
     ap.add_argument("--lp-tol", type=float, default=None, help="price rounds' stop (default: the solver's)")
     ap.add_argument("--rins-time", type=float, default=None, help="integer columns near each priced LP [s]; 0 = off")
+    ap.add_argument("--warm", choices=["on", "off"], default=None,
+                    help="first prices from the LPs at the step-1 shares (default: the solver's)")
+    ap.add_argument("--smoothing", type=float, default=None, help="price smoothing (default: the solver's)")
+    ap.add_argument("--int-rounds", type=int, default=None, help="integer price rounds (default: the solver's)")
+    ap.add_argument("--quick-priced-time", type=float, default=None, help="quick priced MIPs' limit [s] (default: the "
+                    "solver's)")
+    ap.add_argument("--master-every", type=float, default=None, help="masters during the rounds every [s] (default: "
+                    "the solver's)")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     from kotaku_decide.allocate import prepare
@@ -126,6 +134,16 @@ def main():
             kw["greedy_mips"] = a.greedy_engine == "on"
         if a.lp_tol is not None:
             kw["lp_tol"] = a.lp_tol
+        if a.quick_priced_time is not None:
+            kw["quick_priced_time_s"] = a.quick_priced_time
+        if a.master_every is not None:
+            kw["master_every_s"] = a.master_every
+        if a.int_rounds is not None:
+            kw["int_rounds"] = a.int_rounds
+        if a.warm is not None:
+            kw["warm_start"] = a.warm == "on"
+        if a.smoothing is not None:
+            kw["smoothing"] = a.smoothing
         if a.rins_time is not None:
             kw["rins_time_s"] = a.rins_time
         print(f"settings: {kw}", flush=True)

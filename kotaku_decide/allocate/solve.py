@@ -264,7 +264,7 @@ def _solve_raw(model: AllocationModel, opts: SolverOptions, start, workdir, cuto
 
                 cost, lb, ub, integer, A, lo, up, tie, sense, variables = arr
                 arr = (cost, lb, ub, integer, *with_cuts(A, lo, up, cuts, model.n_cols), tie, sense, variables)
-            mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, 1.0))
+            mono = _monolithic(arr, opts, st, workdir, time.perf_counter() + max(left, opts.fallback_min_s))
             raw.update(mono)
             raw["method"] = "decomposed+monolithic"
             if best_vals is not None and (mono.get("objective") is None or mono.get("values") is None

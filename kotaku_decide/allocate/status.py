@@ -36,6 +36,9 @@ class SolverOptions:
     ``method``: ``auto`` (decomposed for the hectares objective, monolithic otherwise),
     ``decomposed`` or ``monolithic``. ``tie_break_time_s``: 0 skips the tie-break stage (any
     other value runs it; it is a greedy top-up that takes well under a second).
+    ``fallback_min_s``: when the decomposition ends without a plan of its own, the whole MIP runs for the
+    time left but at least this long [s] (the national run's quick steps, started from a plan they keep
+    anyway, give it less; not a scenario setting).
     """
 
     time_limit_s: float = 60.0
@@ -47,10 +50,11 @@ class SolverOptions:
     msg: bool = False
     tie_break_time_s: float = 1.0
     method: str = "auto"
+    fallback_min_s: float = 1.0
 
     @classmethod
     def from_scenario(cls, sc) -> "SolverOptions":
-        return cls(**{k: sc[f"solver.{k}"] for k in cls.__dataclass_fields__ if k != "method"})
+        return cls(**{k: sc[f"solver.{k}"] for k in cls.__dataclass_fields__ if k not in ("method", "fallback_min_s")})
 
     @property
     def guard(self) -> float:

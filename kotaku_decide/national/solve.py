@@ -41,7 +41,9 @@ Fisher, M. L. (1981). The Lagrangian relaxation method for solving integer progr
 Management Science 27(1). Vanderbeck, F. (2000). On Dantzig-Wolfe decomposition in integer
 programming and ways to perform branching in a branch-and-price algorithm. Operations Research
 48(1). Udell, M., Boyd, S. (2016). Bounding duality gap for separable problems with linear
-constraints. Computational Optimization and Applications 64.
+constraints. Computational Optimization and Applications 64. Wentges, P. (1997). Weighted
+Dantzig-Wolfe decomposition for linear mixed-integer programming. International Transactions in
+Operational Research 4(2).
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ class NationalOptions:
     workers, scheduler, kind, processes : the executor (:class:`~.executor.CityRunner`)
     lp_rounds : most column-generation rounds
     lp_tol : stop the rounds when (best LP-Lagrangian bound - master LP) / master LP is below this
+    warm_start : before the price rounds, each city's LP with its step-1 shares of the envelopes as caps:
+        the first prices (the share-weighted mean of the cities' marginal values of envelope money) and a
+        column per city that fits the shares (measured on the 11,000-location benchmark: the first round's
+        bound 140,034 against 158,280 from zero prices; 8 rounds to the stop against 12)
+    smoothing : prices of a round after the first are this mix of the prices of the best bound so far and
+        the master LP's (Wentges 1997 smoothing; 0 = the master LP's); a round at mixed prices that adds no
+        column to the master LP is followed by one at the master LP's own prices
     city_time_limit_s, city_gap : each city MIP's time limit [s] and gap tolerance
     greedy_mips, greedy_mip_time_s : after each city's greedy plan, the city engine on the same shares
         started from it (time limit per city [s]): a first national plan above greedy, and more columns
@@ -97,10 +106,19 @@ class NationalOptions:
     master_time_s : time limit of the restricted master after the price rounds [s] (gap 0.01 %; the final
         master: at least 30 s, gap 0.001 %); every master starts from the best plan so far
     split_time_s : after the integer rounds, the cities the master LP over the integer columns mixes solve
-        their MIP at that mix of envelope money within this time limit [s] (0 = off). This step, the master
-        after the price rounds and the quick top-up run only with ``rins_time_s`` > 0
+        their MIP at that mix of envelope money within this time limit [s] (0 = off, the default: measured on
+        the 11,000-location benchmark, no column fits a mix for most of those cities, so they start from no
+        plan, and the step's 15-20 s gave a better national plan in one run of four). This step, the quick
+        priced MIPs, the master after the price rounds and the quick top-up run only with ``rins_time_s`` > 0
     quick_top_up_time_s : after the price rounds, one top-up (the money left unused split over the cities,
         each city re-solved from its plan within this time limit [s]; its better plans are columns; 0 = off)
+    quick_priced_time_s, quick_priced_cities : after the price rounds, priced MIPs at the best prices (HiGHS
+        within this time limit [s]) for this many cities, those with most to gain by the master LP (0 = as in
+        the hand-out): integer columns for the master, and a valid MIP-Lagrangian bound at once (the other
+        cities keep their priced LP value in it); 0 s = off
+    quick_top_up_cities : the cities offered money in that top-up: those with most to gain by the master LP
+        (0 = as in the hand-out, ``handout_cities``; all 270 cities of the benchmark took 31-37 s for a gain of
+        0.15-0.2 %)
     handout_rounds, handout_cities : rounds of the hand-out and cities offered money per round
         (0 = 4 x workers)
     top_up : spend what is left with the engine's tie-break (score reduction x area)
@@ -115,6 +133,8 @@ class NationalOptions:
     processes: bool = True
     lp_rounds: int = 60
     lp_tol: float = 3e-4
+    warm_start: bool = True
+    smoothing: float = 0.5
     city_time_limit_s: float = 20.0
     city_gap: float = 1e-4
     greedy_mips: bool = False
@@ -129,8 +149,11 @@ class NationalOptions:
     master_every_s: float = 10.0
     master_round_time_s: float = 2.0
     master_time_s: float = 6.0
-    split_time_s: float = 0.3
+    split_time_s: float = 0.0
     quick_top_up_time_s: float = 0.3
+    quick_top_up_cities: int = 0
+    quick_priced_time_s: float = 0.5
+    quick_priced_cities: int = 0
     handout_cities: int = 0
     top_up: bool = True
     time_limit_s: float = 900.0
@@ -358,7 +381,7 @@ def _column(split, c, r: dict, stage: str, status: bool = True) -> dict:
     """A city's integer plan from a worker's result as a column: value, envelope usage (E x Y), plan table,
     the stage that gave it and (``status``) the solver's status."""
     col = {"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": r["plan"], "stage": stage}
-    if status:
+    if status and "status" in r:  # an integer plan near an LP has no solver status of its own
         col["status"] = r["status"]
     return col
 
@@ -463,6 +486,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         lp_inputs = runner.scatter({c: split.city_input(c) for c in cities})
         lp_cols = {c: [dict(col, plan=None) for col in cols[c]] for c in cities}
         best_lp, best_lam, lp_value, weights = np.inf, np.zeros(E * Y), None, None
+        best_phi = {}  # each city's priced LP value at the best prices (their sum + lam.B is best_lp)
         rins = max(float(opts.rins_time_s), 0.0)
         # the best national plan so far as a pick of one column per city (stage 1's columns fit together)
         cur = {"pick": {c: len(cols[c]) - 1 for c in cities}, "master_t": -np.inf}
@@ -488,11 +512,12 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     cur["pick"], cur["value"] = p, v
             mark(label, max(best_value, cur["value"]), bound_now)
 
-        def price_round(tag, lam, rins_s):
+        def price_round(tag, lam, rins_s, works_only=False):
             """One round of priced LPs (and integer columns) at row prices ``lam``: (results, bound or inf)."""
             price = rows.price(lam)
             tasks = [(c, f"{tag}|{token}|{c}|{_digest(_city_prices(split, c, price))}",
-                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price), rins_s)) for c in cities]
+                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price), rins_s, None, works_only))
+                     for c in cities]
             res = runner.map(lp_task, tasks, desc=tag, resume=False)
             L = np.inf
             if all(res[c] is not None for c in cities):
@@ -525,7 +550,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 works = _works(cols[c][start]) if start is not None else []
                 tasks.append((c, f"split|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
                               (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
-                               works)))
+                               works, _fallback(time_limit))))
             res = runner.map(mip_task, tasks, desc="cities mixing columns") if tasks else {}
             for c in mixed:
                 r = res.get(c)
@@ -541,23 +566,76 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             mark(f"cities mixing columns in the integer master LP ({len(mixed)}) solved at its mix"
                  + ("" if kept else "; not better, not kept"), max(best_value, cur["value"]), best_lp)
 
-        rounds = 0
+        mip_b = {}  # city -> HiGHS's dual bound of its priced MIP at best_lam (the MIP-Lagrangian bound's parts)
+
+        def bound_now():
+            """The best valid bound so far: the LP-Lagrangian bound, or at the same prices each city's priced LP
+            value replaced by its priced MIP's dual bound where one is known (when that is lower)."""
+            if not mip_b or not best_phi:
+                return best_lp
+            return min(best_lp, sum(min(best_phi[c], mip_b.get(c, np.inf)) for c in cities)
+                       + float(best_lam @ rows.rhs))
+
+        def quick_priced(time_limit, n_cities):
+            """Priced MIPs at the best prices (HiGHS, whole city, ``time_limit``) for the cities with most to gain
+            by the master LP: their incumbents are columns, their dual bounds lower the bound (the other cities
+            keep their priced LP values, so it stays valid)."""
+            price = rows.price(best_lam)
+            gain = {c: lp_city_value[c] - cols[c][cur["pick"][c]]["value"] for c in cities}
+            chosen = sorted(cities, key=lambda c: (-gain[c], c))[:n_cities]
+            tasks = [(c, f"quickpriced|{c}|{time_limit}|{_digest(_city_prices(split, c, price))}",
+                      (lp_inputs[c], env_src[c], _city_prices(split, c, price), time_limit)) for c in chosen]
+            res = runner.map(mip_bound_task, tasks, desc="priced city MIPs (quick)")
+            n_new = 0
+            for c in chosen:
+                r = res.get(c)
+                if r is None:
+                    continue
+                mip_b[c] = min(mip_b.get(c, np.inf), r["bound"])
+                if r.get("plan") is not None:
+                    cols[c].append(_column(split, c, r, "priced city MIP (quick)"))
+                    n_new += 1
+            mark(f"priced city MIPs at the best prices for {len(chosen)} cities ({n_new} plans; MIP-Lagrangian "
+                 "bound where known)", max(best_value, cur["value"]), bound_now())
+
+        lam0 = None
+        if opts.warm_start:
+            # the cities' LPs at the step-1 shares: the first prices, and a column per city that fits its shares
+            tasks = [(c, f"shares|{token}|{c}", (token, c, lp_inputs[c], env_src[c], np.zeros((len(env_src[c]), Y)),
+                                                 0.0, _city_prices(split, c, shares0[c]))) for c in cities]
+            res = runner.map(lp_task, tasks, desc="LP at the step-1 shares", resume=False)
+            lam0 = _warm_prices(split, shares0, res)
+            for c in cities:
+                if res[c] is not None:
+                    lp_cols[c].append({"value": res[c]["value"], "usage": _full_usage(split, c, res[c]["usage"]),
+                                       "plan": None, "stage": "lp at the step-1 shares"})
+            mark(f"LP at the step-1 shares ({sum(res[c]['value'] for c in cities if res[c] is not None):,.2f}): "
+                 "first prices", max(best_value, cur["value"]), None)
+        rounds, alpha = 0, min(max(float(opts.smoothing), 0.0), 1.0)
         for rnd in range(opts.lp_rounds):
             rounds = rnd + 1
-            lp_value, lam, mu, weights = _master_lp(lp_cols, rows, cities)
+            lp_value, lam_m, mu, weights = _master_lp(lp_cols, rows, cities)
+            if rnd == 0 and lam0 is not None:
+                lam = lam0
+            elif alpha > 0 and np.isfinite(best_lp):
+                lam = alpha * best_lam + (1 - alpha) * lam_m  # smoothed around the best prices so far
+            else:
+                lam = lam_m
             # integer columns once the prices have settled (the bound within rins_from_gap of the master LP)
             settled = np.isfinite(best_lp) and best_lp - lp_value <= opts.rins_from_gap * max(abs(lp_value), 1e-9)
             res, L = price_round(f"prices {rnd + 1}", lam, rins if settled else 0.0)
             if L < best_lp:
-                best_lp, best_lam = L, lam
+                best_lp, best_lam, best_phi = L, lam, {c: res[c]["phi"] for c in cities}
+            price_m = rows.price(lam_m)
             new = n_int = 0
             for c in cities:
                 r = res[c]
                 if r is None:
                     continue
-                if r["phi"] - mu[c] > 1e-7 * (1 + abs(r["phi"])):
-                    lp_cols[c].append({"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": None,
-                                       "stage": "lp"})
+                col = {"value": r["value"], "usage": _full_usage(split, c, r["usage"]), "plan": None, "stage": "lp"}
+                # a new column when it improves the master LP (its reduced cost at the master's own prices)
+                if col["value"] - float((price_m * col["usage"]).sum()) - mu[c] > 1e-7 * (1 + abs(r["phi"])):
+                    lp_cols[c].append(col)
                     new += 1
                 n_int += add_int(c, r, f"integer near the LP, round {rnd + 1}")
             # every round's bound is valid: marked, so the gap at any moment uses the best bound known by then
@@ -568,8 +646,12 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                        best_lp if np.isfinite(best_lp) else None)
             if np.isfinite(best_lp) and (best_lp - lp_value) <= opts.lp_tol * max(abs(lp_value), 1e-9):
                 break
-            if new == 0 or time.perf_counter() - t0 > opts.time_limit_s:
+            if time.perf_counter() - t0 > opts.time_limit_s:
                 break
+            if new == 0:
+                if lam is lam_m:
+                    break  # no column improves the master LP at its own prices: the rounds have converged
+                alpha = 0.0  # a round at mixed prices added nothing (mis-pricing): the master's own prices next
         if not np.isfinite(best_lp):
             raise RuntimeError("no round of the price stage had every city's LP: no valid bound; see the failures")
         # integer rounds: prices from the master LP over the integer columns only, so that the cities add the
@@ -580,9 +662,9 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 break
             int_rounds = irnd + 1
             ival, lam_i, mu_i, _w = _master_lp(cols, rows, cities)
-            res, L = price_round(f"integer prices {irnd + 1}", lam_i, rins)
+            res, L = price_round(f"integer prices {irnd + 1}", lam_i, rins, works_only=True)
             if L < best_lp:
-                best_lp, best_lam = L, lam_i
+                best_lp, best_lam, best_phi = L, lam_i, {c: res[c]["phi"] for c in cities}
             n_int = sum(add_int(c, res[c], f"integer near the LP, integer round {irnd + 1}", mu_i[c])
                         for c in cities)
             mark(f"integer price round {irnd + 1} (master LP over integer plans {ival:,.2f}, new integer "
@@ -593,6 +675,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         times["prices_s"] = time.perf_counter() - t1
         times["price_rounds"] = rounds
         times["integer_rounds"] = int_rounds
+        n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
         lp_share = {c: sum(w * lp_cols[c][k]["usage"] for (cc, k), w in weights.items() if cc == c) for c in cities}
         lp_city_value = {c: sum(w * lp_cols[c][k]["value"] for (cc, k), w in weights.items() if cc == c)
                          for c in cities}
@@ -601,11 +684,12 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             if opts.split_time_s > 0:
                 split_repair(opts.split_time_s)
             times["split_repair_s"] = time.perf_counter() - t1
-            master("restricted master MIP (price-round columns)", opts.master_time_s, 1e-4, best_lp)
+            if opts.quick_priced_time_s > 0:
+                quick_priced(opts.quick_priced_time_s, opts.quick_priced_cities or n_offer)
+            master("restricted master MIP (price-round columns)", opts.master_time_s, 1e-4, bound_now())
             best_value = max(best_value, cur["value"])
         else:
             mark("prices (LP-Lagrangian)", best_value, best_lp)
-        n_offer = opts.handout_cities or max(4 * runner.workers, -(-len(cities) // 4))
 
         def handout(h_round, bound_now, time_limit) -> int:
             """Offer the envelope money the pick leaves unused to the cities with the most to gain (each city
@@ -624,7 +708,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 works = _works(cols[c][pick[c]])
                 tasks.append((c, f"handout|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
                               (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
-                               works)))
+                               works, _fallback(time_limit))))
             res = runner.map(mip_task, tasks, desc=f"hand-out {h_round}")
             gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
                            reverse=True)
@@ -646,16 +730,21 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
 
         part = _initial_shares(split)  # the proportional rule of step 1 (where the LP gives no guidance)
 
-        def top_up(desc, time_limit, tie_break, offered_only=False):
+        def top_up(desc, time_limit, tie_break, offered_only=False, limit=None):
             """Split the envelope money the pick leaves unused over the cities (:func:`_top_up_fractions`: where
             the plan spends less than the LP's share; the fractions add up to at most one, so the plans fit
-            together)
-            and re-solve every city (``offered_only``: every city offered money) from its plan with it: results
-            per city."""
+            together) and re-solve every city (``offered_only``: every city offered money) from its plan with it:
+            results per city. ``limit``: only this many cities are offered money, those with most to gain by the
+            master LP (the money is split among them)."""
             pick = cur["pick"]
             usage = {c: cols[c][pick[c]]["usage"] for c in cities}
             extra = rows.offer(rows.rhs - rows.act(sum(usage.values())))
-            fracs = _top_up_fractions(split, part, lp_share, usage)
+            only = None
+            if limit:
+                fr = _top_up_fractions(split, part, lp_share, usage)
+                offered = [c for c in cities if np.any(extra * fr[c] > 1e-6)]
+                only = set(sorted(offered, key=lambda c: (-(lp_city_value[c] - cols[c][pick[c]]["value"]), c))[:limit])
+            fracs = _top_up_fractions(split, part, lp_share, usage, only)
             tasks = []
             for c in cities:
                 if offered_only and not np.any(extra * fracs[c] > 1e-6):
@@ -665,14 +754,15 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 tasks.append((c, f"topup|{c}|{time_limit}|{tie_break}|{_digest(caps)}|"
                                  f"{_digest(np.asarray(works).ravel())}",
                               (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, tie_break, 20160,
-                               works)))
+                               works, _fallback(time_limit))))
             return runner.map(mip_task, tasks, desc=desc) if tasks else {}
 
         t1 = time.perf_counter()
         if rins and opts.quick_top_up_time_s > 0:
             # a first, quick top-up of what the price-round plan leaves unused: the better city plans are
             # columns (they fit together by construction) and the new pick
-            res = top_up("top-up (quick)", opts.quick_top_up_time_s, False, offered_only=True)
+            res = top_up("top-up (quick)", opts.quick_top_up_time_s, False, offered_only=True,
+                         limit=opts.quick_top_up_cities or n_offer)
             pick = dict(cur["pick"])
             for c in cities:
                 r = res.get(c)
@@ -683,7 +773,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             if rows.holds(used):
                 cur["pick"], cur["value"] = pick, sum(cols[c][pick[c]]["value"] for c in cities)
             best_value = max(best_value, cur["value"])
-            mark("top-up (quick) of the money left unused", best_value, best_lp)
+            mark("top-up (quick) of the money left unused", best_value, bound_now())
         times["quick_top_up_s"] = time.perf_counter() - t1
         # ---- 3. city MIPs at the LP's split ----------------------------------------------------
         t1 = time.perf_counter()
@@ -699,7 +789,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         times["city_mips_s"] = time.perf_counter() - t1
         if tasks:
             # a first integer plan from the greedy and city-MIP columns (the priced MIPs below add more)
-            master("restricted master MIP (city MIPs)", 60.0, 1e-7, best_lp)
+            master("restricted master MIP (city MIPs)", 60.0, 1e-7, bound_now())
             best_value = max(best_value, cur["value"])
         # ---- 3b. priced city MIPs at the best prices: the MIP-Lagrangian bound and more columns --------
         bound_mip = None
@@ -714,12 +804,15 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                                                                     _city_prices(split, c, price))) for c in cities],
                                desc="LP at best prices", resume=False)
             if all(res_b[c] is not None and lp_at[c] is not None for c in cities):
-                bound_mip = sum(min(res_b[c]["bound"], lp_at[c]["phi"]) for c in cities) + float(best_lam @ rows.rhs)
+                bound_mip = sum(min(res_b[c]["bound"], lp_at[c]["phi"], mip_b.get(c, np.inf)) for c in cities) \
+                    + float(best_lam @ rows.rhs)
             for c in cities:
                 r = res_b[c]
                 if r is not None and r.get("plan") is not None:
                     cols[c].append(_column(split, c, r, "priced city MIP"))
-        bound = min(best_lp, bound_mip) if bound_mip is not None else best_lp  # the best valid bound from here on
+        bound = min(bound_now(), bound_mip) if bound_mip is not None else bound_now()  # the best valid bound from here
+        if bound_mip is None and mip_b:
+            bound_mip = bound_now() if bound_now() < best_lp else None
         if opts.mip_bound:
             times["mip_bound_s"] = time.perf_counter() - t1
             mark("priced city MIPs (MIP-Lagrangian bound)", best_value, bound)
@@ -768,7 +861,35 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         runner.close()
 
 
-def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: dict) -> dict:
+def _fallback(time_limit_s: float) -> float:
+    """The city engine's least time for the whole MIP when its decomposition ends without a plan, in a national
+    step started from a plan it keeps anyway: half the step's time limit, at most the engine's usual second
+    (measured on the 11,000-location benchmark: at 0.3 s limits most solves of the mixing cities fell back and
+    took 1.6-2.8 s each)."""
+    return min(1.0, 0.5 * float(time_limit_s))
+
+
+def _warm_prices(split: NationalSplit, shares: dict, res: dict) -> np.ndarray:
+    """First row prices: per envelope row, the mean of the cities' marginal values of that row's money in their
+    LPs at the step-1 shares (``res[c]["dual"]``), weighted by the shares (cities whose LP failed left out).
+    The prices where the cities' demand meets the envelope lie among those values; the mean is a start."""
+    E, Y = split.env_budget_m.shape
+    lam = np.zeros(E * Y)
+    for e in range(E):
+        for y in range(Y):
+            num = den = 0.0
+            for c in split.env_cities[e]:
+                r = res.get(c)
+                if r is None:
+                    continue
+                w = float(shares[c][e, y])
+                num += w * float(r["dual"][split.city_envs[c].index(e), y])
+                den += w
+            lam[e * Y + y] = num / den if den > 0 else 0.0
+    return lam
+
+
+def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: dict, only=None) -> dict:
     """Per city, the fraction (E x Y) of each envelope's unused money it is offered.
 
     In proportion to what the city's plan spends below its share in the master LP (the LP's split says
@@ -776,17 +897,19 @@ def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: d
     proportion to the step-1 shares ``part``. For each envelope and year the fractions over its cities add up
     to one (to zero where that envelope has no money that year and no city is below its LP share; zero for
     cities outside it), so every city may spend its part and the plans still fit together (with
-    :meth:`_Rows.offer`, cumulative rows of a carry-over envelope included).
+    :meth:`_Rows.offer`, cumulative rows of a carry-over envelope included). ``only``: the money goes to
+    these cities alone (the others' fractions are zero; the rule above among them).
     """
     E, Y = split.env_budget_m.shape
-    short = {c: np.zeros((E, Y)) for c in split.cities}
-    for c in split.cities:
+    among = [c for c in split.cities if only is None or c in only]
+    short = {c: np.zeros((E, Y)) for c in among}
+    for c in among:
         for e in split.city_envs[c]:
             short[c][e] = np.maximum(lp_share[c][e] - usage[c][e], 0.0)
-    tot_short = sum(short.values())
-    tot_part = sum(_own(split, c, part[c]) for c in split.cities)
-    out = {}
-    for c in split.cities:
+    tot_short = sum(short.values()) if among else np.zeros((E, Y))
+    tot_part = sum(_own(split, c, part[c]) for c in among) if among else np.zeros((E, Y))
+    out = {c: np.zeros((E, Y)) for c in split.cities}
+    for c in among:
         f = np.zeros((E, Y))
         for e in split.city_envs[c]:
             by_lp = tot_short[e] > 1e-9

@@ -139,19 +139,23 @@ def test_without_integer_columns_from_the_price_rounds_the_older_stages_give_the
 @pytest.mark.slow
 def test_without_city_mips_the_priced_columns_still_give_a_valid_plan_and_bound(mini, mini_optimum):
     res = solve_national(mini, NationalOptions(kind="serial", progress=False, city_mips=False, city_time_limit_s=20,
-                                               mip_bound_time_s=5, top_up=False))
+                                               mip_bound_time_s=5, top_up=False, split_time_s=0.3))
     assert res.checks == []
     opt = mini_optimum.objective
     tol = 1e-6 * opt + 1e-6
     assert res.greedy_value - 1e-6 <= res.value <= opt + tol
     assert res.bound >= opt - tol
+    # every bound reported on the way is valid (the LP-Lagrangian ones, the partial MIP-Lagrangian ones)
+    assert all(e["bound"] is None or e["bound"] >= opt - tol for e in res.timeline)
     masters = [e["stage"] for e in res.timeline if e["stage"].startswith("restricted master MIP")]
     assert masters[-2:] == ["restricted master MIP (price-round columns)", "restricted master MIP"]
     # the stages after the price rounds, in order, each reporting a plan that never falls
     stages = [e["stage"] for e in res.timeline]
     i_mix = next(i for i, s in enumerate(stages) if s.startswith("cities mixing columns in the integer master LP"))
+    i_priced = next(i for i, s in enumerate(stages) if s.startswith("priced city MIPs at the best prices for"))
     i_quick = stages.index("top-up (quick) of the money left unused")
-    assert i_mix < stages.index("restricted master MIP (price-round columns)") < i_quick
+    assert i_mix < i_priced < stages.index("restricted master MIP (price-round columns)") < i_quick
+    assert res.timeline[i_priced]["bound"] <= res.timeline[i_priced - 1]["bound"] + 1e-9
     after = [e["value"] for e in res.timeline[i_mix:]]
     assert after[:-1] == sorted(after[:-1])  # (the last mark is the re-scored final plan)
     assert res.timeline[-1]["value"] >= after[-2] - 1e-6

@@ -36,7 +36,8 @@ def _plan_usage(plan, sources, years):
     return u
 
 
-def test_integer_columns_near_the_lp_are_city_plans_within_the_priced_optimum(split):
+@pytest.mark.parametrize("works_only", [False, True])
+def test_integer_columns_near_the_lp_are_city_plans_within_the_priced_optimum(split, works_only):
     seen_mip = seen_integral = 0
     for c in split.cities[:6]:
         ci = split.city_input(c)
@@ -44,8 +45,8 @@ def test_integer_columns_near_the_lp_are_city_plans_within_the_priced_optimum(sp
         Y = len(split.years)
         for level in (0.0, 0.02, 0.05, 0.1):
             price = np.full((len(env), Y), level)
-            token = f"t{level}"
-            out = work.lp_task(token, c, ci, env, price, 0.5)
+            token = f"t{level}{works_only}"
+            out = work.lp_task(token, c, ci, env, price, 0.5, None, works_only)
             col = out["int"]
             if col is None:  # no plan in the neighbourhood (rare): nothing to check
                 continue
@@ -79,7 +80,7 @@ def test_integer_columns_near_the_lp_are_city_plans_within_the_priced_optimum(sp
                 seen_integral += 1
                 assert col["value"] == pytest.approx(out["value"], abs=1e-6)  # the LP's own (integer) solution
             # the same prices again: the same LP solution, so no new column
-            assert work.lp_task(token, c, ci, env, price, 0.5)["int"] is None
+            assert work.lp_task(token, c, ci, env, price, 0.5, None, works_only)["int"] is None
     assert seen_mip > 0  # the neighbourhood MIP ran (not only integer LP solutions)
 
 
@@ -121,6 +122,29 @@ def test_top_up_fractions_follow_the_lp_shortfall_and_add_up_to_one(split):
                     assert f[c][e, y] == pytest.approx(part[c][e, y] / ptot)
 
 
+def test_top_up_fractions_among_some_cities_only(split):
+    """With ``only``, the money of each envelope and year goes to the chosen cities alone, split among them as
+    the whole rule splits it (by the LP shortfall), adding up to one wherever a chosen city is in the envelope."""
+    from kotaku_decide.national.solve import _initial_shares, _top_up_fractions
+
+    rng = np.random.default_rng(9)
+    E, Y = split.env_budget_m.shape
+    part = _initial_shares(split)
+    lp_share = {c: rng.uniform(10, 50, (E, Y)) for c in split.cities}
+    usage = {c: lp_share[c] - rng.uniform(1, 5, (E, Y)) for c in split.cities}  # every city below its LP share
+    chosen = set(split.cities[::3])
+    f = _top_up_fractions(split, part, lp_share, usage, chosen)
+    for e in range(E):
+        members = [c for c in split.env_cities[e] if c in chosen]
+        for y in range(Y):
+            assert all(f[c][e, y] == 0.0 for c in split.cities if c not in members)
+            if members:
+                assert sum(f[c][e, y] for c in members) == pytest.approx(1.0)
+                short = {c: lp_share[c][e, y] - usage[c][e, y] for c in members}
+                for c in members:
+                    assert f[c][e, y] == pytest.approx(short[c] / sum(short.values()))
+
+
 @pytest.mark.parametrize("carry", [False, True])
 def test_top_up_caps_fit_the_envelope_rows_together(split, carry):
     """Whatever the plans use, each city's top-up caps (its use plus its fraction of the money offered) add
@@ -147,3 +171,66 @@ def test_top_up_caps_fit_the_envelope_rows_together(split, carry):
         # and the offer is worth having: all of the slack of the last row of each envelope is offered
         last = [e * Y + Y - 1 for e in range(E)]
         assert np.allclose(rows.act(caps)[last], rows.rhs[last], atol=1e-6 * (1 + rows.rhs.max()))
+
+
+def _lp_value(ci) -> float:
+    """The LP relaxation's optimum of a city input, built and solved afresh (the oracle)."""
+    from kotaku_decide.allocate.highs import new_highs, pass_arrays, run
+    from kotaku_decide.allocate.model import build_model
+
+    m = build_model(ci)
+    h = new_highs(threads=1)
+    pass_arrays(h, m.col_cost, m.col_lb, m.col_ub, m.A, m.row_lo, m.row_up, None, maximize=True)
+    r = run(h, mip=False)
+    assert r.model_status == "kOptimal"
+    return float(r.objective)
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_capped_lp_matches_a_city_input_built_with_the_caps(split, carry):
+    """``lp_task(caps=...)`` on the city's whole-envelope model equals the LP of the city input built with the caps
+    as its envelope budgets; its duals lie between the one-sided slopes of that LP's value in each cap; the model's
+    rows come back (the next priced LP is unchanged)."""
+    import dataclasses
+
+    from kotaku_decide.national.split import split_by_city as _split
+
+    inp = split.inp
+    fund = dataclasses.replace(inp.funding, carry_over={**inp.funding.carry_over, "apbn": carry})
+    sp = _split(dataclasses.replace(inp, funding=fund))
+    rng = np.random.default_rng(3 + carry)
+    E, Y = sp.env_budget_m.shape
+    checked_duals = 0
+    for c in sp.cities[:4]:
+        env = [sp.env_source[e] for e in sp.city_envs[c]]
+        ci = sp.city_input(c)
+        zero = np.zeros((len(env), Y))
+        token = f"cap{carry}"
+        before = work.lp_task(token, c, ci, env, zero + 0.01)
+        full = np.zeros((E, Y))
+        for e in sp.city_envs[c]:
+            full[e] = sp.env_budget_m[e] * rng.uniform(0.0, 0.05, Y)
+        caps = np.array([full[e] for e in sp.city_envs[c]])
+        out = work.lp_task(token, c, ci, env, zero, 0.5, caps=caps)
+        assert "int" not in out  # a capped LP gives no integer column
+        oracle = _lp_value(sp.city_input(c, full))
+        assert out["value"] == pytest.approx(oracle, rel=1e-7, abs=1e-6)
+        assert np.all(out["usage"] <= (np.cumsum(caps, 1) if carry else caps) + 1e-6)
+        # the dual of each envelope row: between the right and the left slope of the LP value in that cap
+        for k, e in enumerate(sp.city_envs[c]):
+            for y in range(Y):
+                d = max(1e-3 * full[e, y], 1e-3)
+                up, dn = full.copy(), full.copy()
+                up[e, y] += d
+                dn[e, y] = max(dn[e, y] - d, 0.0)
+                right = (_lp_value(sp.city_input(c, up)) - oracle) / d
+                left = (oracle - _lp_value(sp.city_input(c, dn))) / max(full[e, y] - dn[e, y], 1e-12) \
+                    if full[e, y] > 0 else np.inf
+                # cumulative rows (carry-over): one more rupiah in year y loosens the rows of y and every later year
+                slope = out["dual"][k, y:].sum() if carry else out["dual"][k, y]
+                assert right - 1e-6 <= slope <= left + 1e-6
+                checked_duals += 1
+        after = work.lp_task(token, c, ci, env, zero + 0.01)
+        assert after["phi"] == pytest.approx(before["phi"], rel=1e-9, abs=1e-7)
+    assert checked_duals > 0
+
