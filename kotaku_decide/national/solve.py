@@ -10,15 +10,18 @@ pool per year). Steps (each city step runs on the executor, :mod:`.executor`):
    lambda; each city solves its LP relaxation with envelope money priced (the Lagrangian subproblem,
    Geoffrion 1974, Fisher 1981) and returns a new column. Every round gives a valid upper bound,
    L(lambda) = sum_c phi_c(lambda) + lambda.B (the *LP-Lagrangian bound*); the loop stops when the
-   best bound meets the master LP value.
+   best bound meets the master LP value. The first prices come from each city's LP at its step-1
+   shares (the share-weighted mean of the cities' marginal values of envelope money), the later ones
+   are smoothed around the best bound's (Wentges 1997).
 3. **Integer columns from the price rounds**: once the prices settle, each priced LP also gives the
    priced MIP near its solution (:func:`.work.lp_task`, Danna et al. 2005); the **restricted master
    MIP** (price and branch: Vanderbeck 2000) picks one integer plan per city under the envelope rows
    as the rounds go; then integer price rounds, priced by the master LP over the integer columns.
-4. **The cities the integer master LP mixes** solve their own MIP at that mix of envelope money; the
-   master again, over every column.
-5. **A quick top-up**: the envelope money left unused is split over the cities by what each plan
-   spends below its LP share; each city re-solves from its plan with its part.
+4. **Quick priced city MIPs** at the best prices for the cities with most to gain: integer columns,
+   and a partial MIP-Lagrangian bound at once; the master again, over every column. (Optional: the
+   cities the integer master LP mixes solve their own MIP at that mix of envelope money.)
+5. **A quick top-up**: the envelope money left unused is split over the cities with most to gain by
+   what each plan spends below its LP share; each re-solves from its plan with its part.
 6. **City MIPs** with the LP's split of each envelope as caps, **priced city MIPs** at the best
    prices (the MIP-Lagrangian bound and more columns), the master again.
 7. **Hand-out** of envelope money left unused: cities with the most to gain are offered it and
@@ -872,7 +875,8 @@ def _fallback(time_limit_s: float) -> float:
 def _warm_prices(split: NationalSplit, shares: dict, res: dict) -> np.ndarray:
     """First row prices: per envelope row, the mean of the cities' marginal values of that row's money in their
     LPs at the step-1 shares (``res[c]["dual"]``), weighted by the shares (cities whose LP failed left out).
-    The prices where the cities' demand meets the envelope lie among those values; the mean is a start."""
+    For one envelope alone the price at which the cities' LP demand meets it lies between the smallest and the
+    largest of those values (the cities' LP values are concave in their money); the mean is a start."""
     E, Y = split.env_budget_m.shape
     lam = np.zeros(E * Y)
     for e in range(E):
