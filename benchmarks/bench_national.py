@@ -88,11 +88,35 @@ def run_once(inp, workers: int, opts_kw: dict):
             "peak_pss_mb": mon.peak_pss}
 
 
+#: benchmark flags that set one NationalOptions field each (default: the solver's own value)
+_SOLVER_FLAGS = [
+    ("--greedy-engine", "greedy_mips", "on/off", "the city engine at the greedy shares"),
+    ("--lp-tol", "lp_tol", float, "price rounds' stop"),
+    ("--rins-time", "rins_time_s", float, "integer columns near each priced LP [s]; 0 = off"),
+    ("--warm", "warm_start", "on/off", "first prices from the LPs at the step-1 shares"),
+    ("--smoothing", "smoothing", float, "price smoothing"),
+    ("--int-rounds", "int_rounds", int, "integer price rounds"),
+    ("--quick-priced-time", "quick_priced_time_s", float, "quick priced MIPs' time limit [s]"),
+    ("--master-every", "master_every_s", float, "restricted masters during the rounds every [s]"),
+]
+
+
+def _options(a) -> dict:
+    """NationalOptions fields from the parsed flags."""
+    kw = dict(city_time_limit_s=a.city_time_limit, mip_bound_time_s=a.mip_bound_time,
+              handout_rounds=a.handout_rounds, top_up=not a.no_top_up)
+    for _flag, field_, typ, _text in _SOLVER_FLAGS:
+        v = getattr(a, field_)
+        if v is not None:
+            kw[field_] = (v == "on") if typ == "on/off" else v
+    return kw
+
+
 def _fmt(x, unit=" s"):
     return "not reached" if x is None else f"{x:,.1f}{unit}"
 
 
-def main():
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--one-worker", action="store_true", help="also run with 1 worker (speed-up)")
@@ -103,19 +127,17 @@ def main():
     ap.add_argument("--mip-bound-time", type=float, default=2.0)
     ap.add_argument("--handout-rounds", type=int, default=1)
     ap.add_argument("--no-top-up", action="store_true")
-    ap.add_argument("--greedy-engine", choices=["on", "off"], default=None,
-                    help="the city engine at the greedy shares (default: the solver's)")
-    ap.add_argument("--lp-tol", type=float, default=None, help="price rounds' stop (default: the solver's)")
-    ap.add_argument("--rins-time", type=float, default=None, help="integer columns near each priced LP [s]; 0 = off")
-    ap.add_argument("--warm", choices=["on", "off"], default=None,
-                    help="first prices from the LPs at the step-1 shares (default: the solver's)")
-    ap.add_argument("--smoothing", type=float, default=None, help="price smoothing (default: the solver's)")
-    ap.add_argument("--int-rounds", type=int, default=None, help="integer price rounds (default: the solver's)")
-    ap.add_argument("--quick-priced-time", type=float, default=None, help="quick priced MIPs' limit [s] (default: the "
-                    "solver's)")
-    ap.add_argument("--master-every", type=float, default=None, help="masters during the rounds every [s] (default: "
-                    "the solver's)")
-    a = ap.parse_args()
+    # solver settings left at the solver's default unless given: flag, NationalOptions field, type, help
+    for flag, field_, typ, text in _SOLVER_FLAGS:
+        if typ == "on/off":
+            ap.add_argument(flag, dest=field_, choices=["on", "off"], default=None, help=text)
+        else:
+            ap.add_argument(flag, dest=field_, type=typ, default=None, help=text)
+    return ap
+
+
+def main():
+    a = _parser().parse_args()
     warnings.simplefilter("ignore")
     from kotaku_decide.allocate import prepare
     from kotaku_decide.data.scenario import load_scenario
@@ -128,24 +150,7 @@ def main():
         t_prep = time.perf_counter() - t0
         print(f"SYNTHETIC national instance: {a.locations} locations, {a.cities} cities, {a.provinces} provinces, "
               f"{len(inp.options)} options; generate + prepare {t_prep:.1f} s", flush=True)
-        kw = dict(city_time_limit_s=a.city_time_limit, mip_bound_time_s=a.mip_bound_time,
-                  handout_rounds=a.handout_rounds, top_up=not a.no_top_up)
-        if a.greedy_engine is not None:
-            kw["greedy_mips"] = a.greedy_engine == "on"
-        if a.lp_tol is not None:
-            kw["lp_tol"] = a.lp_tol
-        if a.quick_priced_time is not None:
-            kw["quick_priced_time_s"] = a.quick_priced_time
-        if a.master_every is not None:
-            kw["master_every_s"] = a.master_every
-        if a.int_rounds is not None:
-            kw["int_rounds"] = a.int_rounds
-        if a.warm is not None:
-            kw["warm_start"] = a.warm == "on"
-        if a.smoothing is not None:
-            kw["smoothing"] = a.smoothing
-        if a.rins_time is not None:
-            kw["rins_time_s"] = a.rins_time
+        kw = _options(a)
         print(f"settings: {kw}", flush=True)
         runs = [run_once(inp, a.workers, kw)]
         if a.one_worker:
