@@ -569,6 +569,14 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             mark(f"cities mixing columns in the integer master LP ({len(mixed)}) solved at its mix"
                  + ("" if kept else "; not better, not kept"), max(best_value, cur["value"]), best_lp)
 
+        def gain(c) -> float:
+            """What the master LP gives city ``c`` beyond the plan picked for it (set once the rounds end)."""
+            return lp_city_value[c] - cols[c][cur["pick"][c]]["value"]
+
+        def most_to_gain(cands) -> list:
+            """``cands`` with the most to gain first (ties by name)."""
+            return sorted(cands, key=lambda c: (-gain(c), c))
+
         mip_b = {}  # city -> HiGHS's dual bound of its priced MIP at best_lam (the MIP-Lagrangian bound's parts)
 
         def bound_now():
@@ -584,8 +592,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             by the master LP: their incumbents are columns, their dual bounds lower the bound (the other cities
             keep their priced LP values, so it stays valid)."""
             price = rows.price(best_lam)
-            gain = {c: lp_city_value[c] - cols[c][cur["pick"][c]]["value"] for c in cities}
-            chosen = sorted(cities, key=lambda c: (-gain[c], c))[:n_cities]
+            chosen = most_to_gain(cities)[:n_cities]
             tasks = [(c, f"quickpriced|{c}|{time_limit}|{_digest(_city_prices(split, c, price))}",
                       (lp_inputs[c], env_src[c], _city_prices(split, c, price), time_limit)) for c in chosen]
             res = runner.map(mip_bound_task, tasks, desc="priced city MIPs (quick)")
@@ -700,9 +707,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             pick = cur["pick"]
             used = sum(cols[c][pick[c]]["usage"] for c in cities)
             extra = rows.offer(rows.rhs - rows.act(used))
-            potential = {c: lp_city_value[c] - cols[c][pick[c]]["value"] for c in cities}
-            cand = [c for c in sorted(cities, key=lambda c: (-potential[c], c))
-                    if any(extra[e].sum() > 1e-6 for e in split.city_envs[c]) and potential[c] > 1e-9][:n_offer]
+            cand = [c for c in most_to_gain(cities)
+                    if any(extra[e].sum() > 1e-6 for e in split.city_envs[c]) and gain(c) > 1e-9][:n_offer]
             if not cand:
                 return 0
             tasks = []
@@ -716,8 +722,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
                            reverse=True)
             accepted = 0
-            for gain, c in gains:
-                if gain <= 1e-9:
+            for up, c in gains:
+                if up <= 1e-9:
                     continue
                 col = _column(split, c, res[c], "hand-out")
                 trial = used - cols[c][pick[c]]["usage"] + col["usage"]
@@ -746,7 +752,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             if limit:
                 fr = _top_up_fractions(split, part, lp_share, usage)
                 offered = [c for c in cities if np.any(extra * fr[c] > 1e-6)]
-                only = set(sorted(offered, key=lambda c: (-(lp_city_value[c] - cols[c][pick[c]]["value"]), c))[:limit])
+                only = set(most_to_gain(offered)[:limit])
             fracs = _top_up_fractions(split, part, lp_share, usage, only)
             tasks = []
             for c in cities:

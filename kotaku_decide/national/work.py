@@ -120,16 +120,16 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray, rin
     if len(changed):
         h.changeColsCost(len(changed), changed.astype(np.int32), cost[changed])
         ent["cost"] = cost
-    brows = []
+    idx = np.zeros(0, dtype=np.int32)
     if caps is not None:
-        row_up, brows = _capped_rows(model, env_sources, np.asarray(caps, float))
-        if brows:
-            idx = np.asarray(brows, dtype=np.int32)
-            h.changeRowsBounds(len(idx), idx, model.row_lo[idx], row_up[idx])
+        erows = _env_rows(model, env_sources)
+        idx, up = _capped_rows(model, env_sources, erows, np.asarray(caps, float))
+        if len(idx):
+            h.changeRowsBounds(len(idx), idx, model.row_lo[idx], up)
     try:
         r = run(h, mip=False)
     finally:
-        if brows:
+        if len(idx):
             h.changeRowsBounds(len(idx), idx, model.row_lo[idx], model.row_up[idx])
     if r.values is None or r.model_status != "kOptimal":
         raise RuntimeError(f"city {city}: {'capped' if caps is not None else 'priced'} LP ended with {r.model_status}")
@@ -139,15 +139,9 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray, rin
     value = float(model.col_cost @ v)
     out = {"phi": float(cost @ v), "value": value, "usage": usage, "time": time.perf_counter() - t0}
     if caps is not None:
-        dual = np.zeros((len(env_sources), Y))
-        brow = model.rows.get("budget", {})
-        for k, s in enumerate(env_sources):
-            for y, yr in enumerate(model.inp.years):
-                row = brow.get((s, yr))
-                if row is not None and r.row_dual is not None:
-                    # maximising: a binding <= row has a dual >= 0 in HiGHS's convention (rows in million Rp)
-                    dual[k, y] = max(float(r.row_dual[row]), 0.0)
-        out["dual"] = dual
+        # maximising: a binding <= row has a dual >= 0 in HiGHS's convention (rows in million Rp)
+        rd = np.zeros(model.n_rows + 1) if r.row_dual is None else np.append(np.maximum(r.row_dual, 0.0), 0.0)
+        out["dual"] = rd[erows]  # (a source without a row in a year: index -1, the appended 0)
     elif rins_time_s > 0:
         # the same LP solution as this worker's last one for the city: the same neighbourhood, skipped to save
         # time (at new prices its best plan may differ; the rounds lose that column)
@@ -159,25 +153,27 @@ def lp_task(token: str, city: str, city_inp, env_sources, price: np.ndarray, rin
     return out
 
 
-def _capped_rows(model, env_sources, caps: np.ndarray):
-    """Row upper bounds of the city model with each shared source's money capped at ``caps`` (sources x
-    years, million Rp a year) instead of the whole envelope, and the budget rows changed."""
-    f = model.inp.funding
-    up = model.row_up.copy()
+def _env_rows(model, env_sources) -> np.ndarray:
+    """(shared sources x years) index of each shared source's budget row in each year (-1: no row)."""
     brow = model.rows.get("budget", {})
-    changed = []
+    return np.array([[brow.get((s, yr), -1) for yr in model.inp.years] for s in env_sources],
+                    dtype=np.int64).reshape(len(env_sources), len(model.inp.years))
+
+
+def _capped_rows(model, env_sources, erows: np.ndarray, caps: np.ndarray):
+    """The budget rows of the shared sources (``erows``, :func:`_env_rows`) and their upper bounds with each
+    source's money capped at ``caps`` (sources x years, million Rp a year) instead of the whole envelope."""
+    f = model.inp.funding
+    up = np.full(erows.shape, np.nan)
     for k, s in enumerate(env_sources):
-        si = f.sources.index(s)
-        full = f.budget_rp[si] / 1e6  # what the input lets the source pay in the city (the whole envelope)
+        full = f.budget_rp[f.sources.index(s)] / 1e6  # what the input lets the source pay (the whole envelope)
         delta = caps[k] - full
         if f.carry_over[s]:
-            delta = np.cumsum(delta)
-        for y, yr in enumerate(model.inp.years):
-            row = brow.get((s, yr))
-            if row is not None:
-                up[row] = model.row_up[row] + float(delta[y])
-                changed.append(row)
-    return up, changed
+            delta = np.cumsum(delta)  # the rows of a carry-over source are cumulative
+        has = erows[k] >= 0
+        up[k, has] = model.row_up[erows[k, has]] + delta[has]
+    has = erows >= 0
+    return erows[has].astype(np.int32), up[has]
 
 
 def _rins(model, cost, x, env_sources, time_limit_s: float, works_only: bool = False) -> dict | None:
@@ -188,12 +184,13 @@ def _rins(model, cost, x, env_sources, time_limit_s: float, works_only: bool = F
     within the limit)."""
     integ = model.col_integer.astype(bool)
     rx = np.round(x)
-    fix = integ & (np.abs(x - rx) <= 1e-6)
+    near = np.abs(x - rx) <= 1e-6
+    fix = integ & near
     if works_only:
         works = np.zeros(len(integ), bool)
         works[np.asarray(model.xcol).ravel()] = True
         fix &= works
-    if np.all(np.abs(x - rx)[integ] <= 1e-6):  # an integer LP solution is the column (HiGHS tolerance rounded)
+    if np.all(near[integ]):  # an integer LP solution is the column (HiGHS's tolerance rounded)
         v = np.where(integ, rx, x)
     else:
         lb, ub = model.col_lb.copy(), model.col_ub.copy()
