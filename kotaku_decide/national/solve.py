@@ -163,6 +163,14 @@ class NationalOptions:
     state_dir: str | None = None
     progress: bool = True
 
+    def __post_init__(self):
+        if not 0.0 <= float(self.smoothing) <= 1.0:
+            raise ValueError(f"NationalOptions.smoothing: got {self.smoothing!r}; expected a share from 0 (the master "
+                             "LP's prices) to 1 (the best bound's prices)")
+        for name in ("quick_priced_cities", "quick_top_up_cities", "handout_cities", "int_rounds"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"NationalOptions.{name}: got {getattr(self, name)!r}; expected 0 or more")
+
 
 @dataclass
 class NationalResult:
@@ -621,7 +629,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                                        "plan": None, "stage": "lp at the step-1 shares"})
             mark(f"LP at the step-1 shares ({sum(res[c]['value'] for c in cities if res[c] is not None):,.2f}): "
                  "first prices", max(best_value, cur["value"]), None)
-        rounds, alpha = 0, min(max(float(opts.smoothing), 0.0), 1.0)
+        rounds, alpha = 0, float(opts.smoothing)
         for rnd in range(opts.lp_rounds):
             rounds = rnd + 1
             lp_value, lam_m, mu, weights = _master_lp(lp_cols, rows, cities)

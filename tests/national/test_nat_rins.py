@@ -234,3 +234,13 @@ def test_capped_lp_matches_a_city_input_built_with_the_caps(split, carry):
         assert after["phi"] == pytest.approx(before["phi"], rel=1e-9, abs=1e-7)
     assert checked_duals > 0
 
+
+
+@pytest.mark.parametrize("kw", [{"smoothing": 1.5}, {"smoothing": -0.1}, {"quick_priced_cities": -1},
+                                {"quick_top_up_cities": -3}])
+def test_national_options_refuse_values_out_of_range(kw):
+    from kotaku_decide.national.solve import NationalOptions
+
+    name = next(iter(kw))
+    with pytest.raises(ValueError, match=f"NationalOptions.{name}: got"):
+        NationalOptions(**kw)
