@@ -443,9 +443,12 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         # ---- 1. greedy per city with proportional shares ------------------------------------
         t1 = time.perf_counter()
         shares0 = _initial_shares(split)
-        g_inputs = runner.scatter({c: split.city_input(c, shares0[c]) for c in cities})
-        res = runner.map(greedy_task, [(c, f"greedy|{c}|{_digest(shares0[c])}", (g_inputs[c], env_src[c]))
-                                       for c in cities], desc="greedy")
+        # each city's input (with the whole envelopes) goes to the cluster once; a task that needs other envelope
+        # budgets gets them as a small array (split.city_budget) and makes its input in the worker (with_budget)
+        inputs = runner.scatter({c: split.city_input(c) for c in cities})
+        res = runner.map(greedy_task, [(c, f"greedy|{c}|{_digest(shares0[c])}",
+                                        (inputs[c], env_src[c], split.city_budget(c, shares0[c]))) for c in cities],
+                         desc="greedy")
         cols = {c: [] for c in cities}
         for c in cities:
             r = res[c]
@@ -478,8 +481,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             # the largest cities first: most of the gain, reported soonest (the order does not change a plan)
             order = sorted(cities, key=lambda c: (-len(split.loc_of_city[c]), c))
             tasks = [(c, f"engine|{c}|{opts.greedy_mip_time_s}|{opts.city_gap}|{_digest(shares0[c])}",
-                      (g_inputs[c], env_src[c], opts.greedy_mip_time_s, opts.city_gap, res[c].get("works") or [],
-                       res[c]["value"])) for c in order]
+                      (inputs[c], env_src[c], opts.greedy_mip_time_s, opts.city_gap, res[c].get("works") or [],
+                       res[c]["value"], 20160, split.city_budget(c, shares0[c]))) for c in order]
             res = runner.map(engine_task, tasks, desc="city engine at the greedy shares", on_result=improved)
             for c in cities:
                 r = (res[c] or {}).get("mip")
@@ -488,13 +491,11 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             best_value = sum(cols[c][-1]["value"] for c in cities)
             times["greedy_engine_s"] = time.perf_counter() - t1
             mark("city MIPs at the greedy shares", best_value, None)
-        del g_inputs
         # ---- 2. prices: column generation with the cities' priced LPs -------------------------
         # (with rins_time_s, each priced LP also gives an integer column near its solution; the restricted
         # master over the integer columns gives a national plan as the rounds go)
         t1 = time.perf_counter()
         token = uuid.uuid4().hex[:8]
-        lp_inputs = runner.scatter({c: split.city_input(c) for c in cities})
         lp_cols = {c: [dict(col, plan=None) for col in cols[c]] for c in cities}
         best_lp, best_lam, lp_value, weights = np.inf, np.zeros(E * Y), None, None
         best_phi = {}  # each city's priced LP value at the best prices (their sum + lam.B is best_lp)
@@ -527,7 +528,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             """One round of priced LPs (and integer columns) at row prices ``lam``: (results, bound or inf)."""
             price = rows.price(lam)
             tasks = [(c, f"{tag}|{token}|{c}|{_digest(_city_prices(split, c, price))}",
-                      (token, c, lp_inputs[c], env_src[c], _city_prices(split, c, price), rins_s, None, works_only))
+                      (token, c, inputs[c], env_src[c], _city_prices(split, c, price), rins_s, None, works_only))
                      for c in cities]
             res = runner.map(lp_task, tasks, desc=tag, resume=False)
             L = np.inf
@@ -560,8 +561,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     new_pick[c] = start
                 works = _works(cols[c][start]) if start is not None else []
                 tasks.append((c, f"split|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
-                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
-                               works, _fallback(time_limit))))
+                              (inputs[c], env_src[c], time_limit, opts.city_gap, False, 20160, works,
+                               _fallback(time_limit), split.city_budget(c, caps))))
             res = runner.map(mip_task, tasks, desc="cities mixing columns") if tasks else {}
             for c in mixed:
                 r = res.get(c)
@@ -602,7 +603,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             price = rows.price(best_lam)
             chosen = most_to_gain(cities)[:n_cities]
             tasks = [(c, f"quickpriced|{c}|{time_limit}|{_digest(_city_prices(split, c, price))}",
-                      (lp_inputs[c], env_src[c], _city_prices(split, c, price), time_limit)) for c in chosen]
+                      (inputs[c], env_src[c], _city_prices(split, c, price), time_limit)) for c in chosen]
             res = runner.map(mip_bound_task, tasks, desc="priced city MIPs (quick)")
             n_new = 0
             for c in chosen:
@@ -619,7 +620,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         lam0 = None
         if opts.warm_start:
             # the cities' LPs at the step-1 shares: the first prices, and a column per city that fits its shares
-            tasks = [(c, f"shares|{token}|{c}", (token, c, lp_inputs[c], env_src[c], np.zeros((len(env_src[c]), Y)),
+            tasks = [(c, f"shares|{token}|{c}", (token, c, inputs[c], env_src[c], np.zeros((len(env_src[c]), Y)),
                                                  0.0, _city_prices(split, c, shares0[c]))) for c in cities]
             res = runner.map(lp_task, tasks, desc="LP at the step-1 shares", resume=False)
             lam0 = _warm_prices(split, shares0, res)
@@ -724,8 +725,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 caps = _own(split, c, cols[c][pick[c]]["usage"] + extra)
                 works = _works(cols[c][pick[c]])
                 tasks.append((c, f"handout|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
-                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, False, 20160,
-                               works, _fallback(time_limit))))
+                              (inputs[c], env_src[c], time_limit, opts.city_gap, False, 20160, works,
+                               _fallback(time_limit), split.city_budget(c, caps))))
             res = runner.map(mip_task, tasks, desc=f"hand-out {h_round}")
             gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
                            reverse=True)
@@ -770,8 +771,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 works = _works(cols[c][pick[c]])
                 tasks.append((c, f"topup|{c}|{time_limit}|{tie_break}|{_digest(caps)}|"
                                  f"{_digest(np.asarray(works).ravel())}",
-                              (split.city_input(c, caps), env_src[c], time_limit, opts.city_gap, tie_break, 20160,
-                               works, _fallback(time_limit))))
+                              (inputs[c], env_src[c], time_limit, opts.city_gap, tie_break, 20160, works,
+                               _fallback(time_limit), split.city_budget(c, caps))))
             return runner.map(mip_task, tasks, desc=desc) if tasks else {}
 
         t1 = time.perf_counter()
@@ -797,8 +798,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         tasks = []
         for c in (cities if opts.city_mips else []):
             caps = np.maximum(lp_share[c], 0.0) * (1 - 1e-9)
-            ci = split.city_input(c, caps)
-            tasks.append((c, f"mip|{c}|{_digest(caps)}", (ci, env_src[c], opts.city_time_limit_s, opts.city_gap)))
+            tasks.append((c, f"mip|{c}|{_digest(caps)}", (inputs[c], env_src[c], opts.city_time_limit_s, opts.city_gap,
+                                                          False, 20160, None, 1.0, split.city_budget(c, caps))))
         res = runner.map(mip_task, tasks, desc="city MIPs") if tasks else {}
         for c in cities:
             if res.get(c) is not None:
@@ -814,10 +815,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             t1 = time.perf_counter()
             price = rows.price(best_lam)
             tasks = [(c, f"mipbound|{c}|{opts.mip_bound_time_s}|{_digest(_city_prices(split, c, price))}",
-                      (lp_inputs[c], env_src[c], _city_prices(split, c, price), opts.mip_bound_time_s))
+                      (inputs[c], env_src[c], _city_prices(split, c, price), opts.mip_bound_time_s))
                      for c in cities]
             res_b = runner.map(mip_bound_task, tasks, desc="priced city MIPs")
-            lp_at = runner.map(lp_task, [(c, f"lpat|{token}|{c}", (token, c, lp_inputs[c], env_src[c],
+            lp_at = runner.map(lp_task, [(c, f"lpat|{token}|{c}", (token, c, inputs[c], env_src[c],
                                                                     _city_prices(split, c, price))) for c in cities],
                                desc="LP at best prices", resume=False)
             if all(res_b[c] is not None and lp_at[c] is not None for c in cities):

@@ -22,7 +22,7 @@ from ..allocate.funding import Funding
 from ..allocate.inputs import AllocationInput
 from ..data.scenario import Scenario
 
-__all__ = ["NationalSplit", "split_by_city", "NationalError"]
+__all__ = ["NationalSplit", "split_by_city", "with_budget", "NationalError"]
 
 
 class NationalError(ValueError):
@@ -66,6 +66,19 @@ class NationalSplit:
     def years(self) -> list:
         return self.inp.years
 
+    def city_budget(self, city: str, env_budget_m: np.ndarray | None = None) -> np.ndarray:
+        """The budgets (sources x years [Rp]) of one city's input: its own pools, and what each envelope
+        covering it may pay there (``env_budget_m``, envelopes x years [million Rp]; default: the whole
+        envelope)."""
+        f = self.inp.funding
+        B = np.zeros((len(f.sources), len(f.years)))
+        for s, p in self.local_pool[city].items():
+            B[f.sources.index(s)] += f.pool_budget_rp[p]
+        eb = self.env_budget_m if env_budget_m is None else np.asarray(env_budget_m, float)
+        for e in self.city_envs[city]:
+            B[f.sources.index(self.env_source[e])] += eb[e] * 1e6
+        return B
+
     def city_input(self, city: str, env_budget_m: np.ndarray | None = None) -> AllocationInput:
         """The input of one city; ``env_budget_m`` (envelopes x years, million Rp) is what each envelope
         may pay there (default: the whole envelope); envelopes not covering the city are ignored."""
@@ -88,14 +101,8 @@ class NationalSplit:
             return o
 
         f = inp.funding
-        B = np.zeros((len(f.sources), len(f.years)))
-        for s, p in self.local_pool[city].items():
-            B[f.sources.index(s)] += f.pool_budget_rp[p]
-        eb = self.env_budget_m if env_budget_m is None else np.asarray(env_budget_m, float)
-        for e in self.city_envs[city]:
-            B[f.sources.index(self.env_source[e])] += eb[e] * 1e6
-        fund = Funding(list(f.sources), list(f.years), B, f.eligible, f.authorities, f.cap_rp, f.carry_over,
-                       f.labels, f.provenance, f.data_status)
+        fund = Funding(list(f.sources), list(f.years), self.city_budget(city, env_budget_m), f.eligible,
+                       f.authorities, f.cap_rp, f.carry_over, f.labels, f.provenance, f.data_status)
         values = copy.deepcopy(inp.scenario.values)
         for key in (("rules", "locked_in"), ("rules", "locked_out"), ("options", "legalised")):
             values[key[0]][key[1]] = [x for x in values[key[0]][key[1]] if x in ids]
@@ -105,6 +112,21 @@ class NationalSplit:
         sc = Scenario(values, inp.scenario.source, inp.scenario.overrides)
         return dataclasses.replace(inp, scenario=sc, locations=loc, options=_sub(inp.options), funding=fund,
                                    unaffordable=_sub(inp.unaffordable), notes=[])
+
+
+def with_budget(city_inp: AllocationInput, budget_rp: np.ndarray) -> AllocationInput:
+    """The same city input with other budgets (sources x years [Rp], :meth:`NationalSplit.city_budget`): a worker
+    holding the city's input with the whole envelopes makes the input with its shares from it, so that the input
+    travels to the cluster once."""
+    b = np.array(budget_rp, dtype=float)  # a copy: a model may change its budgets
+    f = city_inp.funding
+    if f.scoped_budget_rp is not None:
+        raise ValueError("with_budget: the input has budgets with scopes; it takes a city's input "
+                         "(NationalSplit.city_input)")
+    if b.shape != f.budget_rp.shape:
+        raise ValueError(f"with_budget: budgets of shape {b.shape}; the city input has {f.budget_rp.shape} "
+                         "(sources x years)")
+    return dataclasses.replace(city_inp, funding=dataclasses.replace(f, budget_rp=b))
 
 
 def split_by_city(inp: AllocationInput) -> NationalSplit:

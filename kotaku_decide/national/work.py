@@ -25,6 +25,7 @@ from ..allocate.highs import new_highs, pass_arrays, run
 from ..allocate.model import build_model
 from ..allocate.results import plan_from_model
 from ..allocate.solve import SolverOptions, solve_model
+from .split import with_budget
 
 __all__ = ["greedy_task", "engine_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
 
@@ -55,10 +56,16 @@ def env_columns(model, env_sources) -> list:
     return [[np.asarray(c, dtype=np.int64) for c in row] for row in cols]
 
 
-def greedy_task(city_inp, env_sources) -> dict:
+def _budgeted(city_inp, budget_rp):
+    return city_inp if budget_rp is None else with_budget(city_inp, budget_rp)
+
+
+def greedy_task(city_inp, env_sources, budget_rp=None) -> dict:
     """The greedy rule on one city (its envelopes' shares as budgets); ``works`` lists its (option row,
-    year) pairs, a start for the city engine."""
+    year) pairs, a start for the city engine. ``budget_rp``: the budgets to use instead of the input's
+    (:meth:`~.split.NationalSplit.city_budget`; so do the other tasks that take it)."""
     t0 = time.perf_counter()
+    city_inp = _budgeted(city_inp, budget_rp)
     plan, rep = greedy_plan(city_inp)
     works = [(int(o), int(y)) for o, y in zip(plan["option_row"], plan["year"])] if len(plan) else []
     return {"plan": plan, "value": float(rep.objective or 0.0), "usage": _usage(plan, env_sources, city_inp.years),
@@ -66,13 +73,14 @@ def greedy_task(city_inp, env_sources) -> dict:
 
 
 def engine_task(city_inp, env_sources, time_limit_s: float, mip_rel_gap: float, works: list, floor: float,
-                seed: int = 20160) -> dict:
+                seed: int = 20160, budget_rp=None) -> dict:
     """The city engine on the same budgets as a known plan (its ``works``, value ``floor``), started from it.
 
     Returns ``{"mip": column or None, "time": s}``; the column only when its plan is better than ``floor``
     (started from the known plan, the engine is never worse than it).
     """
     t0 = time.perf_counter()
+    city_inp = _budgeted(city_inp, budget_rp)
     _, mip = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, works=works or None)
     return {"mip": mip if mip is not None and mip["value"] > floor + 1e-9 else None, "time": time.perf_counter() - t0}
 
@@ -245,13 +253,15 @@ def _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_bre
 
 
 def mip_task(city_inp, env_sources, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, tie_break: bool = False,
-             seed: int = 20160, works: list | None = None, fallback_min_s: float = 1.0) -> dict | None:
+             seed: int = 20160, works: list | None = None, fallback_min_s: float = 1.0,
+             budget_rp=None) -> dict | None:
     """The city's own MIP (the fast engine) with its envelope shares as budgets: a plan that fits.
     ``works`` (option row, year) of a plan that fits these budgets starts the engine (never worse than it);
     with them, None when the engine found no plan in time (the caller keeps that plan).
     ``fallback_min_s``: the engine's least time for the whole MIP when its decomposition ends without a plan
     (:class:`~kotaku_decide.allocate.status.SolverOptions`)."""
     t0 = time.perf_counter()
+    city_inp = _budgeted(city_inp, budget_rp)
     rep, out = _engine_plan(city_inp, env_sources, time_limit_s, mip_rel_gap, seed, tie_break, works=works or None,
                             fallback_min_s=fallback_min_s)
     if out is None:

@@ -244,3 +244,30 @@ def test_national_options_refuse_values_out_of_range(kw):
     name = next(iter(kw))
     with pytest.raises(ValueError, match=f"NationalOptions.{name}: got"):
         NationalOptions(**kw)
+
+
+def test_a_city_input_with_other_budgets_made_from_the_whole_envelope_input(split):
+    """What a worker makes (``with_budget`` of the scattered input with the whole envelopes) is the input the
+    driver would build with the caps: same budgets, same greedy plan, same engine plan."""
+    from kotaku_decide.national.split import with_budget
+
+    rng = np.random.default_rng(5)
+    for c in split.cities[:4]:
+        env = [split.env_source[e] for e in split.city_envs[c]]
+        caps = split.env_budget_m * rng.uniform(0.05, 0.4, split.env_budget_m.shape)
+        built = split.city_input(c, caps)
+        full = split.city_input(c)
+        made = with_budget(full, split.city_budget(c, caps))
+        assert np.array_equal(made.funding.budget_rp, built.funding.budget_rp)
+        assert not np.array_equal(full.funding.budget_rp, built.funding.budget_rp)  # the caps do bind the input
+        g1, g2 = work.greedy_task(built, env), work.greedy_task(full, env, split.city_budget(c, caps))
+        assert g1["works"] == g2["works"] and g1["value"] == pytest.approx(g2["value"], abs=1e-9)
+        m1 = work.mip_task(built, env, 5.0, 1e-6)
+        m2 = work.mip_task(full, env, 5.0, 1e-6, budget_rp=split.city_budget(c, caps))
+        assert m1["value"] == pytest.approx(m2["value"], abs=1e-6)
+        assert np.allclose(m2["usage"], _plan_usage(m2["plan"], env, split.years), atol=1e-6)
+        assert np.all(m2["usage"] <= np.array([caps[e] for e in split.city_envs[c]]) + 1e-6)  # within the caps
+    with pytest.raises(ValueError, match="sources x years"):
+        with_budget(split.city_input(split.cities[0]), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="city's input"):
+        with_budget(split.inp, split.inp.funding.budget_rp)
