@@ -176,9 +176,11 @@ class CityRunner:
         """Run ``fn(*args)`` for every ``(key, tag, args)`` in ``tasks``; return ``{key: result}``.
 
         ``tag`` names the task's content (stage, city, the numbers it was given): a result kept under
-        the same tag is reused. A task that fails is retried once; then its key maps to ``None`` and
-        :attr:`failures` holds the error. ``on_result(key, result)`` is called in this process as each
-        result arrives (reused ones first), in the order they finish.
+        the same tag is reused; with ``resume=False`` nothing is reused nor kept (a task that depends on
+        state in the worker, such as the priced LPs warm from their last basis). A task that fails is
+        retried once; then its key maps to ``None`` and :attr:`failures` holds the error.
+        ``on_result(key, result)`` is called in this process as each result arrives (reused ones first),
+        in the order they finish.
         """
         out = _Results(on_result)
         todo = []
@@ -193,7 +195,7 @@ class CityRunner:
         try:
             if self.kind == "serial":
                 for key, tag, args in todo:
-                    out[key] = self._finish(key, tag, desc, _call(fn, args), lambda: _call(fn, args))
+                    out[key] = self._finish(key, tag, desc, _call(fn, args), lambda: _call(fn, args), resume)
                     bar.update(1)
             elif self.kind == "processes":
                 import concurrent.futures as cf
@@ -208,7 +210,7 @@ class CityRunner:
                             self.retried.append((desc, key))
                             futs[self._pool.submit(_call, fn, args)] = (key, tag, args, 1)
                             continue
-                        out[key] = self._finish(key, tag, desc, res, None)
+                        out[key] = self._finish(key, tag, desc, res, None, resume)
                         bar.update(1)
             else:
                 from distributed import as_completed
@@ -227,18 +229,19 @@ class CityRunner:
                         futs[nf] = (key, tag, args, 1)
                         ac.add(nf)
                         continue
-                    out[key] = self._finish(key, tag, desc, res, None)
+                    out[key] = self._finish(key, tag, desc, res, None, resume)
                     bar.update(1)
         finally:
             bar.close()
         return dict(out)
 
-    def _finish(self, key, tag, desc, res, retry):
+    def _finish(self, key, tag, desc, res, retry, keep=True):
         if res[0] != "ok" and retry is not None:  # serial: retry once here
             self.retried.append((desc, key))
             res = retry()
         if res[0] == "ok":
-            self._save(tag, res[1])
+            if keep:
+                self._save(tag, res[1])
             return res[1]
         self.failures[(desc, key)] = res[1]
         print(f"warning: {desc} {key} failed twice: {res[1].splitlines()[0]}", file=sys.stderr)

@@ -222,6 +222,12 @@ def test_failed_city_is_retried_once_then_reported_and_results_resume(tmp_path):
                    on_result=lambda k, v: seen.append((k, v)))
     assert again == {0: 0, 1: 2, 2: 4} and r2.reused == 3 and not r2.failures
     assert sorted(seen) == [(0, 0), (1, 2), (2, 4)]
+    # a stage run without resuming (state in the worker) neither reuses nor keeps results
+    files = sorted(state.iterdir())
+    fresh = r2.map(_flaky, [(k, f"u|{k}", (k, str(tmp_path / f"m{k}"))) for k in range(3)], desc="no resume",
+                   resume=False)
+    assert fresh == {0: 0, 1: 2, 2: 4} and sorted(state.iterdir()) == files
+    assert r2.map(_flaky, [(0, "t|0", (5, str(tmp_path / "m0")))], resume=False) == {0: 10}  # computed, not reused
 
 
 def _free_port() -> int:
