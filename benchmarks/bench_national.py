@@ -98,6 +98,8 @@ _SOLVER_FLAGS = [
     ("--int-rounds", "int_rounds", int, "integer price rounds"),
     ("--quick-priced-time", "quick_priced_time_s", float, "quick priced MIPs' time limit [s]"),
     ("--master-every", "master_every_s", float, "restricted masters during the rounds every [s]"),
+    ("--mix-steps", "mix_price_steps", "floats",
+     "nearby price steps for the mixing cities, e.g. --mix-steps=-0.05,0.05; --mix-steps= is off"),
 ]
 
 
@@ -109,6 +111,8 @@ def _options(a) -> dict:
         v = getattr(a, field_)
         if v is not None:
             kw[field_] = (v == "on") if typ == "on/off" else v
+            if typ == "floats":
+                kw[field_] = tuple(float(x) for x in v.split(",") if x.strip())
     return kw
 
 
@@ -131,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     for flag, field_, typ, text in _SOLVER_FLAGS:
         if typ == "on/off":
             ap.add_argument(flag, dest=field_, choices=["on", "off"], default=None, help=text)
+        elif typ == "floats":
+            ap.add_argument(flag, dest=field_, type=str, default=None, help=text)
         else:
             ap.add_argument(flag, dest=field_, type=typ, default=None, help=text)
     return ap

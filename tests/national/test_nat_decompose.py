@@ -154,7 +154,9 @@ def test_without_city_mips_the_priced_columns_still_give_a_valid_plan_and_bound(
     i_mix = next(i for i, s in enumerate(stages) if s.startswith("cities mixing columns in the integer master LP"))
     i_priced = next(i for i, s in enumerate(stages) if s.startswith("priced city MIPs at the best prices for"))
     i_quick = stages.index("top-up (quick) of the money left unused")
-    assert i_mix < i_priced < stages.index("restricted master MIP (price-round columns)") < i_quick
+    i_near = next(i for i, s in enumerate(stages) if s.startswith("nearby prices for the "))
+    i_int = max(i for i, s in enumerate(stages) if s.startswith("integer price round"))
+    assert i_int < i_near < i_mix < i_priced < stages.index("restricted master MIP (price-round columns)") < i_quick
     assert res.timeline[i_priced]["bound"] <= res.timeline[i_priced - 1]["bound"] + 1e-9
     after = [e["value"] for e in res.timeline[i_mix:]]
     assert after[:-1] == sorted(after[:-1])  # (the last mark is the re-scored final plan)
