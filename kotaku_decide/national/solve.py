@@ -111,7 +111,9 @@ class NationalOptions:
         integer columns at most once per this many seconds, with this time limit [s] (gap 0.1 %)
     master_time_s : time limit of the restricted master after the price rounds [s] (gap 0.01 %; the final
         master: at least 30 s, gap 0.001 %); every master starts from the best plan so far (measured on 1,862
-        integer columns of the 11,000-location benchmark: 136,066 at 1 s, 136,227.5 at 3 s, 136,228.1 at 6 s)
+        integer columns of the 11,000-location benchmark: 136,066 at 1 s, 136,227.5 at 3 s, 136,228.1 at 6 s;
+        on 2,171 columns of a later run, with the nearby-price columns: 136,574 at 2 s, 136,583 at 3 s,
+        136,634 at 5 s and at 8 s, from the best plan so far or from greedy's)
     split_time_s : after the integer rounds, the cities the master LP over the integer columns mixes solve
         their MIP at that mix of envelope money within this time limit [s] (0 = off, the default: measured on
         the 11,000-location benchmark, no column fits a mix for most of those cities, so they start from no
@@ -163,7 +165,7 @@ class NationalOptions:
     int_rounds: int = 3
     master_every_s: float = 10.0
     master_round_time_s: float = 2.0
-    master_time_s: float = 3.0
+    master_time_s: float = 5.0
     split_time_s: float = 0.0
     quick_top_up_time_s: float = 0.3
     quick_top_up_cities: int = 0
