@@ -522,6 +522,13 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         cur = {"pick": {c: len(cols[c]) - 1 for c in cities}, "master_t": -np.inf}
         cur["value"] = sum(cols[c][cur["pick"][c]]["value"] for c in cities)
 
+        def engine_args(c, caps, time_limit, works, fallback_min_s, tie_break=False) -> tuple:
+            """Arguments of :func:`.work.mip_task` for city ``c``: the city engine with its envelopes capped at
+            ``caps`` (envelopes x years, million Rp), started from ``works`` (None: from no plan); the worker makes
+            the capped input from the scattered one."""
+            return (inputs[c], env_src[c], time_limit, opts.city_gap, tie_break, 20160, works, fallback_min_s,
+                    split.city_budget(c, caps))
+
         def add_int(c, r, stage, mu_c=None) -> bool:
             ic = (r or {}).get("int")
             if ic is None or (mu_c is not None and ic["phi"] - mu_c <= 1e-7 * (1 + abs(ic["phi"]))):
@@ -579,8 +586,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                     new_pick[c] = start
                 works = _works(cols[c][start]) if start is not None else []
                 tasks.append((c, f"split|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
-                              (inputs[c], env_src[c], time_limit, opts.city_gap, False, 20160, works,
-                               _fallback(time_limit), split.city_budget(c, caps))))
+                              engine_args(c, caps, time_limit, works, _fallback(time_limit))))
             res = runner.map(mip_task, tasks, desc="cities mixing columns") if tasks else {}
             for c in mixed:
                 r = res.get(c)
@@ -791,8 +797,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 caps = _own(split, c, cols[c][pick[c]]["usage"] + extra)
                 works = _works(cols[c][pick[c]])
                 tasks.append((c, f"handout|{c}|{time_limit}|{_digest(caps)}|{_digest(np.asarray(works).ravel())}",
-                              (inputs[c], env_src[c], time_limit, opts.city_gap, False, 20160, works,
-                               _fallback(time_limit), split.city_budget(c, caps))))
+                              engine_args(c, caps, time_limit, works, _fallback(time_limit))))
             res = runner.map(mip_task, tasks, desc=f"hand-out {h_round}")
             gains = sorted(((res[c]["value"] - cols[c][pick[c]]["value"], c) for c in cand if res[c] is not None),
                            reverse=True)
@@ -837,8 +842,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                 works = _works(cols[c][pick[c]])
                 tasks.append((c, f"topup|{c}|{time_limit}|{tie_break}|{_digest(caps)}|"
                                  f"{_digest(np.asarray(works).ravel())}",
-                              (inputs[c], env_src[c], time_limit, opts.city_gap, tie_break, 20160, works,
-                               _fallback(time_limit), split.city_budget(c, caps))))
+                              engine_args(c, caps, time_limit, works, _fallback(time_limit), tie_break)))
             return runner.map(mip_task, tasks, desc=desc) if tasks else {}
 
         t1 = time.perf_counter()
@@ -864,8 +868,7 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         tasks = []
         for c in (cities if opts.city_mips else []):
             caps = np.maximum(lp_share[c], 0.0) * (1 - 1e-9)
-            tasks.append((c, f"mip|{c}|{_digest(caps)}", (inputs[c], env_src[c], opts.city_time_limit_s, opts.city_gap,
-                                                          False, 20160, None, 1.0, split.city_budget(c, caps))))
+            tasks.append((c, f"mip|{c}|{_digest(caps)}", engine_args(c, caps, opts.city_time_limit_s, None, 1.0)))
         res = runner.map(mip_task, tasks, desc="city MIPs") if tasks else {}
         for c in cities:
             if res.get(c) is not None:
