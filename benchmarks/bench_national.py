@@ -103,6 +103,14 @@ _SOLVER_FLAGS = [
 ]
 
 
+def _floats(text: str) -> tuple:
+    """A comma-separated list of numbers (argparse type; an empty text is the empty tuple)."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, e.g. -0.05,0.05; got {text!r}")
+
+
 def _options(a) -> dict:
     """NationalOptions fields from the parsed flags."""
     kw = dict(city_time_limit_s=a.city_time_limit, mip_bound_time_s=a.mip_bound_time,
@@ -111,8 +119,6 @@ def _options(a) -> dict:
         v = getattr(a, field_)
         if v is not None:
             kw[field_] = (v == "on") if typ == "on/off" else v
-            if typ == "floats":
-                kw[field_] = tuple(float(x) for x in v.split(",") if x.strip())
     return kw
 
 
@@ -136,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         if typ == "on/off":
             ap.add_argument(flag, dest=field_, choices=["on", "off"], default=None, help=text)
         elif typ == "floats":
-            ap.add_argument(flag, dest=field_, type=str, default=None, help=text)
+            ap.add_argument(flag, dest=field_, type=_floats, default=None, help=text)
         else:
             ap.add_argument(flag, dest=field_, type=typ, default=None, help=text)
     return ap

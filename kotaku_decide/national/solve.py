@@ -182,9 +182,13 @@ class NationalOptions:
         if not 0.0 <= float(self.smoothing) <= 1.0:
             raise ValueError(f"NationalOptions.smoothing: got {self.smoothing!r}; expected a share from 0 (the master "
                              "LP's prices) to 1 (the best bound's prices)")
-        if any(not float(x) > -1.0 for x in self.mix_price_steps):
-            raise ValueError(f"NationalOptions.mix_price_steps: got {self.mix_price_steps!r}; expected steps above -1 "
-                             "(the prices are scaled by 1 + step)")
+        try:
+            steps = [float(x) for x in self.mix_price_steps]
+        except (TypeError, ValueError):
+            steps = [np.nan]
+        if not all(x > -1.0 for x in steps):  # (NaN fails too)
+            raise ValueError(f"NationalOptions.mix_price_steps: got {self.mix_price_steps!r}; expected a sequence of "
+                             "numbers above -1 (the prices are scaled by 1 + step)")
         for name in ("quick_priced_cities", "quick_top_up_cities", "handout_cities", "int_rounds"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"NationalOptions.{name}: got {getattr(self, name)!r}; expected 0 or more")
