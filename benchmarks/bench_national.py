@@ -98,6 +98,9 @@ _SOLVER_FLAGS = [
     ("--int-rounds", "int_rounds", int, "integer price rounds"),
     ("--quick-priced-time", "quick_priced_time_s", float, "quick priced MIPs' time limit [s]"),
     ("--master-every", "master_every_s", float, "restricted masters during the rounds every [s]"),
+    ("--residual-priced-time", "residual_priced_time_s", float, "priced MIPs for the cities with most gap left [s]"),
+    ("--residual-priced-cities", "residual_priced_cities", int, "how many cities get them (0 = off)"),
+    ("--crossover-time", "crossover_time_s", float, "crossover of the mixed plans [s]; 0 = off"),
     ("--mix-steps", "mix_price_steps", "floats",
      "nearby price steps for the mixing cities, e.g. --mix-steps=-0.05,0.05; --mix-steps= is off"),
 ]

@@ -20,11 +20,16 @@ pool per year). Steps (each city step runs on the executor, :mod:`.executor`):
    for the cities that master LP mixes, integer plans near their LPs at nearby prices (plans between
    the ones it mixes, so the restricted master, which must pick one, can pick one close to the mix).
 4. **Quick priced city MIPs** at the best prices for the cities with the largest integrality gap per
-   location there: integer columns, and a partial MIP-Lagrangian bound at once; the master again, over
-   every column. (Optional: the
-   cities the integer master LP mixes solve their own MIP at that mix of envelope money.)
+   location there: integer columns, and a partial MIP-Lagrangian bound at once. Then a **crossover**
+   for the cities the master LP over the integer columns mixes: each solves its MIP within that mix of
+   envelope money, keeping the works common to the plans it mixes and leaving out those in none of
+   them, so that the restricted master can take a plan that fits the mix for every such city at once;
+   the master again, over every column. (Optional: the mixing cities solve their own MIP at the mix,
+   with the city engine, from no neighbourhood.)
 5. **A quick top-up**: the envelope money left unused is split over the cities with most to gain by
    what each plan spends below its LP share; each re-solves from its plan with its part.
+   Then longer priced MIPs at the best prices for the few cities with the largest gap left between
+   their bound and their best integer column (a lower bound, and columns for the masters after).
 6. **City MIPs** with the LP's split of each envelope as caps, **priced city MIPs** at the best
    prices (the MIP-Lagrangian bound and more columns), the master again.
 7. **Hand-out** of envelope money left unused: cities with the most to gain are offered it and
@@ -68,7 +73,7 @@ from ..allocate.inputs import AllocationInput
 from ..allocate.results import evaluate_plan, works_from_plan
 from .executor import CityRunner
 from .split import NationalSplit, split_by_city
-from .work import engine_task, greedy_task, lp_task, mip_bound_task, mip_task
+from .work import crossover_task, engine_task, greedy_task, lp_task, mip_bound_task, mip_task
 
 __all__ = ["NationalOptions", "NationalResult", "solve_national"]
 
@@ -106,7 +111,9 @@ class NationalOptions:
     rins_from_gap : the integer columns start with the first round whose master LP is within this
         fraction of the best bound (the rounds before it only price: their prices are far off)
     int_rounds : after the price rounds, rounds priced by the master LP over the integer columns only
-        (each city adds the integer plan near its LP solution at those prices when it improves that master)
+        (each city adds the integer plan near its LP solution at those prices when it improves that master;
+        2 since the crossover: a third round took 11-12 s on the 11,000-location benchmark for no better plan
+        at 3 minutes)
     master_every_s, master_round_time_s : during the price rounds, the restricted master MIP over the
         integer columns at most once per this many seconds, with this time limit [s] (gap 0.1 %)
     master_time_s : time limit of the restricted master after the price rounds [s] (gap 0.01 %; the final
@@ -128,6 +135,16 @@ class NationalOptions:
         at one set of prices of the 11,000-location benchmark, in about 34 s of solving: 0.25 s for the 121
         cities first by that rule took 172 hectare-years off the bound, 0.5 s for 68 of them 168, 0.5 s for the
         smallest 90 cities 130, for 70 cities at random 72 (0.25 s for all 270 cities: 192 in 80 s)
+    crossover_time_s : the crossover of step 4: HiGHS's time limit [s] for each mixing city's MIP in the
+        neighbourhood of the plans it mixes (0 = off). Measured on the 11,000-location benchmark: 72-77 cities mix,
+        70-75 get a plan, 5 s for the step; the restricted master after it 136,692-136,850 against 136,456-136,670
+        without
+    residual_priced_time_s, residual_priced_cities : after the quick top-up, priced MIPs at the best prices within
+        this time limit [s] for this many cities, those with the largest gap left between their bound (priced LP
+        value, or a quick priced MIP's dual bound) and their best integer column there (0 = off); a city solved
+        here at least as long as ``mip_bound_time_s`` keeps this result in step 6. Measured at one set of prices
+        of the 11,000-location benchmark: 2 s for the 6 cities first by that rule take 49 hectare-years off the
+        bound in 12 s of solving (10 cities: 57 in 21 s; the quick stage, 120 cities at 0.25 s: 160 in 35 s)
     mix_price_steps : after the integer rounds, each city the master LP over the integer columns mixes prices its LP
         at the master's prices scaled by (1 + step) for each step and adds the integer plan near it (works-only
         neighbourhood): plans between the ones the LP mixes, for the restricted master (() = off; measured on the
@@ -162,7 +179,7 @@ class NationalOptions:
     handout_rounds: int = 3
     rins_time_s: float = 0.3
     rins_from_gap: float = 0.05
-    int_rounds: int = 3
+    int_rounds: int = 2
     master_every_s: float = 10.0
     master_round_time_s: float = 2.0
     master_time_s: float = 5.0
@@ -172,6 +189,9 @@ class NationalOptions:
     mix_price_steps: tuple = (-0.05, 0.05)
     quick_priced_time_s: float = 0.25
     quick_priced_cities: int = 120
+    residual_priced_time_s: float = 2.0
+    crossover_time_s: float = 0.3
+    residual_priced_cities: int = 6
     handout_cities: int = 0
     top_up: bool = True
     time_limit_s: float = 900.0
@@ -189,7 +209,8 @@ class NationalOptions:
         if not all(x > -1.0 for x in steps):  # (NaN fails too)
             raise ValueError(f"NationalOptions.mix_price_steps: got {self.mix_price_steps!r}; expected a sequence of "
                              "numbers above -1 (the prices are scaled by 1 + step)")
-        for name in ("quick_priced_cities", "quick_top_up_cities", "handout_cities", "int_rounds"):
+        for name in ("quick_priced_cities", "quick_top_up_cities", "handout_cities", "int_rounds",
+                     "residual_priced_cities"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"NationalOptions.{name}: got {getattr(self, name)!r}; expected 0 or more")
 
@@ -637,6 +658,37 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
                  f"columns; master LP over integer plans {v0:,.2f} -> {v1:,.2f})", max(best_value, cur["value"]),
                  best_lp)
 
+        def crossover_columns(time_limit):
+            """The master LP over the integer columns takes one column for most cities and mixes two or more for the
+            rest; the mix's envelope money adds up within the rows with the other cities' columns. Each mixing city
+            solves its MIP within that money, in the neighbourhood of the plans it mixes (:func:`.work.crossover_task`):
+            a plan that fits the mix, for the restricted master (which can then take every such city's plan at once,
+            where before it had to pick one of the mixed plans)."""
+            v0, _l, _m, w_i = _master_lp(cols, rows, cities)
+            mixed, tasks = [], []
+            for c in cities:
+                ws = [(k, w) for (cc, k), w in w_i.items() if cc == c and w > 1e-9]
+                if max(w for _k, w in ws) >= 1 - 1e-7:
+                    continue
+                mixed.append(c)
+                caps = _own(split, c, sum(w * cols[c][k]["usage"] for k, w in ws)) * (1 - 1e-9)
+                works = [_works(cols[c][k]) for k, _w in ws]
+                tasks.append((c, f"crossover|{c}|{time_limit}|{_digest(caps)}|"
+                                 f"{_digest(np.asarray(sorted(set().union(*map(set, works)))).ravel())}",
+                              (inputs[c], env_src[c], works, time_limit, split.city_budget(c, caps))))
+            res = runner.map(crossover_task, tasks, desc="crossover of the mixed plans") if tasks else {}
+            n_new = 0
+            for c in mixed:
+                r = res.get(c)
+                if r is not None and r.get("plan") is not None:
+                    col = _column(split, c, r, "crossover of the plans the integer master LP mixes", status=False)
+                    cols[c].append(col)
+                    lp_cols[c].append(dict(col, plan=None))
+                    n_new += 1
+            v1 = _master_lp(cols, rows, cities)[0] if n_new else v0
+            mark(f"crossover for the {len(mixed)} cities the integer master LP mixes ({n_new} new integer columns; "
+                 f"master LP over integer plans {v0:,.2f} -> {v1:,.2f})", max(best_value, cur["value"]), bound_now())
+
         def gain(c) -> float:
             """What the master LP gives city ``c`` beyond the plan picked for it (set once the rounds end)."""
             return lp_city_value[c] - cols[c][cur["pick"][c]]["value"]
@@ -655,41 +707,66 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             return min(best_lp, sum(min(best_phi[c], mip_b.get(c, np.inf)) for c in cities)
                        + float(best_lam @ rows.rhs))
 
-        def integrality_gap(price) -> dict:
-            """Per city, its priced LP value at the best prices less the best priced value of its integer columns
-            there: what its priced MIP's dual bound can take off the bound at most (0: nothing to gain)."""
+        def best_priced_column(price) -> dict:
+            """Per city, the best priced value at ``price`` of its integer columns (-inf: none)."""
             out = {}
             for c in cities:
                 known = [col["value"] - float((price * col["usage"]).sum()) for col in cols[c]
                          if col.get("plan") is not None]
-                out[c] = max(best_phi[c] - max(known), 0.0) if known else np.inf
+                out[c] = max(known) if known else -np.inf
             return out
 
-        def quick_priced(time_limit, n_cities):
-            """Priced MIPs at the best prices (HiGHS, whole city, ``time_limit``) for the cities whose bound may
-            fall most per second of solving: the largest integrality gap (:func:`integrality_gap`) per location
-            (a small city's MIP is proven within a fraction of a second, a large one's bound moves little in that
-            time). Their incumbents are columns, their dual bounds lower the bound (the other cities keep their
-            priced LP values, so it stays valid)."""
+        def integrality_gap(price) -> dict:
+            """Per city, its priced LP value at the best prices less the best priced value of its integer columns
+            there: what its priced MIP's dual bound can take off the bound at most (0: nothing to gain)."""
+            best = best_priced_column(price)
+            return {c: max(best_phi[c] - best[c], 0.0) for c in cities}
+
+        priced_done = {}  # city -> (time limit, result) of a priced MIP at best_lam (reused by step 6)
+
+        def priced_mips(time_limit, chosen, label):
+            """Priced MIPs at the best prices (HiGHS, whole city, ``time_limit``) for the ``chosen`` cities: their
+            incumbents are columns, their dual bounds lower the bound (the other cities keep their priced LP
+            values in it, so it stays valid)."""
             price = rows.price(best_lam)
-            ig = integrality_gap(price)
-            size = {c: max(len(split.loc_of_city[c]), 1) for c in cities}
-            chosen = sorted((c for c in cities if ig[c] > 1e-9 * (1 + abs(best_phi[c]))),
-                            key=lambda c: (-ig[c] / size[c], c))[:n_cities]
             tasks = [(c, f"quickpriced|{c}|{time_limit}|{_digest(_city_prices(split, c, price))}",
                       (inputs[c], env_src[c], _city_prices(split, c, price), time_limit)) for c in chosen]
-            res = runner.map(mip_bound_task, tasks, desc="priced city MIPs (quick)")
+            res = runner.map(mip_bound_task, tasks, desc=f"priced city MIPs ({label})")
             n_new = 0
             for c in chosen:
                 r = res.get(c)
                 if r is None:
                     continue
                 mip_b[c] = min(mip_b.get(c, np.inf), r["bound"])
+                if c not in priced_done or time_limit >= priced_done[c][0]:
+                    priced_done[c] = (time_limit, r)
                 if r.get("plan") is not None:
-                    cols[c].append(_column(split, c, r, "priced city MIP (quick)"))
+                    cols[c].append(_column(split, c, r, f"priced city MIP ({label})"))
                     n_new += 1
-            mark(f"priced city MIPs at the best prices for {len(chosen)} cities ({n_new} plans; MIP-Lagrangian "
-                 "bound where known)", max(best_value, cur["value"]), bound_now())
+            mark(f"priced city MIPs at the best prices for {len(chosen)} cities, {label} ({n_new} plans; "
+                 "MIP-Lagrangian bound where known)", max(best_value, cur["value"]), bound_now())
+
+        def quick_priced(time_limit, n_cities):
+            """Priced MIPs at the best prices for the cities whose bound may fall most per second of solving: the
+            largest integrality gap (:func:`integrality_gap`) per location (a small city's MIP is proven within a
+            fraction of a second, a large one's bound moves little in that time)."""
+            ig = integrality_gap(rows.price(best_lam))
+            size = {c: max(len(split.loc_of_city[c]), 1) for c in cities}
+            chosen = sorted((c for c in cities if ig[c] > 1e-9 * (1 + abs(best_phi[c]))),
+                            key=lambda c: (-ig[c] / size[c], c))[:n_cities]
+            priced_mips(time_limit, chosen, "quick")
+
+        def residual_priced(time_limit, n_cities):
+            """Priced MIPs at the best prices, ``time_limit`` each, for the ``n_cities`` cities with the largest
+            gap left between their bound (priced LP, or the dual bound of a quick priced MIP) and their best
+            integer column there (:func:`_remaining_order`): the cities a short MIP did not settle."""
+            best = best_priced_column(rows.price(best_lam))
+            bound_c = {c: min(best_phi[c], mip_b.get(c, np.inf)) for c in cities}
+            done = {c for c, (t, _r) in priced_done.items() if t >= time_limit}
+            chosen = _remaining_order([c for c in cities if c not in done], bound_c, best)[:n_cities]
+            if chosen:
+                priced_mips(time_limit, chosen, "largest gap left")
+                master("restricted master MIP (largest-gap columns)", opts.master_time_s, 1e-4, bound_now())
 
         lam0 = None
         if opts.warm_start:
@@ -781,6 +858,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             times["split_repair_s"] = time.perf_counter() - t1
             if opts.quick_priced_time_s > 0:
                 quick_priced(opts.quick_priced_time_s, opts.quick_priced_cities or n_offer)
+            if opts.crossover_time_s > 0:
+                crossover_columns(opts.crossover_time_s)
             master("restricted master MIP (price-round columns)", opts.master_time_s, 1e-4, bound_now())
             best_value = max(best_value, cur["value"])
         else:
@@ -867,6 +946,10 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             best_value = max(best_value, cur["value"])
             mark("top-up (quick) of the money left unused", best_value, bound_now())
         times["quick_top_up_s"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        if rins and opts.residual_priced_time_s > 0 and opts.residual_priced_cities > 0:
+            residual_priced(opts.residual_priced_time_s, opts.residual_priced_cities)
+        times["residual_priced_s"] = time.perf_counter() - t1
         # ---- 3. city MIPs at the LP's split ----------------------------------------------------
         t1 = time.perf_counter()
         tasks = []
@@ -887,10 +970,13 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
         if opts.mip_bound:
             t1 = time.perf_counter()
             price = rows.price(best_lam)
+            # a city whose priced MIP at these prices already ran at least this long keeps that result
+            reuse = {c: r for c, (t, r) in priced_done.items() if t >= opts.mip_bound_time_s}
             tasks = [(c, f"mipbound|{c}|{opts.mip_bound_time_s}|{_digest(_city_prices(split, c, price))}",
                       (inputs[c], env_src[c], _city_prices(split, c, price), opts.mip_bound_time_s))
-                     for c in cities]
+                     for c in cities if c not in reuse]
             res_b = runner.map(mip_bound_task, tasks, desc="priced city MIPs")
+            res_b.update({c: dict(r, plan=None) for c, r in reuse.items()})  # (their columns are in already)
             lp_at = runner.map(lp_task, [(c, f"lpat|{token}|{c}", (token, c, inputs[c], env_src[c],
                                                                     _city_prices(split, c, price))) for c in cities],
                                desc="LP at best prices", resume=False)
@@ -1009,6 +1095,14 @@ def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: d
                             np.divide(part[c][e], tot_part[e], out=np.zeros(Y), where=tot_part[e] > 0))
         out[c] = f
     return out
+
+
+def _remaining_order(cands, bound: dict, best: dict) -> list:
+    """``cands`` by the gap left between each city's bound at the best prices (``bound``: its priced LP value or
+    the dual bound of its priced MIP) and the best priced value of its integer columns (``best``), largest
+    first; cities with no gap left dropped; ties by name."""
+    gap = {c: bound[c] - best[c] for c in cands}
+    return sorted((c for c in cands if gap[c] > 1e-9 * (1 + abs(bound[c]))), key=lambda c: (-gap[c], c))
 
 
 def _own(split: NationalSplit, c: str, full: np.ndarray) -> np.ndarray:

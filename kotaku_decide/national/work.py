@@ -27,7 +27,7 @@ from ..allocate.results import plan_from_model
 from ..allocate.solve import SolverOptions, solve_model
 from .split import with_budget
 
-__all__ = ["greedy_task", "engine_task", "lp_task", "mip_task", "mip_bound_task", "env_columns"]
+__all__ = ["greedy_task", "engine_task", "lp_task", "mip_task", "mip_bound_task", "crossover_task", "env_columns"]
 
 _LP_CACHE: dict = {}
 _LP_CACHE_MAX = 400
@@ -298,3 +298,41 @@ def mip_bound_task(city_inp, env_sources, price: np.ndarray, time_limit_s: float
         out.update(plan=plan, value=float(model.col_cost @ model.values),
                    usage=_usage(plan, env_sources, city_inp.years))
     return out
+
+
+def crossover_task(city_inp, env_sources, plans_works: list, time_limit_s: float = 0.3, budget_rp=None) -> dict | None:
+    """The city's MIP (its own objective) in the neighbourhood of several of its plans, within budgets.
+
+    ``plans_works``: the (option row, year) works of two or more plans of the city (the integer columns a master
+    LP mixes); ``budget_rp``: the budgets to keep (the envelopes capped at the mix's money). A work in every plan
+    is kept, a work in none is left out, the works in some of them are free (with the money, the clearings and
+    the starts): a crossover of the plans, solved by HiGHS within ``time_limit_s``. Returns the plan as a column
+    (plan table, value, usage) or None (no plan in that neighbourhood within the limit)."""
+    city_inp = _budgeted(city_inp, budget_rp)
+    model = build_model(city_inp)
+    years = list(model.inp.years)
+    sets = [{(int(o), years.index(int(y))) for o, y in w} for w in plans_works]
+    if not sets:
+        return None
+    union, common = set().union(*sets), set.intersection(*sets)
+    lb, ub = model.col_lb.copy(), model.col_ub.copy()
+    xs = np.asarray(model.xcol)
+    off = np.ones(xs.shape, bool)
+    for o, y in union:
+        off[o, y] = False
+    ub[xs[off]] = 0.0
+    for o, y in common:
+        lb[xs[o, y]] = 1.0
+    h = new_highs(threads=1, time_limit=time_limit_s, mip_rel_gap=1e-4)
+    pass_arrays(h, model.col_cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer, maximize=True)
+    r = run(h, mip=True)
+    if r.values is None:
+        return None
+    v = np.asarray(r.values, float)
+    act = model.A @ v  # the plan must hold every row of the city's model within these budgets
+    tol = 1e-6 * (1.0 + np.abs(act))
+    if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
+        return None
+    model.values = v
+    plan = plan_from_model(model)
+    return {"plan": plan, "value": float(model.col_cost @ v), "usage": _usage(plan, env_sources, city_inp.years)}

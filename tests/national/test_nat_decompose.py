@@ -10,6 +10,7 @@ worker started here as separate programs.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -156,13 +157,37 @@ def test_without_city_mips_the_priced_columns_still_give_a_valid_plan_and_bound(
     i_quick = stages.index("top-up (quick) of the money left unused")
     i_near = next(i for i, s in enumerate(stages) if s.startswith("nearby prices for the "))
     i_int = max(i for i, s in enumerate(stages) if s.startswith("integer price round"))
-    assert i_int < i_near < i_mix < i_priced < stages.index("restricted master MIP (price-round columns)") < i_quick
+    i_cross = next(i for i, s in enumerate(stages) if s.startswith("crossover for the "))
+    assert i_int < i_near < i_mix < i_priced < i_cross < stages.index("restricted master MIP (price-round columns)") \
+        < i_quick
     assert res.timeline[i_priced]["bound"] <= res.timeline[i_priced - 1]["bound"] + 1e-9
     after = [e["value"] for e in res.timeline[i_mix:]]
     assert after[:-1] == sorted(after[:-1])  # (the last mark is the re-scored final plan)
     assert res.timeline[-1]["value"] >= after[-2] - 1e-6
     # no plan from the city MIPs at the LP's split ("city MIP"; those at the greedy shares are another stage)
     assert not res.cities["plan_from"].str.match(r"city MIP($| \+)").any()
+
+
+@pytest.mark.slow
+def test_priced_mips_for_the_cities_with_most_gap_left_come_after_the_quick_top_up_and_keep_the_bound_valid(
+        mini, mini_optimum):
+    # one city gets a quick priced MIP, so the others keep a gap between their priced LP and their best column;
+    # the longer priced MIPs run as long as step 6's, so step 6 keeps their results
+    res = solve_national(mini, NationalOptions(kind="serial", progress=False, city_mips=False, city_time_limit_s=20,
+                                               mip_bound_time_s=5, top_up=False, quick_priced_cities=1,
+                                               residual_priced_time_s=5, residual_priced_cities=4))
+    assert res.checks == []
+    opt = mini_optimum.objective
+    tol = 1e-6 * opt + 1e-6
+    assert res.greedy_value - 1e-6 <= res.value <= opt + tol
+    assert all(e["bound"] is None or e["bound"] >= opt - tol for e in res.timeline)
+    assert res.bound >= opt - tol and res.bound_mip >= opt - tol
+    stages = [e["stage"] for e in res.timeline]
+    i_quick = stages.index("top-up (quick) of the money left unused")
+    assert re.match(r"priced city MIPs at the best prices for [1-4] cities, largest gap left", stages[i_quick + 1])
+    assert res.timeline[i_quick + 1]["bound"] <= res.timeline[i_quick]["bound"] + 1e-9
+    assert res.timeline[i_quick + 1]["value"] == res.timeline[i_quick]["value"]
+    assert "residual_priced_s" in res.times
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from kotaku_decide.allocate.checker import check_plan
 from kotaku_decide.allocate.results import evaluate_plan, works_from_plan
 from kotaku_decide.data.scenario import load_scenario
 from kotaku_decide.national import work
-from kotaku_decide.national.split import split_by_city
+from kotaku_decide.national.split import split_by_city, with_budget
 from kotaku_decide.national.synthetic import make_mini
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -238,7 +238,7 @@ def test_capped_lp_matches_a_city_input_built_with_the_caps(split, carry):
 
 @pytest.mark.parametrize("kw", [{"smoothing": 1.5}, {"smoothing": -0.1}, {"quick_priced_cities": -1},
                                 {"mix_price_steps": (0.05, -1.0)}, {"mix_price_steps": ("a",)},
-                                {"quick_top_up_cities": -3}])
+                                {"quick_top_up_cities": -3}, {"residual_priced_cities": -1}])
 def test_national_options_refuse_values_out_of_range(kw):
     from kotaku_decide.national.solve import NationalOptions
 
@@ -272,3 +272,50 @@ def test_a_city_input_with_other_budgets_made_from_the_whole_envelope_input(spli
         with_budget(split.city_input(split.cities[0]), np.zeros((1, 1)))
     with pytest.raises(ValueError, match="city's input"):
         with_budget(split.inp, split.inp.funding.budget_rp)
+
+
+def test_remaining_order_puts_the_largest_gap_left_first_and_drops_settled_cities():
+    from kotaku_decide.national.solve import _remaining_order
+
+    bound = {"a": 10.0, "b": 5.0, "c": 7.0, "d": 3.0, "e": 4.0}
+    best = {"a": 9.0, "b": -np.inf, "c": 7.0, "d": 1.0, "e": 3.0}  # b: no integer column yet; c: settled
+    # gaps left: a 1, b inf, c 0, d 2, e 1 (a tie with a: by name)
+    assert _remaining_order(["e", "d", "c", "b", "a"], bound, best) == ["b", "d", "a", "e"]
+    assert _remaining_order(["c"], bound, best) == []
+
+
+def test_a_crossover_of_two_plans_keeps_their_common_works_fits_the_mix_and_beats_both_within_the_envelopes(split):
+    seen = 0
+    for c in split.cities:
+        ci = split.city_input(c)
+        env = [split.env_source[e] for e in split.city_envs[c]]
+        Y = len(split.years)
+        # two plans of the city: its integer columns near the priced LP with envelope money free and dear
+        cols = [work.lp_task(f"cross{level}", c, ci, env, np.full((len(env), Y), level), 0.5)["int"]
+                for level in (0.0, 0.1)]
+        if any(col is None for col in cols):
+            continue
+        wa, wb = [sorted(set(zip(col["plan"]["option_row"].astype(int), col["plan"]["year"].astype(int))))
+                  for col in cols]
+        if wa == wb:
+            continue
+        # the envelopes capped at the half-and-half mix of the two plans' money (the city's own pools as they are)
+        mix = 0.5 * (cols[0]["usage"] + cols[1]["usage"])
+        env_caps = np.zeros(split.env_budget_m.shape)
+        for k, e in enumerate(split.city_envs[c]):
+            env_caps[e] = mix[k]
+        budget = split.city_budget(c, env_caps)
+        out = work.crossover_task(ci, env, [wa, wb], 20.0, budget)
+        assert out is not None, c  # (the common works alone fit the mix)
+        capped = with_budget(ci, budget)
+        plan = out["plan"]
+        assert check_plan(capped, plan.drop(columns=["option_row"])) == []
+        assert out["value"] == pytest.approx(evaluate_plan(capped, works_from_plan(plan))["hectare_years"], abs=1e-6)
+        assert np.all(out["usage"] <= mix + 1e-6) and np.allclose(out["usage"], _plan_usage(plan, env, split.years))
+        works = set(zip(plan["option_row"].astype(int), plan["year"].astype(int)))
+        assert set(wa) & set(wb) <= works <= set(wa) | set(wb)
+        # within the whole envelopes both plans are in the neighbourhood: the crossover is at least as good as either
+        whole = work.crossover_task(ci, env, [wa, wb], 20.0)
+        assert whole["value"] >= max(col["value"] for col in cols) - 1e-6
+        seen += 1
+    assert seen >= 2
