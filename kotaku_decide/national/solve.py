@@ -136,9 +136,9 @@ class NationalOptions:
         cities first by that rule took 172 hectare-years off the bound, 0.5 s for 68 of them 168, 0.5 s for the
         smallest 90 cities 130, for 70 cities at random 72 (0.25 s for all 270 cities: 192 in 80 s)
     crossover_time_s : the crossover of step 4: HiGHS's time limit [s] for each mixing city's MIP in the
-        neighbourhood of the plans it mixes (0 = off). Measured on the 11,000-location benchmark: 72-77 cities mix,
-        70-75 get a plan, 5 s for the step; the restricted master after it 136,692-136,850 against 136,456-136,670
-        without
+        neighbourhood of the plans it mixes (0 = off). Measured on the 11,000-location benchmark: 67-78 cities mix,
+        67-75 get a plan, 4-8 s for the step; the restricted master after it 136,692-136,850 against
+        136,456-136,670 without
     residual_priced_time_s, residual_priced_cities : after the quick top-up, priced MIPs at the best prices within
         this time limit [s] for this many cities, those with the largest gap left between their bound (priced LP
         value, or a quick priced MIP's dual bound) and their best integer column there (0 = off); a city solved
