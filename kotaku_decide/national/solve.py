@@ -668,8 +668,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             mixed, tasks = [], []
             for c in cities:
                 ws = [(k, w) for (cc, k), w in w_i.items() if cc == c and w > 1e-9]
-                if max(w for _k, w in ws) >= 1 - 1e-7:
-                    continue
+                if len(ws) < 2:
+                    continue  # one column (the convexity row): nothing to cross
                 mixed.append(c)
                 caps = _own(split, c, sum(w * cols[c][k]["usage"] for k, w in ws)) * (1 - 1e-9)
                 works = [_works(cols[c][k]) for k, _w in ws]
