@@ -194,8 +194,8 @@ class NationalOptions:
     mix_price_steps: tuple = (-0.05, 0.05)
     quick_priced_time_s: float = 0.25
     quick_priced_cities: int = 120
-    residual_priced_time_s: float = 2.0
     crossover_time_s: float = 0.3
+    residual_priced_time_s: float = 2.0
     residual_priced_cities: int = 6
     handout_cities: int = 0
     top_up: bool = True
@@ -214,6 +214,12 @@ class NationalOptions:
         if not all(x > -1.0 for x in steps):  # (NaN fails too)
             raise ValueError(f"NationalOptions.mix_price_steps: got {self.mix_price_steps!r}; expected a sequence of "
                              "numbers above -1 (the prices are scaled by 1 + step)")
+        for name in ("rins_time_s", "split_time_s", "quick_priced_time_s", "crossover_time_s", "quick_top_up_time_s",
+                     "residual_priced_time_s"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v >= 0):  # (NaN fails too)
+                raise ValueError(f"NationalOptions.{name}: got {v!r}; expected a time limit in seconds, 0 or more "
+                                 "(0 = the step is off)")
         for name in ("quick_priced_cities", "quick_top_up_cities", "handout_cities", "int_rounds",
                      "residual_priced_cities"):
             if int(getattr(self, name)) < 0:
@@ -597,14 +603,13 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             own MIP with the LP's mix of envelope money as caps, started from its best column within them;
             with the other cities' columns this is a national plan (the caps add up within the rows), kept if
             better than the best so far. The new plans are columns for the masters after."""
-            _v, _l, _m, w_i = _master_lp(cols, rows, cities)
+            weights = _column_weights(_master_lp(cols, rows, cities)[3])
             new_pick, share, mixed = {}, {}, []
             for c in cities:
-                ws = [(k, w) for (cc, k), w in w_i.items() if cc == c and w > 1e-9]
+                ws = weights.get(c, [])
                 share[c] = sum(w * cols[c][k]["usage"] for k, w in ws)
-                top = max(ws, key=lambda kw: kw[1])
-                if top[1] >= 1 - 1e-7:
-                    new_pick[c] = top[0]
+                if len(ws) == 1:
+                    new_pick[c] = ws[0][0]
                 else:
                     mixed.append(c)
             tasks = []
@@ -639,10 +644,8 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             and adds the integer plan near it (works-only neighbourhood) as a column: plans spending a little more
             or less than the ones it mixes, so the master can pick one close to the mix."""
             v0, lam_i, _mu, w_i = _master_lp(cols, rows, cities)
-            top = {}
-            for (c, _k), w in w_i.items():
-                top[c] = max(top.get(c, 0.0), w)
-            mixed = [c for c in cities if top.get(c, 0.0) < 1 - 1e-7]
+            weights = _column_weights(w_i)
+            mixed = [c for c in cities if len(weights.get(c, [])) > 1]
             tasks = []
             for c in mixed:
                 for j, step in enumerate(steps):
@@ -670,16 +673,15 @@ def solve_national(inp: AllocationInput, options: NationalOptions | None = None,
             a plan that fits the mix, for the restricted master (which can then take every such city's plan at once,
             where before it had to pick one of the mixed plans)."""
             v0, _l, _m, w_i = _master_lp(cols, rows, cities)
-            mixed, tasks = [], []
-            for c in cities:
-                ws = [(k, w) for (cc, k), w in w_i.items() if cc == c and w > 1e-9]
-                if len(ws) < 2:
-                    continue  # one column (the convexity row): nothing to cross
-                mixed.append(c)
+            weights = _column_weights(w_i)
+            mixed = [c for c in cities if len(weights.get(c, [])) > 1]
+            tasks = []
+            for c in mixed:
+                ws = weights[c]
                 caps = _own(split, c, sum(w * cols[c][k]["usage"] for k, w in ws)) * (1 - 1e-9)
                 works = [_works(cols[c][k]) for k, _w in ws]
-                tasks.append((c, f"crossover|{c}|{time_limit}|{_digest(caps)}|"
-                                 f"{_digest(np.asarray(sorted(set().union(*map(set, works)))).ravel())}",
+                sizes_and_works = [np.array([len(wk) for wk in works])] + [np.asarray(wk).ravel() for wk in works]
+                tasks.append((c, f"crossover|{c}|{time_limit}|{_digest(caps)}|{_digest(*sizes_and_works)}",
                               (inputs[c], env_src[c], works, time_limit, split.city_budget(c, caps))))
             res = runner.map(crossover_task, tasks, desc="crossover of the mixed plans") if tasks else {}
             n_new = 0
@@ -1099,6 +1101,17 @@ def _top_up_fractions(split: NationalSplit, part: dict, lp_share: dict, usage: d
             f[e] = np.where(by_lp, np.divide(short[c][e], tot_short[e], out=np.zeros(Y), where=by_lp),
                             np.divide(part[c][e], tot_part[e], out=np.zeros(Y), where=tot_part[e] > 0))
         out[c] = f
+    return out
+
+
+def _column_weights(w: dict) -> dict:
+    """The master LP's weights ``{(city, column): weight}`` per city: ``{city: [(column, weight), ...]}`` for the
+    weights above 1e-9. A city with two or more *mixes* its columns (in a basic solution at most as many cities
+    as there are envelope rows); with one, that column has weight 1."""
+    out = {}
+    for (c, k), wk in w.items():
+        if wk > 1e-9:
+            out.setdefault(c, []).append((k, wk))
     return out
 
 

@@ -199,18 +199,27 @@ def _rins(model, cost, x, env_sources, time_limit_s: float, works_only: bool = F
         works[np.asarray(model.xcol).ravel()] = True
         fix &= works
     if np.all(near[integ]):  # an integer LP solution is the column (HiGHS's tolerance rounded)
-        v = np.where(integ, rx, x)
-    else:
-        lb, ub = model.col_lb.copy(), model.col_ub.copy()
-        lb[fix] = np.maximum(rx[fix], lb[fix])
-        ub[fix] = np.minimum(rx[fix], ub[fix])
-        h = new_highs(threads=1, time_limit=time_limit_s, mip_rel_gap=1e-4)
-        pass_arrays(h, cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer, maximize=True)
-        r = run(h, mip=True)
-        if r.values is None:
-            return None
-        v = np.asarray(r.values, float)
-    # the plan must hold every row of the city's model (an integer LP solution is re-checked here)
+        return _plan_column(model, cost, np.where(integ, rx, x), env_sources)
+    lb, ub = model.col_lb.copy(), model.col_ub.copy()
+    lb[fix] = np.maximum(rx[fix], lb[fix])
+    ub[fix] = np.minimum(rx[fix], ub[fix])
+    return _neighbourhood_column(model, cost, lb, ub, time_limit_s, env_sources)
+
+
+def _neighbourhood_column(model, cost, lb, ub, time_limit_s: float, env_sources) -> dict | None:
+    """The city's MIP with objective ``cost`` and column bounds ``lb``, ``ub`` (a neighbourhood), solved by HiGHS
+    within ``time_limit_s``: its plan as a column (:func:`_plan_column`), or None (no plan within the limit)."""
+    h = new_highs(threads=1, time_limit=time_limit_s, mip_rel_gap=1e-4)
+    pass_arrays(h, cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer, maximize=True)
+    r = run(h, mip=True)
+    if r.values is None:
+        return None
+    return _plan_column(model, cost, np.asarray(r.values, float), env_sources)
+
+
+def _plan_column(model, cost, v, env_sources) -> dict | None:
+    """A solution ``v`` of the city's model as a column: plan table, value, value at ``cost`` (``phi``), envelope
+    usage; None when it breaks a row of the model (HiGHS's tolerances; an integer LP solution is re-checked too)."""
     act = model.A @ v
     tol = 1e-6 * (1.0 + np.abs(act))
     if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
@@ -308,12 +317,12 @@ def crossover_task(city_inp, env_sources, plans_works: list, time_limit_s: float
     is kept, a work in none is left out, the works in some of them are free (with the money, the clearings and
     the starts): a crossover of the plans, solved by HiGHS within ``time_limit_s``. Returns the plan as a column
     (plan table, value, usage) or None (no plan in that neighbourhood within the limit)."""
+    if not plans_works:
+        return None
     city_inp = _budgeted(city_inp, budget_rp)
     model = build_model(city_inp)
     years = list(model.inp.years)
     sets = [{(int(o), years.index(int(y))) for o, y in w} for w in plans_works]
-    if not sets:
-        return None
     union, common = set().union(*sets), set.intersection(*sets)
     lb, ub = model.col_lb.copy(), model.col_ub.copy()
     xs = np.asarray(model.xcol)
@@ -323,16 +332,4 @@ def crossover_task(city_inp, env_sources, plans_works: list, time_limit_s: float
     ub[xs[off]] = 0.0
     for o, y in common:
         lb[xs[o, y]] = 1.0
-    h = new_highs(threads=1, time_limit=time_limit_s, mip_rel_gap=1e-4)
-    pass_arrays(h, model.col_cost, lb, ub, model.A, model.row_lo, model.row_up, model.col_integer, maximize=True)
-    r = run(h, mip=True)
-    if r.values is None:
-        return None
-    v = np.asarray(r.values, float)
-    act = model.A @ v  # the plan must hold every row of the city's model within these budgets
-    tol = 1e-6 * (1.0 + np.abs(act))
-    if np.any(act < model.row_lo - tol) or np.any(act > model.row_up + tol):
-        return None
-    model.values = v
-    plan = plan_from_model(model)
-    return {"plan": plan, "value": float(model.col_cost @ v), "usage": _usage(plan, env_sources, city_inp.years)}
+    return _neighbourhood_column(model, model.col_cost, lb, ub, time_limit_s, env_sources)

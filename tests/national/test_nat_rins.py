@@ -238,7 +238,9 @@ def test_capped_lp_matches_a_city_input_built_with_the_caps(split, carry):
 
 @pytest.mark.parametrize("kw", [{"smoothing": 1.5}, {"smoothing": -0.1}, {"quick_priced_cities": -1},
                                 {"mix_price_steps": (0.05, -1.0)}, {"mix_price_steps": ("a",)},
-                                {"quick_top_up_cities": -3}, {"residual_priced_cities": -1}])
+                                {"quick_top_up_cities": -3}, {"residual_priced_cities": -1},
+                                {"crossover_time_s": -0.3}, {"residual_priced_time_s": float("nan")},
+                                {"quick_priced_time_s": "0.25"}])
 def test_national_options_refuse_values_out_of_range(kw):
     from kotaku_decide.national.solve import NationalOptions
 
